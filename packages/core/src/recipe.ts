@@ -1,0 +1,47 @@
+// The deploy steps a rollout runs on each target, through its executor.
+import type { AdapterContext, Artifact, ArtifactLocation, Clock, ExecRequest, ExecResult, Logger, Target } from './types.js'
+
+export interface StepArgs {
+  target: Target
+  artifact: Artifact
+  /**
+   * Runs a command on the target through the rollout's executor, streaming its output as
+   * `target:output` events. Rejects with `EXEC_FAILED` on a non-zero exit.
+   */
+  exec(request: string | ExecRequest): Promise<ExecResult>
+  /** Runs a command and resolves with its result whatever the exit code. */
+  run(request: string | ExecRequest): Promise<ExecResult>
+  signal: AbortSignal
+  clock: Clock
+  log: Logger
+  /** The adapter context of this step, to pass to adapter calls the recipe makes itself. */
+  ctx: AdapterContext
+}
+
+export interface DeployArgs extends StepArgs {
+  /** Where this target fetches the artifact from. */
+  location: ArtifactLocation
+}
+
+export interface RunningBuild {
+  version: string
+  builtAt?: string
+}
+
+/**
+ * What "deploy" means for a service. Only `deploy` is required. Each step must be
+ * idempotent: `resume` runs a step again when a crash left it unfinished.
+ */
+export interface DeployRecipe {
+  /** Installs the artifact on the target and restarts the service. */
+  deploy(args: DeployArgs): Promise<void>
+  /** Stops the service gracefully (verify phase, for a target on the wrong build). */
+  stop?(args: StepArgs): Promise<void>
+  /** Returns the target to the build it ran before (`onFailure: 'rollback'`). */
+  rollback?(args: StepArgs): Promise<void>
+  /** Reports the running build, when `_status` does not. Used by the verify phase. */
+  version?(args: StepArgs): Promise<RunningBuild>
+}
+
+/** A recipe as a plain function, or a function returning the commands to run in order. */
+export type DeployFunction = (args: DeployArgs) => Promise<void> | void | readonly (string | ExecRequest)[] | Promise<readonly (string | ExecRequest)[]>

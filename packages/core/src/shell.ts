@@ -1,0 +1,35 @@
+// POSIX shell quoting. Every value that enters a command line goes through here.
+
+/**
+ * Quotes a value for a POSIX shell: single quotes around it, each `'` written as `'\''`.
+ * Nothing inside single quotes is expanded, so `$(id)`, backticks, `;` and newlines stay text.
+ * Rejects NUL, which no shell argument can hold.
+ */
+export function shellQuote(value: string | number): string {
+  const text = String(value)
+  if (text.includes('\0')) throw new TypeError('[rolling] cannot shell-quote a value containing a NUL byte')
+  if (text !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text
+  return `'${text.replaceAll("'", `'\\''`)}'`
+}
+
+/**
+ * Template tag that quotes every interpolated value:
+ * sh`tar -xzf ${file} -C ${dir}` → `tar -xzf '/tmp/my file.tgz' -C /srv/app`.
+ * Arrays expand to several quoted words.
+ */
+export function sh(strings: TemplateStringsArray, ...values: readonly (string | number | readonly (string | number)[])[]): string {
+  let out = strings[0] ?? ''
+  values.forEach((value, i) => {
+    out += Array.isArray(value) ? value.map(shellQuote).join(' ') : shellQuote(value as string | number)
+    out += strings[i + 1] ?? ''
+  })
+  return out
+}
+
+/** Replaces each secret in `text` by `***`. */
+export function maskSecrets(text: string, secrets: readonly string[] | undefined): string {
+  if (!secrets?.length) return text
+  let out = text
+  for (const secret of secrets) if (secret) out = out.split(secret).join('***')
+  return out
+}

@@ -1,0 +1,79 @@
+// One waiter for every "poll until": drains, health polls, load balancer state.
+// The check says done / retry / fail; delays grow with jitter; one last try is
+// made at the deadline; the timeout error says what was last observed.
+import type { Clock } from './types.js'
+import { systemClock } from './clock.js'
+import { RollingError, TimeoutError, throwIfAborted, errorMessage } from './errors.js'
+import { formatMs } from './clock.js'
+
+export type WaitState<T> =
+  | { state: 'done'; value: T }
+  | { state: 'retry'; observed?: unknown }
+  | { state: 'fail'; reason: string; observed?: unknown }
+
+export interface WaitOptions {
+  /** What is awaited, for messages: `target web-1 to drain`. */
+  what: string
+  /** Give up after this long. */
+  timeoutMs: number
+  /** @default 250 */
+  minDelayMs?: number
+  /** @default 5000 */
+  maxDelayMs?: number
+  /** Delay multiplier between polls. @default 1.5 */
+  factor?: number
+  /** Fraction of each delay randomised (0..1). @default 0.2 */
+  jitter?: number
+  signal?: AbortSignal
+  clock?: Clock
+  /** Random source, injectable for deterministic tests. @default Math.random */
+  random?: () => number
+}
+
+/** Polls `check` until it says done (returns the value) or fail (throws WAIT_FAILED), or the deadline passes (throws TIMEOUT). */
+export async function waitUntil<T>(
+  check: (attempt: number) => Promise<WaitState<T>> | WaitState<T>,
+  options: WaitOptions,
+): Promise<T> {
+  const clock = options.clock ?? systemClock
+  const minDelay = options.minDelayMs ?? 250
+  const maxDelay = Math.max(minDelay, options.maxDelayMs ?? 5000)
+  const factor = options.factor ?? 1.5
+  const jitter = options.jitter ?? 0.2
+  const random = options.random ?? Math.random
+  const deadline = clock.now() + options.timeoutMs
+  let delay = minDelay
+  let observed: unknown
+  for (let attempt = 1; ; attempt++) {
+    throwIfAborted(options.signal)
+    const result = await check(attempt)
+    if (result.state === 'done') return result.value
+    if (result.state === 'fail') {
+      throw new RollingError('WAIT_FAILED', `[rolling] gave up waiting for ${options.what}: ${result.reason}`, {
+        cause: result.observed,
+      })
+    }
+    observed = result.observed
+    const left = deadline - clock.now()
+    if (left <= 0) {
+      throw new TimeoutError(
+        `[rolling] timed out after ${formatMs(options.timeoutMs)} waiting for ${options.what}` +
+          (observed === undefined ? '' : `; last observed: ${describe(observed)}`),
+        observed,
+      )
+    }
+    const jittered = delay * (1 - jitter + 2 * jitter * random())
+    // Never sleep past the deadline: the last try happens at the deadline itself.
+    await clock.sleep(Math.min(jittered, left), options.signal)
+    delay = Math.min(maxDelay, delay * factor)
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return errorMessage(value)
+  }
+}
