@@ -1,0 +1,240 @@
+// The state of one rollout run and the steps every phase shares: adapter
+// contexts with deadlines, journal records, hooks, health checks, reports.
+// The phases themselves live in batch.ts and verify.ts; the flow in run.ts.
+import type { AdapterContext, Artifact, ArtifactStore, Clock, Executor, ExecRequest, ExecResult, Health, HealthCheck, LoadBalancer, Logger, Target } from './types.js'
+import type { DeployArgs, DeployFunction, DeployRecipe, StepArgs } from './recipe.js'
+import type { Hooks, HookContext } from './hooks.js'
+import type { Journal } from './journal.js'
+import type { Lock } from './lock.js'
+import type { Phase, TargetOutcome, TargetReport } from './result.js'
+import { type Amount, type ResolvedSettle, type RolloutOptions, type Timeouts, DEFAULT_TIMEOUTS, resolveSettle } from './options.js'
+import { RolloutEmitter } from './events.js'
+import { deadlineSignal, systemClock } from './clock.js'
+import { RollingError, describeTarget, errorMessage } from './errors.js'
+import { maskSecrets } from './shell.js'
+
+/** A journal state of a target; the last one recorded tells `resume` where to pick up. */
+export type TargetState =
+  | 'skipped'
+  | 'detaching'
+  | 'detached'
+  | 'deploying'
+  | 'deployed'
+  | 'rolling-back'
+  | 'attaching'
+  | 'stopping'
+  | TargetOutcome
+
+export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'failed', 'rolled-back', 'restored', 'stopped'])
+
+/** Makes a recipe of a deploy function; a returned list of commands runs in order. */
+export function toRecipe(deploy: DeployRecipe | DeployFunction): DeployRecipe {
+  if (typeof deploy !== 'function') return deploy
+  return {
+    async deploy(args) {
+      const commands = await deploy(args)
+      if (commands) for (const command of commands) await args.exec(command)
+    },
+  }
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+export class Engine {
+  readonly service: string
+  readonly runId: string
+  readonly lb: LoadBalancer
+  readonly artifacts: ArtifactStore
+  readonly executor: Executor
+  readonly health: HealthCheck
+  readonly recipe: DeployRecipe
+  readonly settle: ResolvedSettle
+  readonly timeouts: Timeouts
+  readonly hooks: Hooks
+  readonly onFailure: 'halt' | 'rollback'
+  readonly maxStopped: number
+  readonly minHealthy: Amount
+  readonly clock: Clock
+  readonly journal: Journal
+  readonly lock: Lock
+  readonly emitter: RolloutEmitter
+  readonly log: Logger
+  /** Graceful abort: nothing new starts; in-flight steps finish. */
+  readonly stopSignal: AbortSignal
+  /** Forced cancel: in-flight adapter calls are aborted too. */
+  readonly cancelSignal: AbortSignal
+  artifact!: Artifact
+  batchCount = 0
+  readonly reports = new Map<string, TargetReport>()
+  /** Plan position of each target, the key of its journal records. */
+  readonly index = new Map<string, number>()
+
+  constructor(
+    options: RolloutOptions,
+    deps: { runId: string; health: HealthCheck; journal: Journal; lock: Lock; emitter: RolloutEmitter; stopSignal: AbortSignal; cancelSignal: AbortSignal },
+  ) {
+    this.service = options.service
+    this.runId = deps.runId
+    this.lb = options.loadBalancer
+    this.artifacts = options.artifacts
+    this.executor = options.executor
+    this.health = deps.health
+    this.recipe = toRecipe(options.deploy)
+    this.settle = resolveSettle(options.settle)
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
+    this.hooks = options.hooks ?? {}
+    this.onFailure = options.onFailure ?? 'halt'
+    this.maxStopped = options.maxStopped ?? 3
+    this.minHealthy = options.minHealthy ?? 0
+    this.clock = options.clock ?? systemClock
+    this.journal = deps.journal
+    this.lock = deps.lock
+    this.emitter = deps.emitter
+    this.stopSignal = deps.stopSignal
+    this.cancelSignal = deps.cancelSignal
+    const user = options.logger ?? silent
+    const emitter = this.emitter
+    this.log = {
+      debug: (message, data) => {
+        user.debug(message, data)
+        if (emitter.listens('log')) emitter.emit('log', { level: 'debug', message, data })
+      },
+      info: (message, data) => {
+        user.info(message, data)
+        if (emitter.listens('log')) emitter.emit('log', { level: 'info', message, data })
+      },
+      warn: (message, data) => {
+        user.warn(message, data)
+        emitter.emit('warning', { message, data })
+      },
+      error: (message, data) => {
+        user.error(message, data)
+        emitter.emit('log', { level: 'error', message, data })
+      },
+    }
+  }
+
+  get stopping(): boolean {
+    return this.stopSignal.aborted
+  }
+
+  /** Runs `fn` with an adapter context whose signal fires on cancel or after `timeoutMs`. */
+  async withContext<T>(what: string, timeoutMs: number | undefined, fn: (ctx: AdapterContext) => Promise<T>, target?: Target): Promise<T> {
+    const { signal, deadline, dispose } = deadlineSignal(this.clock, timeoutMs, this.cancelSignal, what)
+    const ctx: AdapterContext = { signal, clock: this.clock, log: this.log, deadline }
+    if (target) ctx.output = (stream, chunk) => this.emitter.emit('target:output', { target, stream, chunk })
+    try {
+      return await fn(ctx)
+    } finally {
+      dispose()
+    }
+  }
+
+  /** Writes a target's transition to the journal; called before the transition happens. */
+  record(target: Target, state: TargetState, extra?: Record<string, unknown>): void {
+    const i = this.index.get(target.id)
+    if (i === undefined) this.journal.append({ type: 'v', target, s: state, ...extra })
+    else this.journal.append({ type: 't', i, s: state, ...extra })
+  }
+
+  report(target: Target, batch: number): TargetReport {
+    let report = this.reports.get(target.id)
+    if (!report) {
+      report = { target, outcome: 'pending', batch, timings: {} }
+      this.reports.set(target.id, report)
+    }
+    return report
+  }
+
+  settleOutcome(target: Target, outcome: TargetOutcome, reason?: string, failedIn?: Phase): void {
+    const report = this.report(target, -1)
+    report.outcome = outcome
+    if (reason !== undefined) report.reason = reason
+    if (failedIn !== undefined) report.failedIn = failedIn
+    this.record(target, outcome)
+  }
+
+  /** Times a phase of one target into its report. */
+  async timed<T>(target: Target, phase: Phase, fn: () => Promise<T>): Promise<T> {
+    const start = this.clock.now()
+    try {
+      return await fn()
+    } finally {
+      const report = this.reports.get(target.id)
+      if (report) report.timings[phase] = (report.timings[phase] ?? 0) + (this.clock.now() - start)
+    }
+  }
+
+  hookContext(): HookContext {
+    return { service: this.service, runId: this.runId, artifact: this.artifact, signal: this.stopSignal }
+  }
+
+  /** Calls a hook if set; a throw becomes a HOOK_VETO error naming the hook. */
+  async hook<K extends keyof Hooks>(name: K, args: Omit<Parameters<NonNullable<Hooks[K]>>[0], keyof HookContext>): Promise<void> {
+    const fn = this.hooks[name] as ((a: unknown) => unknown) | undefined
+    if (!fn) return
+    try {
+      await fn({ ...this.hookContext(), ...args })
+    } catch (error) {
+      throw new RollingError('HOOK_VETO', `${name} hook vetoed: ${errorMessage(error)}`, { cause: error })
+    }
+  }
+
+  /** One `_status` check under the pre-check timeout; honours only a forced cancel. */
+  checkHealth(target: Target): Promise<Health> {
+    return this.withContext(`health check of ${describeTarget(target)}`, this.timeouts.precheck, (ctx) => this.health.check(target, ctx)).catch(
+      (error: unknown): Health => {
+        if (this.cancelSignal.aborted) throw error
+        return { ok: false, detail: errorMessage(error) }
+      },
+    )
+  }
+
+  /** True when the target answers 200 and, if it says which build it runs, runs ours. */
+  onNewBuild(health: Health): boolean {
+    return health.ok && (health.version === undefined || health.version === this.artifact.version)
+  }
+
+  describeHealth(health: Health): string {
+    if (health.ok && health.version !== undefined && health.version !== this.artifact.version) {
+      return `answers 200 but runs ${health.version}, not ${this.artifact.version}`
+    }
+    return health.detail ?? (health.status === undefined ? 'no answer' : `status ${health.status}`)
+  }
+
+  /** Arguments of a recipe step on `target`. */
+  stepArgs(target: Target, ctx: AdapterContext): StepArgs {
+    const run = (request: string | ExecRequest) => this.executor.run(target, request, ctx)
+    return {
+      target,
+      artifact: this.artifact,
+      signal: ctx.signal,
+      clock: this.clock,
+      log: this.log,
+      ctx,
+      run,
+      exec: async (request) => {
+        const result = await run(request)
+        if (result.exitCode !== 0) throw execFailed(this.executor.name, target, request, result)
+        return result
+      },
+    }
+  }
+
+  async deployArgs(target: Target, ctx: AdapterContext): Promise<DeployArgs> {
+    const location = await this.artifacts.locate(this.artifact, target, ctx)
+    return { ...this.stepArgs(target, ctx), location }
+  }
+}
+
+function execFailed(executor: string, target: Target, request: string | ExecRequest, result: ExecResult): RollingError {
+  const req = typeof request === 'string' ? { command: request } : request
+  const command = maskSecrets(req.command, req.secrets)
+  const shown = command.length > 120 ? `${command.slice(0, 117)}...` : command
+  const how = result.exitCode === null ? `signal ${result.signal}` : `exit code ${result.exitCode}`
+  const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ')
+  return new RollingError(
+    'EXEC_FAILED',
+    `[rolling:${executor}] \`${shown}\` failed on ${describeTarget(target)} with ${how}${tail ? `: ${tail}` : ''}`,
+  )
+}

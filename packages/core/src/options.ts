@@ -1,0 +1,244 @@
+// Rollout options: their types with defaults documented, the defaults, and the
+// one validation pass at the entry point. The caller's object is never mutated.
+import type { ArtifactStore, Clock, Executor, HealthCheck, LoadBalancer, Logger } from './types.js'
+import type { DeployFunction, DeployRecipe } from './recipe.js'
+import type { Hooks } from './hooks.js'
+import type { Journal } from './journal.js'
+import type { Lock } from './lock.js'
+import { ValidationError } from './errors.js'
+
+/** A count of targets, or a percentage of the candidates such as `'25%'` (rounded up). */
+export type Amount = number | `${number}%`
+
+export interface SettleOptions {
+  /**
+   * Wait this long after the deploy before the first `_status` check.
+   * @default 60_000 (0 when `interval` is set)
+   */
+  delay?: number
+  /** Poll `_status` at this interval instead of checking once. @example 500 */
+  interval?: number
+  /** With polling: give up this long after the deploy. @default 120_000 */
+  deadline?: number
+  /** With polling: consecutive passing checks needed. @default 1 */
+  successes?: number
+}
+
+export interface Timeouts {
+  /** Pre-deploy `_status` check of a target. @default 10_000 */
+  precheck: number
+  /** Detach of a batch, connection draining included. @default 900_000 */
+  detach: number
+  /** The deploy step of one target. @default 1_800_000 */
+  deploy: number
+  /** Attach of a batch, until the load balancer sees it healthy. @default 600_000 */
+  attach: number
+  /** Stop or rollback step of one target. @default 300_000 */
+  stop: number
+  /** After an abort, how long a freshly deployed target may take to answer 200. @default 10_000 */
+  abortGrace: number
+}
+
+export interface RolloutOptions {
+  /** The service to deploy; names the lock and the journal. @example 'checkout' */
+  service: string
+  loadBalancer: LoadBalancer
+  artifacts: ArtifactStore
+  executor: Executor
+  /** What deploying a target means: a recipe, or a function (that may return commands to run). */
+  deploy: DeployRecipe | DeployFunction
+  /** @default httpHealthCheck() (GET http://address:port/_status) */
+  healthCheck?: HealthCheck
+  /** Build to deploy. @default 'latest' */
+  version?: string
+  /**
+   * Targets per batch: a count, a percentage, or a schedule whose last entry repeats.
+   * @default 1
+   * @example [1, '10%', '50%', '100%']
+   */
+  batch?: Amount | readonly Amount[]
+  /** Targets that must stay in service; caps each batch to `candidates - minHealthy`. @default 0 */
+  minHealthy?: Amount
+  settle?: SettleOptions
+  /** What happens to a target whose new build fails its check. @default 'halt' */
+  onFailure?: 'halt' | 'rollback'
+  /** Verify phase: more targets on the wrong build than this fails the rollout. @default 3 */
+  maxStopped?: number
+  /** Run the verify phase after the last batch. @default true */
+  verify?: boolean
+  timeouts?: Partial<Timeouts>
+  hooks?: Hooks
+  /** Graceful abort: start nothing new, finish in-flight steps, put healthy targets back. */
+  signal?: AbortSignal
+  /** @default systemClock */
+  clock?: Clock
+  logger?: Logger
+  /** Folder of the default file journal and lock. @default '.rolling' */
+  stateDir?: string
+  /** @default fileJournal(`${stateDir}/${service}.journal.jsonl`) */
+  journal?: Journal
+  /** @default fileLock({ dir: stateDir }) */
+  lock?: Lock
+  /** @default a random id */
+  runId?: string
+}
+
+export interface ResolvedSettle {
+  delay: number
+  interval: number | undefined
+  deadline: number
+  successes: number
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  precheck: 10_000,
+  detach: 900_000,
+  deploy: 1_800_000,
+  attach: 600_000,
+  stop: 300_000,
+  abortGrace: 10_000,
+}
+
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value)
+  if (typeof value === 'function') return 'a function'
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return typeof value
+  }
+}
+
+function fail(option: string, expected: string, value: unknown): never {
+  throw new ValidationError(option, `expected ${expected}, got ${show(value)}`)
+}
+
+/** Checks a count or percentage; `allowZero` for minHealthy. */
+export function checkAmount(option: string, value: unknown, allowZero: boolean): Amount {
+  const min = allowZero ? 0 : 1
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < min) fail(option, `an integer >= ${min} or a percentage like '25%'`, value)
+    return value
+  }
+  if (typeof value === 'string') {
+    const match = /^(\d+(?:\.\d+)?)%$/.exec(value)
+    const pct = match ? Number(match[1]) : Number.NaN
+    if (!(pct >= (allowZero ? 0 : Number.MIN_VALUE) && pct <= 100)) {
+      fail(option, `a percentage ${allowZero ? "from '0%'" : "above '0%'"} up to '100%'`, value)
+    }
+    return value as Amount
+  }
+  return fail(option, `an integer >= ${min} or a percentage like '25%'`, value)
+}
+
+function checkMs(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    fail(option, `a finite number of milliseconds >= ${min}`, value)
+  }
+  return value
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}
+
+function checkAdapter(option: string, value: unknown, methods: readonly string[]): void {
+  if (!isObject(value)) fail(option, `an adapter with ${methods.map((m) => `${m}()`).join(', ')}`, value)
+  for (const method of methods) {
+    if (typeof value[method] !== 'function') fail(`${option}.${method}`, 'a function', value[method])
+  }
+}
+
+export const HOOK_NAMES = ['beforeBatch', 'afterBatch', 'beforeTarget', 'afterDeploy', 'beforeAttach', 'beforeVerify'] as const
+
+/** Validates everything that can be checked before touching anything; throws ValidationError. */
+export function validateOptions(options: RolloutOptions): void {
+  if (!isObject(options)) fail('options', 'an object', options)
+  if (typeof options.service !== 'string' || !SERVICE_NAME.test(options.service)) {
+    fail('service', 'a name of letters, digits, `.`, `_` or `-`', options.service)
+  }
+  checkAdapter('loadBalancer', options.loadBalancer, ['discover', 'detach', 'attach'])
+  checkAdapter('artifacts', options.artifacts, ['resolve', 'locate'])
+  checkAdapter('executor', options.executor, ['run'])
+  if (options.healthCheck !== undefined) checkAdapter('healthCheck', options.healthCheck, ['check'])
+  const deploy = options.deploy as unknown
+  if (typeof deploy !== 'function' && !(isObject(deploy) && typeof deploy.deploy === 'function')) {
+    fail('deploy', 'a function or a recipe with a deploy() step', deploy)
+  }
+  if (options.version !== undefined && (typeof options.version !== 'string' || options.version.trim() === '')) {
+    fail('version', "'latest' or a version name", options.version)
+  }
+  if (options.batch !== undefined) {
+    if (Array.isArray(options.batch)) {
+      if (options.batch.length === 0) fail('batch', "a non-empty schedule like [1, '10%', '50%']", options.batch)
+      options.batch.forEach((entry, i) => checkAmount(`batch[${i}]`, entry, false))
+    } else {
+      checkAmount('batch', options.batch, false)
+    }
+  }
+  if (options.minHealthy !== undefined) checkAmount('minHealthy', options.minHealthy, true)
+  if (options.settle !== undefined) {
+    if (!isObject(options.settle)) fail('settle', 'an object like { delay: 60000 }', options.settle)
+    const { delay, interval, deadline, successes } = options.settle as SettleOptions
+    if (delay !== undefined) checkMs('settle.delay', delay, 0)
+    if (interval !== undefined) checkMs('settle.interval', interval, 1)
+    if (deadline !== undefined) checkMs('settle.deadline', deadline, 1)
+    if (successes !== undefined && (!Number.isInteger(successes) || successes < 1)) {
+      fail('settle.successes', 'an integer >= 1', successes)
+    }
+    if ((deadline !== undefined || successes !== undefined) && interval === undefined) {
+      fail('settle.interval', 'a polling interval when settle.deadline or settle.successes is set', interval)
+    }
+    if (deadline !== undefined && delay !== undefined && deadline < delay) {
+      fail('settle.deadline', `a deadline >= settle.delay (${delay})`, deadline)
+    }
+  }
+  if (options.onFailure !== undefined && options.onFailure !== 'halt' && options.onFailure !== 'rollback') {
+    fail('onFailure', "'halt' or 'rollback'", options.onFailure)
+  }
+  if (options.onFailure === 'rollback' && (typeof deploy === 'function' || typeof (deploy as { rollback?: unknown }).rollback !== 'function')) {
+    fail('onFailure', "a deploy recipe with a rollback() step when onFailure is 'rollback'", options.onFailure)
+  }
+  if (options.maxStopped !== undefined && (!Number.isInteger(options.maxStopped) || options.maxStopped < 0)) {
+    fail('maxStopped', 'an integer >= 0', options.maxStopped)
+  }
+  if (options.verify !== undefined && typeof options.verify !== 'boolean') fail('verify', 'a boolean', options.verify)
+  if (options.timeouts !== undefined) {
+    if (!isObject(options.timeouts)) fail('timeouts', 'an object', options.timeouts)
+    for (const [key, value] of Object.entries(options.timeouts)) {
+      if (!(key in DEFAULT_TIMEOUTS)) fail('timeouts', `only ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`, key)
+      if (value !== undefined) checkMs(`timeouts.${key}`, value, 1)
+    }
+  }
+  if (options.hooks !== undefined) {
+    if (!isObject(options.hooks)) fail('hooks', 'an object of hook functions', options.hooks)
+    for (const [key, value] of Object.entries(options.hooks)) {
+      if (!(HOOK_NAMES as readonly string[]).includes(key)) fail('hooks', `only ${HOOK_NAMES.join(', ')}`, key)
+      if (value !== undefined && typeof value !== 'function') fail(`hooks.${key}`, 'a function', value)
+    }
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail('signal', 'an AbortSignal', options.signal)
+  if (options.clock !== undefined) checkAdapter('clock', options.clock, ['now', 'sleep', 'setTimeout', 'clearTimeout'])
+  if (options.journal !== undefined) checkAdapter('journal', options.journal, ['append', 'read', 'reset'])
+  if (options.lock !== undefined) checkAdapter('lock', options.lock, ['acquire'])
+  if (options.stateDir !== undefined && (typeof options.stateDir !== 'string' || options.stateDir === '')) {
+    fail('stateDir', 'a folder path', options.stateDir)
+  }
+  if (options.runId !== undefined && (typeof options.runId !== 'string' || !SERVICE_NAME.test(options.runId))) {
+    fail('runId', 'an id of letters, digits, `.`, `_` or `-`', options.runId)
+  }
+}
+
+export function resolveSettle(settle: SettleOptions | undefined): ResolvedSettle {
+  const interval = settle?.interval
+  const delay = settle?.delay ?? (interval === undefined ? 60_000 : 0)
+  return {
+    delay,
+    interval,
+    deadline: settle?.deadline ?? Math.max(delay, 120_000),
+    successes: settle?.successes ?? 1,
+  }
+}

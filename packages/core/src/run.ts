@@ -1,0 +1,276 @@
+// The flow of a run: lock, resolve and verify the artifact, discover, plan,
+// batches, verify, result. Shared by a new rollout and by `resume`, which enters
+// the same flow at the batch the journal says was in flight.
+import { hostname } from 'node:os'
+import type { Artifact, Target } from './types.js'
+import type { Engine } from './engine.js'
+import type { JournalRecord } from './journal.js'
+import { type LockLease, isProcessAlive } from './lock.js'
+import type { RolloutResult, RolloutStatus } from './result.js'
+import type { Amount } from './options.js'
+import { FINAL_STATES } from './engine.js'
+import { runBatch, type Entry } from './batch.js'
+import { verify } from './verify.js'
+import { batchSizes, splitBatches } from './plan.js'
+import { RollingError, errorMessage, isAbortError } from './errors.js'
+
+export interface NewRun {
+  kind: 'new'
+  ref: string
+  batch: Amount | readonly Amount[] | undefined
+  verify: boolean
+}
+
+export interface ResumedRun {
+  kind: 'resume'
+  verify: boolean
+  state: JournalState
+}
+
+/** What the journal says about an interrupted run. */
+export interface JournalState {
+  runId: string
+  ref: string
+  artifact: Artifact
+  targets: Target[]
+  batches: number[][]
+  /** Last recorded state (and intended outcome) of each target, by plan position. */
+  states: Map<number, { s: string; o?: string }>
+  /** Targets first seen by verify, by id, with their last state. */
+  extra: Map<string, { target: Target; s: string }>
+  /** Index of the batch in flight, -1 when none had started. */
+  batch: number
+  verifying: boolean
+}
+
+/** Reads an interrupted run from journal records; throws when there is none to resume. */
+export function readJournalState(records: readonly JournalRecord[], location: string): JournalState {
+  const start = records[0]
+  if (!start || start.type !== 'start') throw new RollingError('JOURNAL', `[rolling] no rollout to resume: the journal ${location} is empty`)
+  const end = records.find((r) => r.type === 'end')
+  if (end) {
+    throw new RollingError('JOURNAL', `[rolling] no rollout to resume: run ${String(start.runId)} in ${location} already ended (${String(end.status)})`)
+  }
+  const state: JournalState = {
+    runId: start.runId as string,
+    ref: start.ref as string,
+    artifact: start.artifact as Artifact,
+    targets: start.targets as Target[],
+    batches: start.batches as number[][],
+    states: new Map(),
+    extra: new Map(),
+    batch: -1,
+    verifying: false,
+  }
+  for (const record of records) {
+    if (record.type === 't') state.states.set(record.i as number, { s: record.s as string, o: record.o as string | undefined })
+    else if (record.type === 'v') {
+      const target = record.target as Target
+      state.extra.set(target.id, { target, s: record.s as string })
+    } else if (record.type === 'batch') state.batch = record.i as number
+    else if (record.type === 'verify') state.verifying = true
+  }
+  return state
+}
+
+/** Where a target recorded in `state` re-enters its batch. */
+function entryOf(s: string | undefined): Entry | 'final' {
+  if (s === undefined) return 'fresh'
+  if (FINAL_STATES.has(s)) return 'final'
+  if (s === 'deploying') return 'deploy'
+  if (s === 'deployed') return 'settle'
+  if (s === 'rolling-back') return 'rollback'
+  if (s === 'attaching') return 'attach'
+  return 'detach' // detaching, detached
+}
+
+export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise<RolloutResult> {
+  const startedAt = engine.clock.now()
+  const resumed = run.kind === 'resume'
+  engine.emitter.emit('rollout:start', { runId: engine.runId, service: engine.service, ref: resumed ? run.state.ref : run.ref, resumed })
+  const lease = await takeLock(engine, resumed ? run.state.runId : undefined)
+  let touched = false
+  try {
+    if (!resumed) await refuseUnfinished(engine)
+    engine.artifact = await resolveArtifact(engine, resumed ? run.state.artifact.version : run.ref, resumed ? run.state.artifact : undefined)
+    let batches: Target[][]
+    let positions: number[][]
+    if (resumed) {
+      positions = run.state.batches
+      batches = positions.map((batch) => batch.map((i) => run.state.targets[i] as Target))
+    } else {
+      const candidates = await engine.withContext(`discover on ${engine.lb.name}`, engine.timeouts.precheck, (ctx) => engine.lb.discover(ctx))
+      if (candidates.length === 0) {
+        throw new RollingError('EMPTY_POOL', `[rolling:${engine.lb.name}] no target in service for ${engine.service}: nothing to deploy to (an empty pool is an error, not a success)`)
+      }
+      batches = splitBatches(candidates, batchSizes(candidates.length, run.batch, engine.minHealthy))
+      const index = new Map<string, number>()
+      candidates.forEach((t, i) => index.set(t.id, i))
+      positions = batches.map((b) => b.map((t) => index.get(t.id) as number))
+      await engine.journal.reset()
+      engine.journal.append({
+        type: 'start',
+        runId: engine.runId,
+        service: engine.service,
+        ref: run.ref,
+        at: new Date(engine.clock.now()).toISOString(),
+        artifact: engine.artifact,
+        targets: candidates,
+        batches: positions,
+      })
+    }
+    touched = true
+    const all = batches.flat()
+    engine.batchCount = batches.length
+    batches.forEach((batch, b) => {
+      batch.forEach((t, k) => {
+        engine.index.set(t.id, (positions[b] as number[])[k] as number)
+        engine.report(t, b)
+      })
+    })
+    engine.emitter.emit('plan', { runId: engine.runId, artifact: engine.artifact, candidates: all, batches })
+
+    let status: RolloutStatus = 'succeeded'
+    let reason: string | undefined
+    const firstBatch = resumed ? Math.max(0, run.state.batch) : 0
+    if (resumed) reason = restoreOutcomes(engine, run.state, batches)
+    if (reason) status = 'halted'
+    for (let b = firstBatch; b < batches.length && !reason; b++) {
+      if (engine.stopping) break
+      const batch = batches[b] as Target[]
+      let entries: Map<string, Entry> | undefined
+      let targets: Target[] = batch
+      if (resumed && b === run.state.batch) {
+        entries = new Map()
+        targets = []
+        for (const t of batch) {
+          const entry = entryOf(run.state.states.get(engine.index.get(t.id) as number)?.s)
+          if (entry === 'final') continue
+          entries.set(t.id, entry)
+          targets.push(t)
+        }
+      } else {
+        try {
+          await engine.hook('beforeBatch', { index: b, total: batches.length, targets: batch })
+        } catch (error) {
+          ;[status, reason] = ['halted', errorMessage(error)]
+          break
+        }
+      }
+      engine.journal.append({ type: 'batch', i: b })
+      const end = await runBatch(engine, b, batches.length, targets, entries)
+      if (end.halt) [status, reason] = ['halted', end.halt]
+      else if (!engine.stopping) {
+        try {
+          await engine.hook('afterBatch', { index: b, total: batches.length, targets: batch })
+        } catch (error) {
+          ;[status, reason] = ['halted', errorMessage(error)]
+        }
+      }
+    }
+    if (engine.stopping && status === 'succeeded') [status, reason] = ['aborted', abortMessage(engine)]
+    if (status === 'succeeded' && run.verify) {
+      const resumedStops = resumed
+        ? [...run.state.extra.values()].filter((e) => e.s === 'stopping').map((e) => e.target).concat(
+            run.state.targets.filter((_, i) => run.state.states.get(i)?.s === 'stopping'),
+          )
+        : []
+      const end = await verify(engine, resumedStops)
+      if (end.failed) [status, reason] = ['failed', end.failed]
+    }
+    return finish(engine, startedAt, status, reason)
+  } catch (error) {
+    if (!touched) throw error
+    const status: RolloutStatus = isAbortError(error) || engine.cancelSignal.aborted ? 'aborted' : 'failed'
+    return finish(engine, startedAt, status, errorMessage(error), error instanceof Error ? error : new Error(String(error)))
+  } finally {
+    await lease.release().catch((error: unknown) => engine.log.warn(`[rolling] could not release the lock: ${errorMessage(error)}`))
+    await engine.executor.close?.().catch(() => undefined)
+  }
+}
+
+function abortMessage(engine: Engine): string {
+  const reason: unknown = engine.stopSignal.reason
+  return reason instanceof Error ? reason.message : typeof reason === 'string' ? `aborted: ${reason}` : 'aborted'
+}
+
+/** Outcomes recorded before the crash; returns a halt reason when one had already failed. */
+function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][]): string | undefined {
+  let halt: string | undefined
+  batches.forEach((batch, b) => {
+    for (const t of batch) {
+      const s = state.states.get(engine.index.get(t.id) as number)?.s
+      if (!s || !FINAL_STATES.has(s)) continue
+      const report = engine.report(t, b)
+      report.outcome = s as typeof report.outcome
+      report.reason = 'recorded before the interruption'
+      if (s === 'failed' || s === 'rolled-back') halt ??= `${t.id} failed before the interruption`
+    }
+  })
+  return halt
+}
+
+async function takeLock(engine: Engine, resumingRun: string | undefined): Promise<LockLease> {
+  const holder = { runId: engine.runId, pid: process.pid, host: hostname(), since: new Date(engine.clock.now()).toISOString(), service: engine.service }
+  if (resumingRun !== undefined) {
+    // The crashed run's own lock: resuming that run is the explicit act that breaks it.
+    const current = await engine.lock.inspect(engine.service)
+    if (current && current.runId === resumingRun && current.host === holder.host && current.pid !== process.pid) {
+      if (!isProcessAlive(current.pid)) {
+        engine.log.warn(`[rolling] breaking the stale lock of interrupted run ${resumingRun} (pid ${current.pid}) to resume it`)
+        await engine.lock.break(engine.service)
+      }
+    }
+  }
+  return engine.lock.acquire(engine.service, holder)
+}
+
+async function refuseUnfinished(engine: Engine): Promise<void> {
+  const records = await engine.journal.read()
+  const start = records[0]
+  if (start?.type === 'start' && !records.some((r) => r.type === 'end')) {
+    throw new RollingError(
+      'JOURNAL',
+      `[rolling] the journal ${engine.journal.location} holds an unfinished rollout of ${engine.service} (run ${String(start.runId)}, started ${String(start.at)}): ` +
+        'finish it with resume() / `rolling resume`, or delete the journal to discard it',
+    )
+  }
+}
+
+/** Resolves the build and checks its bytes before any target is touched. */
+async function resolveArtifact(engine: Engine, ref: string, recorded: Artifact | undefined): Promise<Artifact> {
+  return engine.withContext(`resolve of ${engine.service}@${ref}`, engine.timeouts.precheck * 6, async (ctx) => {
+    const artifact = await engine.artifacts.resolve(engine.service, ref, ctx)
+    if (recorded && (artifact.sha256 !== recorded.sha256 || artifact.size !== recorded.size)) {
+      throw new RollingError(
+        'ARTIFACT_INTEGRITY',
+        `[rolling:${engine.artifacts.name}] build ${ref} of ${engine.service} changed since the interrupted run: sha256 was ${recorded.sha256}, is now ${artifact.sha256}`,
+      )
+    }
+    if (engine.artifacts.verify) await engine.artifacts.verify(artifact, ctx)
+    else engine.log.warn(`[rolling] the ${engine.artifacts.name} artifact store cannot verify checksums; deploying ${artifact.version} unverified`)
+    return artifact
+  })
+}
+
+function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason?: string, error?: Error): RolloutResult {
+  engine.journal.append({ type: 'end', status, at: new Date(engine.clock.now()).toISOString() })
+  const targets = [...engine.reports.values()]
+  const endedAt = engine.clock.now()
+  const result: RolloutResult = {
+    status,
+    runId: engine.runId,
+    service: engine.service,
+    artifact: engine.artifact,
+    targets,
+    needsAttention: targets.filter((r) => r.outcome === 'failed').map((r) => r.target),
+    batches: engine.batchCount,
+    startedAt,
+    endedAt,
+    durationMs: endedAt - startedAt,
+  }
+  if (reason !== undefined) result.reason = reason
+  if (error) result.error = error
+  engine.emitter.emit('rollout:end', { result })
+  return result
+}

@@ -1,0 +1,253 @@
+// A coherent fake fleet for engine tests and the benchmark: one host model shared by
+// the in-memory load balancer, executor, health check and a deploy recipe, with knobs
+// to make single hosts misbehave. Every per-host operation is a Map lookup, so it scales to 100k hosts.
+import type { Artifact, Clock, ExecResult, Health, Target } from '../types.js'
+import type { DeployRecipe, RunningBuild } from '../recipe.js'
+import { sh } from '../shell.js'
+import { memoryLoadBalancer, type MemoryLoadBalancer } from './memory-lb.js'
+import { memoryArtifacts, type MemoryArtifactStore, type PublishOptions } from './memory-artifacts.js'
+import { memoryExecutor, type MemoryExecutor, type MemoryExecContext } from './memory-exec.js'
+import { memoryHealthCheck, type MemoryHealthCheck } from './memory-health.js'
+
+export interface FakeHost {
+  version: string
+  builtAt?: string
+  /** False: `_status` answers 503 even while running. */
+  healthy: boolean
+  running: boolean
+  /** The build before the last install, for `rollback`. */
+  previous?: RunningBuild
+}
+
+export interface MemoryFleetOptions {
+  size: number
+  /** The build every host runs at the start (published to `artifacts`). @default 'v1' */
+  version?: string
+  /** @default 'app' */
+  service?: string
+  /** @default the clock of each call's context */
+  clock?: Clock
+  /** @default 0 */
+  drainMs?: number
+  /** @default 0 */
+  attachMs?: number
+  /** How long an install takes on a host. @default 0 */
+  deployMs?: number
+  /** Health checks with no answer within this long are `ok: false`. @default 5000 */
+  healthTimeoutMs?: number
+  /** @default 'host-' */
+  idPrefix?: string
+}
+
+export interface MemoryFleet {
+  service: string
+  /** The hosts at creation, in order (`host-1` ... `host-N`). */
+  targets: Target[]
+  lb: MemoryLoadBalancer
+  health: MemoryHealthCheck
+  executor: MemoryExecutor
+  artifacts: MemoryArtifactStore
+  recipe: DeployRecipe
+  hosts: Map<string, FakeHost>
+  /** Publishes a build of the fleet's service; it becomes `latest`. */
+  publish(version: string, options?: PublishOptions): Artifact
+  /** Adds a host running `version` and registers it in service, as autoscaling would. */
+  addHost(version?: string): Target
+  /** The host reports unhealthy after its next install (a bad build). */
+  breakAfterDeploy(id: string): void
+  /** The host is unhealthy now, so the pre-check skips it; an install would heal it. */
+  unhealthyBefore(id: string): void
+  /** Installs on the host "succeed" but it keeps running its old build. */
+  ignoreDeploy(id: string): void
+  /** How many hosts run each version. O(N): for assertions, not the hot path. */
+  versions(): Map<string, number>
+}
+
+/** The single command the fake hosts understand: `rolling-app <verb> [args]`. */
+const APP = 'rolling-app'
+
+export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
+  const service = options.service ?? 'app'
+  const prefix = options.idPrefix ?? 'host-'
+  const deployMs = options.deployMs ?? 0
+  const hosts = new Map<string, FakeHost>()
+  const broken = new Set<string>()
+  const ignoring = new Set<string>()
+  const artifacts = memoryArtifacts(options.clock ? { clock: options.clock } : {})
+  const published = new Map<string, Artifact>()
+
+  const publish = (version: string, publishOptions?: PublishOptions) => {
+    const artifact = artifacts.publish(service, version, `${service} ${version}\n`, publishOptions)
+    published.set(version, artifact)
+    return artifact
+  }
+  const initial = publish(options.version ?? 'v1')
+
+  let count = 0
+  const newHost = (build: RunningBuild): Target => {
+    const n = ++count
+    // Never dialled: the address only has to look like one and be unique.
+    const target: Target = { id: `${prefix}${n}`, address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 8080 }
+    hosts.set(target.id, { ...build, healthy: true, running: true })
+    return target
+  }
+  const targets: Target[] = []
+  for (let i = 0; i < options.size; i++) targets.push(newHost(initial))
+
+  const lb = memoryLoadBalancer({
+    targets,
+    ...(options.clock ? { clock: options.clock } : {}),
+    drainMs: options.drainMs ?? 0,
+    attachMs: options.attachMs ?? 0,
+  })
+
+  const health = memoryHealthCheck({
+    ...(options.clock ? { clock: options.clock } : {}),
+    timeoutMs: options.healthTimeoutMs ?? 5000,
+    respond: (target): Health => {
+      const host = hosts.get(target.id)
+      if (!host) throw new Error(`connect ECONNREFUSED ${target.address}:${target.port ?? 80}`)
+      const ok = host.healthy && host.running
+      return {
+        ok,
+        status: ok ? 200 : 503,
+        version: host.version,
+        ...(host.builtAt === undefined ? {} : { builtAt: host.builtAt }),
+        ...(ok ? {} : { detail: host.running ? 'status 503 (unhealthy)' : 'status 503 (stopped)' }),
+      }
+    },
+  })
+
+  const handle = async (target: Target, words: string[], ctx: MemoryExecContext): Promise<Partial<ExecResult>> => {
+    const host = hosts.get(target.id)
+    if (!host) return { exitCode: 255, stderr: `ssh: connect to host ${target.address}: Connection refused\n` }
+    const [program, verb, ...args] = words
+    if (program !== APP) return { exitCode: 127, stderr: `sh: ${program ?? ''}: command not found\n` }
+    switch (verb) {
+      case 'install': {
+        const [version, builtAt] = args
+        if (version === undefined || !published.has(version)) return { exitCode: 1, stderr: `no such build: ${version ?? ''}\n` }
+        if (deployMs > 0) await ctx.clock.sleep(deployMs, ctx.signal)
+        host.running = true
+        if (ignoring.has(target.id)) return { stdout: `installed ${version}\n` }
+        host.previous = { version: host.version, ...(host.builtAt === undefined ? {} : { builtAt: host.builtAt }) }
+        host.version = version
+        host.builtAt = builtAt || undefined
+        host.healthy = !broken.has(target.id)
+        return { stdout: `installed ${version}\n` }
+      }
+      case 'stop':
+        host.running = false
+        return { stdout: 'stopped\n' }
+      case 'start':
+        host.running = true
+        return { stdout: 'started\n' }
+      case 'rollback': {
+        const previous = host.previous
+        if (!previous) return { exitCode: 1, stderr: 'no previous build to roll back to\n' }
+        host.version = previous.version
+        host.builtAt = previous.builtAt
+        delete host.previous
+        // The old build worked before the deploy; a bad build does not follow it back.
+        host.healthy = true
+        host.running = true
+        return { stdout: `rolled back to ${previous.version}\n` }
+      }
+      case 'version':
+        return { stdout: `${JSON.stringify({ version: host.version, builtAt: host.builtAt })}\n` }
+      default:
+        return { exitCode: 2, stderr: `${APP}: unknown command ${verb ?? ''}\n` }
+    }
+  }
+
+  const executor = memoryExecutor({
+    ...(options.clock ? { clock: options.clock } : {}),
+    handler: (target, request, ctx) => handle(target, splitWords(request.command), ctx),
+  })
+
+  const recipe: DeployRecipe = {
+    async deploy({ artifact, location, exec }) {
+      const from = location.kind === 'url' ? location.url : location.path
+      await exec(sh`${APP} install ${artifact.version} ${artifact.builtAt} ${from}`)
+    },
+    async stop({ exec }) {
+      await exec(`${APP} stop`)
+    },
+    async rollback({ exec }) {
+      await exec(`${APP} rollback`)
+    },
+    async version({ exec }) {
+      const { stdout } = await exec(`${APP} version`)
+      const parsed = JSON.parse(stdout) as { version: string; builtAt?: string }
+      return { version: parsed.version, ...(parsed.builtAt ? { builtAt: parsed.builtAt } : {}) }
+    },
+  }
+
+  const knob = (id: string, what: string): FakeHost => {
+    const host = hosts.get(id)
+    if (!host) throw new Error(`[rolling:memory-fleet] ${what}: no host ${id}`)
+    return host
+  }
+
+  return {
+    service,
+    targets,
+    lb,
+    health,
+    executor,
+    artifacts,
+    recipe,
+    hosts,
+    publish,
+    addHost(version) {
+      const stored = version === undefined ? initial : published.get(version)
+      if (!stored) throw new Error(`[rolling:memory-fleet] addHost: build ${version} of ${service} was never published`)
+      const target = newHost({ version: stored.version, builtAt: stored.builtAt })
+      lb.add(target)
+      return target
+    },
+    breakAfterDeploy: (id) => void (knob(id, 'breakAfterDeploy'), broken.add(id)),
+    unhealthyBefore: (id) => void (knob(id, 'unhealthyBefore').healthy = false),
+    ignoreDeploy: (id) => void (knob(id, 'ignoreDeploy'), ignoring.add(id)),
+    versions() {
+      const counts = new Map<string, number>()
+      for (const host of hosts.values()) counts.set(host.version, (counts.get(host.version) ?? 0) + 1)
+      return counts
+    },
+  }
+}
+
+/**
+ * Splits a command line into words the way a POSIX shell would for the simple
+ * commands the recipe emits: blanks separate words, single quotes (as `shellQuote`
+ * writes them, `'\''` included) and double quotes group, backslash escapes.
+ */
+export function splitWords(command: string): string[] {
+  const words: string[] = []
+  let word = ''
+  let inWord = false
+  let quote: "'" | '"' | undefined
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i] as string
+    if (quote) {
+      if (c === quote) quote = undefined
+      else if (quote === '"' && c === '\\' && i + 1 < command.length) word += command[++i]
+      else word += c
+    } else if (c === "'" || c === '"') {
+      quote = c
+      inWord = true
+    } else if (c === '\\' && i + 1 < command.length) {
+      word += command[++i]
+      inWord = true
+    } else if (c === ' ' || c === '\t' || c === '\n') {
+      if (inWord) words.push(word)
+      word = ''
+      inWord = false
+    } else {
+      word += c
+      inWord = true
+    }
+  }
+  if (inWord) words.push(word)
+  return words
+}

@@ -1,0 +1,66 @@
+// An in-memory health check answering from a script (usually the fleet's host
+// model). It applies its own timeout, so a scripted hang behaves like a real target
+// that never answers: `ok: false` after `timeoutMs`, never a hung rollout.
+import type { Clock, Health, HealthCheck, Target } from '../types.js'
+import { abortReason, errorMessage, throwIfAborted, TimeoutError } from '../errors.js'
+import { formatMs } from '../clock.js'
+import { childSignal, raceSignal } from './util.js'
+
+export interface MemoryHealthCheckOptions {
+  /**
+   * The answer for a target. Throw to simulate a refused connection; return a promise
+   * that never settles to simulate a hang (the signal aborts it at the timeout).
+   */
+  respond: (target: Target, ctx: { signal: AbortSignal; clock: Clock }) => Health | Promise<Health>
+  /** @default the clock of each call's context */
+  clock?: Clock
+  /** Simulated round trip. @default 0 */
+  latencyMs?: number
+  /** No answer within this long is `ok: false`. @default 5000 */
+  timeoutMs?: number
+  /** @default 'memory' */
+  name?: string
+}
+
+export interface MemoryHealthCheck extends HealthCheck {
+  /** How many checks each target received. */
+  readonly checks: Map<string, number>
+}
+
+export function memoryHealthCheck(options: MemoryHealthCheckOptions): MemoryHealthCheck {
+  const name = options.name ?? 'memory'
+  const latencyMs = options.latencyMs ?? 0
+  const timeoutMs = options.timeoutMs ?? 5000
+  const checks = new Map<string, number>()
+
+  return {
+    name,
+    checks,
+    async check(target, ctx) {
+      throwIfAborted(ctx.signal)
+      checks.set(target.id, (checks.get(target.id) ?? 0) + 1)
+      const clock = options.clock ?? ctx.clock
+      const started = clock.now()
+      const { signal, timedOut, dispose } = childSignal(
+        ctx.signal,
+        clock,
+        timeoutMs,
+        () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`),
+      )
+      try {
+        if (latencyMs > 0) await clock.sleep(latencyMs, signal)
+        const answer = Promise.resolve().then(() => options.respond(target, { signal, clock }))
+        const health = await raceSignal(answer, signal)
+        return { ...health, latencyMs: health.latencyMs ?? clock.now() - started }
+      } catch (error) {
+        // Only the caller's abort rejects; everything else is an unhealthy answer.
+        if (ctx.signal.aborted) throw abortReason(ctx.signal)
+        const latency = clock.now() - started
+        if (timedOut()) return { ok: false, detail: `timeout: no answer within ${formatMs(timeoutMs)}`, latencyMs: latency }
+        return { ok: false, detail: errorMessage(error), latencyMs: latency }
+      } finally {
+        dispose()
+      }
+    },
+  }
+}
