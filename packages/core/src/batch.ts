@@ -133,7 +133,9 @@ async function deployAndSettle(engine: Engine, f: Flight, batch: number): Promis
   } catch (error) {
     return fail(engine, f, batch, 'settle', errorMessage(error))
   }
-  f.attachAs = engine.onNewBuild(settled.health) ? 'done' : 'restored'
+  // The check is 200 or not, as designed; a wrong build is the verify phase's to find.
+  // Only after an abort does the reported build decide between done and restored.
+  f.attachAs = settled.aborted === undefined || engine.onNewBuild(settled.health) ? 'done' : 'restored'
   if (f.attachAs === 'restored') f.attachReason = `aborted; healthy on ${settled.health.version ?? 'an unknown build'}`
 }
 
@@ -152,18 +154,18 @@ async function settle(engine: Engine, target: Target): Promise<Settled> {
     if (delay > 0) await engine.clock.sleep(delay, engine.stopSignal)
     if (interval === undefined) {
       const health = await engine.checkHealth(target)
-      return { passed: engine.onNewBuild(health), health, reason: engine.describeHealth(health) }
+      return { passed: health.ok, health, reason: engine.describeHealth(health) }
     }
     let streak = 0
     let last: Health = { ok: false, detail: 'not checked' }
     await waitUntil(
       async () => {
         last = await engine.checkHealth(target)
-        streak = engine.onNewBuild(last) ? streak + 1 : 0
+        streak = last.ok ? streak + 1 : 0
         return streak >= successes ? { state: 'done', value: last } : { state: 'retry', observed: engine.describeHealth(last) }
       },
       {
-        what: `${describeTarget(target)} to answer 200 on ${engine.artifact.version}${successes > 1 ? ` ${successes} times in a row` : ''}`,
+        what: `${describeTarget(target)} to answer 200${successes > 1 ? ` ${successes} times in a row` : ''}`,
         timeoutMs: Math.max(0, deadline - (engine.clock.now() - start)),
         minDelayMs: interval,
         maxDelayMs: interval,
@@ -176,7 +178,7 @@ async function settle(engine: Engine, target: Target): Promise<Settled> {
       if (!engine.stopping) throw error
       return last
     })
-    if (!engine.stopping || engine.onNewBuild(last)) return { passed: true, health: last, reason: 'healthy' }
+    if (!engine.stopping || last.ok) return { passed: true, health: last, reason: 'healthy' }
   } catch (error) {
     if (!engine.stopping) {
       const health: Health = { ok: false, detail: errorMessage(error) }
@@ -186,7 +188,7 @@ async function settle(engine: Engine, target: Target): Promise<Settled> {
   // Aborted mid-settle: the target is detached and must not be silently lost.
   // Give it a short grace to come up on either build; healthy ones go back.
   const health = await waitForAnyBuild(engine, target)
-  return health.ok ? { passed: true, health, reason: 'healthy' } : { passed: false, health, reason: engine.describeHealth(health), aborted: true }
+  return { passed: health.ok, health, reason: health.ok ? 'healthy' : engine.describeHealth(health), aborted: true }
 }
 
 /** Polls `_status` for up to `timeouts.abortGrace`, accepting either build. */

@@ -168,7 +168,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         }
       }
     }
-    if (engine.stopping && status === 'succeeded') [status, reason] = ['aborted', abortMessage(engine)]
+    if (engine.stopping) [status, reason] = ['aborted', reason ? `${abortMessage(engine)}; ${reason}` : abortMessage(engine)]
     if (status === 'succeeded' && run.verify) {
       const resumedStops = resumed
         ? [...run.state.extra.values()].filter((e) => e.s === 'stopping').map((e) => e.target).concat(
