@@ -148,7 +148,7 @@ describe('rollout() option validation', () => {
     expect(cases.length).toBeGreaterThanOrEqual(20)
   })
 
-  it.each(cases)('rejects $name (option `$option`)', async ({ make, option, shows }) => {
+  it.each(cases.map((c) => [c.name, c] as const))('rejects %s', async (_name, { make, option, shows }) => {
     const fx = setup({ size: 3 })
     const options = deepFreeze(make(fx.options(), fx), adaptersOf(fx))
     let thrown: unknown
@@ -192,12 +192,17 @@ describe('rollout() option validation', () => {
       maxStopped: 1,
       version: 'v2',
     })
-    const snapshot = JSON.stringify(options, (_key, value) => (fx.fleet.lb === value ? '[lb]' : value))
+    // The option data (not the adapters, whose state records what they did).
+    const data = () => {
+      const { loadBalancer, artifacts, executor, healthCheck, deploy, clock, journal, lock, hooks, ...rest } = options
+      return { ...rest, hooks: Object.keys(hooks ?? {}), deploy: Object.keys(deploy) }
+    }
+    const before = structuredClone(data())
     const keys = Object.keys(options).sort()
     deepFreeze(options, adaptersOf(fx))
     const result = await rollout(options)
     expect(result.status).toBe('succeeded')
-    expect(JSON.stringify(options, (_key, value) => (fx.fleet.lb === value ? '[lb]' : value))).toBe(snapshot)
+    expect(data()).toEqual(before)
     expect(Object.keys(options).sort()).toEqual(keys)
     expect(options.settle).toEqual({ delay: 1_000, interval: 500, deadline: 30_000, successes: 2 })
     expect(options.timeouts).toEqual({ detach: 60_000 })
