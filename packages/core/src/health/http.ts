@@ -93,7 +93,8 @@ export function httpHealthCheck(options: HttpHealthCheckOptions = {}): HttpHealt
       }
     } catch (error) {
       if (ctx.signal.aborted) throw abortReason(ctx.signal)
-      const detail = timedOut || isTimeout(error) ? `no answer within ${formatMs(timeoutMs)}` : describeFailure(error)
+      // "timed out" is what people grep logs for; the contract suite checks for it too.
+      const detail = timedOut || isTimeout(error) ? `no answer within ${formatMs(timeoutMs)} (timed out)` : describeFailure(error)
       return { ok: false, ...(status === undefined ? {} : { status }), detail, latencyMs: latency() }
     } finally {
       clearTimeout(timer)

@@ -5,7 +5,7 @@ import type { AdapterContext, Clock, ExecRequest, ExecResult, Executor, Target }
 import { abortReason, describeTarget, RollingError, throwIfAborted } from '../errors.js'
 import { formatMs } from '../clock.js'
 import { maskSecrets } from '../shell.js'
-import { childSignal, raceSignal } from './util.js'
+import { childSignal, isPromiseLike, raceSignal } from './util.js'
 
 /** What a handler sees: the call's context, with `signal` covering the timeout and `output` masking secrets. */
 export interface MemoryExecContext extends AdapterContext {
@@ -48,23 +48,32 @@ export function memoryExecutor(options: MemoryExecutorOptions): MemoryExecutor {
       commands.push({ targetId: target.id, command: request.command })
       const clock = options.clock ?? ctx.clock
       const started = clock.now()
-      const { signal, dispose } = childSignal(ctx.signal, clock, request.timeoutMs, () => {
+      const call = childSignal(ctx.signal, clock, request.timeoutMs, () => {
         const ms = formatMs(request.timeoutMs ?? 0)
         return new RollingError('EXEC_TIMEOUT', `[rolling:${name}] command on ${describeTarget(target)} timed out after ${ms}`)
       })
       let stdout = ''
       let stderr = ''
       const output = (stream: 'stdout' | 'stderr', chunk: string) => {
-        if (signal.aborted || chunk === '') return
+        if (call.aborted || chunk === '') return
         const masked = maskSecrets(chunk, request.secrets)
         if (stream === 'stdout') stdout += masked
         else stderr += masked
         ctx.output?.(stream, masked)
       }
       try {
-        if (latencyMs > 0) await clock.sleep(latencyMs, signal)
-        const handled = Promise.resolve(options.handler(target, request, { ...ctx, clock, signal, output }))
-        const result = (await raceSignal(handled, signal)) ?? {}
+        if (latencyMs > 0) await clock.sleep(latencyMs, call.signal)
+        const handlerCtx: MemoryExecContext = {
+          ...ctx,
+          clock,
+          output,
+          get signal() {
+            return call.signal
+          },
+        }
+        let handled = options.handler(target, request, handlerCtx)
+        if (isPromiseLike(handled)) handled = await raceSignal(handled, call.signal)
+        const result = handled ?? {}
         if (result.stdout) output('stdout', result.stdout)
         if (result.stderr) output('stderr', result.stderr)
         return {
@@ -76,11 +85,11 @@ export function memoryExecutor(options: MemoryExecutorOptions): MemoryExecutor {
         }
       } catch (error) {
         // A timeout or abort wins over whatever the handler did when it was cut off.
-        if (signal.aborted) throw abortReason(signal)
+        if (call.aborted) throw abortReason(call.signal)
         if (error instanceof Error) error.message = maskSecrets(error.message, request.secrets)
         throw error
       } finally {
-        dispose()
+        call.dispose()
       }
     },
   }

@@ -4,7 +4,7 @@
 import type { Clock, Health, HealthCheck, Target } from '../types.js'
 import { abortReason, errorMessage, throwIfAborted, TimeoutError } from '../errors.js'
 import { formatMs } from '../clock.js'
-import { childSignal, raceSignal } from './util.js'
+import { childSignal, isPromiseLike, raceSignal } from './util.js'
 
 export interface MemoryHealthCheckOptions {
   /**
@@ -41,25 +41,30 @@ export function memoryHealthCheck(options: MemoryHealthCheckOptions): MemoryHeal
       checks.set(target.id, (checks.get(target.id) ?? 0) + 1)
       const clock = options.clock ?? ctx.clock
       const started = clock.now()
-      const { signal, timedOut, dispose } = childSignal(
+      const call = childSignal(
         ctx.signal,
         clock,
         timeoutMs,
         () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`),
       )
       try {
-        if (latencyMs > 0) await clock.sleep(latencyMs, signal)
-        const answer = Promise.resolve().then(() => options.respond(target, { signal, clock }))
-        const health = await raceSignal(answer, signal)
+        if (latencyMs > 0) await clock.sleep(latencyMs, call.signal)
+        let health = options.respond(target, {
+          clock,
+          get signal() {
+            return call.signal
+          },
+        })
+        if (isPromiseLike(health)) health = await raceSignal(health, call.signal)
         return { ...health, latencyMs: health.latencyMs ?? clock.now() - started }
       } catch (error) {
         // Only the caller's abort rejects; everything else is an unhealthy answer.
         if (ctx.signal.aborted) throw abortReason(ctx.signal)
         const latency = clock.now() - started
-        if (timedOut()) return { ok: false, detail: `timeout: no answer within ${formatMs(timeoutMs)}`, latencyMs: latency }
+        if (call.timedOut()) return { ok: false, detail: `timeout: no answer within ${formatMs(timeoutMs)}`, latencyMs: latency }
         return { ok: false, detail: errorMessage(error), latencyMs: latency }
       } finally {
-        dispose()
+        call.dispose()
       }
     },
   }

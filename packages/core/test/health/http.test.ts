@@ -117,7 +117,7 @@ describe('httpHealthCheck', () => {
     const started = performance.now()
     const health = await check({ timeoutMs: 300 }).check({ id: 'a', address: '127.0.0.1', port }, testContext())
     const elapsed = performance.now() - started
-    expect(health).toMatchObject({ ok: false, detail: 'no answer within 300ms' })
+    expect(health).toMatchObject({ ok: false, detail: 'no answer within 300ms (timed out)' })
     expect(health.status).toBeUndefined()
     expect(elapsed).toBeGreaterThanOrEqual(250)
     expect(elapsed).toBeLessThan(2000)
@@ -129,7 +129,7 @@ describe('httpHealthCheck', () => {
       res.write('{"version":')
     })
     const health = await check({ timeoutMs: 300 }).check({ id: 'a', address: '127.0.0.1', port }, testContext())
-    expect(health).toMatchObject({ ok: false, status: 200, detail: 'no answer within 300ms' })
+    expect(health).toMatchObject({ ok: false, status: 200, detail: 'no answer within 300ms (timed out)' })
   })
 
   it('reports a refused connection', async () => {
