@@ -74,7 +74,8 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 /** Renders a target for messages: `web-1 (127.0.0.2:8080)`. */
 export function describeTarget(target: { id: string; address: string; port?: number }): string {
-  const where = target.port === undefined ? target.address : `${target.address}:${target.port}`
+  const host = target.address.includes(':') ? `[${target.address}]` : target.address
+  const where = target.port === undefined ? target.address : `${host}:${target.port}`
   return target.id === where ? target.id : `${target.id} (${where})`
 }
 

@@ -30,6 +30,7 @@ export function sh(strings: TemplateStringsArray, ...values: readonly (string | 
 export function maskSecrets(text: string, secrets: readonly string[] | undefined): string {
   if (!secrets?.length) return text
   let out = text
-  for (const secret of secrets) if (secret) out = out.split(secret).join('***')
+  // Longest first, so a secret that contains another is masked whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join('***')
   return out
 }

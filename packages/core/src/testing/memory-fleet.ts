@@ -88,7 +88,7 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
     const n = ++count
     // Never dialled: the address only has to look like one and be unique.
     const target: Target = { id: `${prefix}${n}`, address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 8080 }
-    hosts.set(target.id, { ...build, healthy: true, running: true })
+    hosts.set(target.id, { version: build.version, ...(build.builtAt === undefined ? {} : { builtAt: build.builtAt }), healthy: true, running: true })
     return target
   }
   const targets: Target[] = []
