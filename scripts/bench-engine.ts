@@ -54,6 +54,12 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
+{
+  // The floor under every peak_rss_mb: node, the tsx loader thread and the engine's modules.
+  const out = spawnSync(process.execPath, ['--import', 'tsx', child, '--baseline'], { encoding: 'utf8' })
+  process.stderr.write(`  harness ${out.stdout.trim()}\n`)
+}
+
 const medians = new Map<number, Line>()
 let failed = false
 for (const targets of sizes) {

@@ -42,7 +42,8 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
 export class Engine {
   readonly service: string
-  readonly runId: string
+  /** Set once; `resume` adopts the interrupted run's id from the journal. */
+  runId: string
   readonly lb: LoadBalancer
   readonly artifacts: ArtifactStore
   readonly executor: Executor

@@ -52,14 +52,11 @@ export function rollout(options: RolloutOptions): RolloutRun {
 export function resume(options: ResumeOptions): RolloutRun {
   validateOptions(options as RolloutOptions)
   const journal = options.journal ?? defaultJournal(options)
-  let runId = 'resume'
-  const run = start({ ...options, journal } as RolloutOptions, () => runId, async (engine) => {
+  return start({ ...options, journal } as RolloutOptions, 'resume', async (engine) => {
     const state = readJournalState(await journal.read(), journal.location)
-    runId = state.runId
-    ;(engine as { runId: string }).runId = state.runId
+    engine.runId = state.runId
     return execute(engine, { kind: 'resume', verify: options.verify ?? true, state })
   })
-  return run
 }
 
 export interface Plan {
@@ -106,7 +103,7 @@ function defaultJournal(options: { stateDir?: string; service: string }): Journa
   return fileJournal(join(options.stateDir ?? '.rolling', `${options.service}.journal.jsonl`))
 }
 
-function start(options: RolloutOptions, runId: string | (() => string), body: (engine: Engine) => Promise<RolloutResult>): RolloutRun {
+function start(options: RolloutOptions, runId: string, body: (engine: Engine) => Promise<RolloutResult>): RolloutRun {
   const emitter = new RolloutEmitter()
   const stop = new AbortController()
   const cancel = new AbortController()
@@ -116,7 +113,7 @@ function start(options: RolloutOptions, runId: string | (() => string), body: (e
   const ownHealth: HealthCheck | undefined = options.healthCheck ? undefined : httpHealthCheck()
   const journal = options.journal ?? defaultJournal(options)
   const engine = new Engine(options, {
-    runId: typeof runId === 'string' ? runId : runId(),
+    runId,
     health: options.healthCheck ?? (ownHealth as HealthCheck),
     journal,
     lock: options.lock ?? fileLock({ dir: options.stateDir ?? '.rolling' }),

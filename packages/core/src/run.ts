@@ -149,6 +149,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
           entries.set(t.id, entry)
           targets.push(t)
         }
+        if (targets.length === 0) continue // the whole batch had finished before the crash
       } else {
         try {
           await engine.hook('beforeBatch', { index: b, total: batches.length, targets: batch })

@@ -144,7 +144,7 @@ describe('RolloutEmitter', () => {
     expect(second).toHaveBeenCalledWith({ type: 'warning', message: 'x' })
     expect(reports).toHaveLength(1)
     expect(reports[0]?.event).toBe('warning')
-    expect((reports[0]?.error as Error).message).toBe('bad subscriber')
+    expect(reports[0]?.error).toMatchObject({ message: 'bad subscriber' })
   })
 
   it('an async listener that rejects is reported as listener:error', async () => {
@@ -160,7 +160,7 @@ describe('RolloutEmitter', () => {
     await flush()
     expect(reports).toHaveLength(1)
     expect(reports[0]?.event).toBe('batch:end')
-    expect((reports[0]?.error as Error).message).toBe('async boom')
+    expect(reports[0]?.error).toMatchObject({ message: 'async boom' })
   })
 
   it('a throwing listener:error listener does not loop or throw', () => {

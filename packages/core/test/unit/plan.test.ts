@@ -177,6 +177,14 @@ describe('plan() (dry run)', () => {
     expect(fx.fleet.executor.commands).toEqual([])
   })
 
+  it('rollout() with a minHealthy that leaves no room rejects its result, touching nothing but discover', async () => {
+    const fx = setup({ size: 3 })
+    await expect(fx.run({ minHealthy: '100%' }).result).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'minHealthy' })
+    expect(fx.fleet.lb.calls.map((c) => c.op)).toEqual(['discover'])
+    expect(fx.fleet.executor.commands).toEqual([])
+    expect(fx.fleet.versions()).toEqual(new Map([['v1', 3]]))
+  })
+
   it('rejects with a ValidationError on bad options, before discovering', async () => {
     const fx = setup({ size: 2 })
     await expect(plan(fx.options({ batch: 0 }))).rejects.toBeInstanceOf(ValidationError)

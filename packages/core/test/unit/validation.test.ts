@@ -174,9 +174,7 @@ describe('rollout() option validation', () => {
 
   it('rejects options that are not an object', () => {
     for (const bad of [undefined, null, 'checkout', 42]) {
-      expect(() => rollout(bad as unknown as RolloutOptions)).toThrow(
-        expect.objectContaining({ code: 'INVALID_OPTION', option: 'options' }),
-      )
+      expect(() => rollout(bad as unknown as RolloutOptions)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'options' }))
     }
   })
 

@@ -46,10 +46,11 @@ describe('waitUntil', () => {
   it('fail rejects with WAIT_FAILED, naming what was awaited and the reason, observed kept as cause', async () => {
     const clock = new FakeClock()
     const observed = { state: 'unused' }
-    const error = await waitUntil(
-      (attempt) => (attempt < 2 ? retry() : { state: 'fail', reason: 'target was deregistered', observed }),
-      { what: 'target web-1 to become healthy', timeoutMs: 60_000, clock },
-    ).catch((e: unknown) => e)
+    const error = await waitUntil((attempt) => (attempt < 2 ? retry() : { state: 'fail', reason: 'target was deregistered', observed }), {
+      what: 'target web-1 to become healthy',
+      timeoutMs: 60_000,
+      clock,
+    }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RollingError)
     expect(error).toMatchObject({ code: 'WAIT_FAILED' })
     expect((error as Error).message).toContain('target web-1 to become healthy')
@@ -94,9 +95,7 @@ describe('waitUntil', () => {
   it('makes its last try at the deadline itself', async () => {
     const clock = new FakeClock()
     const r = recorder(clock)
-    await expect(
-      waitUntil(r.check, { what: 'x', timeoutMs: 1_000, minDelayMs: 250, factor: 1.5, jitter: 0, clock }),
-    ).rejects.toMatchObject({ code: 'TIMEOUT' })
+    await expect(waitUntil(r.check, { what: 'x', timeoutMs: 1_000, minDelayMs: 250, factor: 1.5, jitter: 0, clock })).rejects.toMatchObject({ code: 'TIMEOUT' })
     // 250, 375, then 562.5 would overshoot: cut to the 375 left.
     expect(r.times()).toEqual([0, 250, 625, 1_000])
   })
@@ -111,9 +110,9 @@ describe('waitUntil', () => {
   it('grows its delays by the factor, up to maxDelayMs', async () => {
     const clock = new FakeClock()
     const r = recorder(clock)
-    await expect(
-      waitUntil(r.check, { what: 'x', timeoutMs: 10_000, minDelayMs: 100, maxDelayMs: 1_000, factor: 2, jitter: 0, clock }),
-    ).rejects.toMatchObject({ code: 'TIMEOUT' })
+    await expect(waitUntil(r.check, { what: 'x', timeoutMs: 10_000, minDelayMs: 100, maxDelayMs: 1_000, factor: 2, jitter: 0, clock })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    })
     const gaps = r.gaps()
     expect(gaps.slice(0, 6)).toEqual([100, 200, 400, 800, 1_000, 1_000])
     expect(r.times().at(-1)).toBe(10_000)
@@ -144,7 +143,7 @@ describe('waitUntil', () => {
         waitUntil(r.check, { what: 'x', timeoutMs: 20_000, minDelayMs: 100, maxDelayMs: 2_000, factor: 1.5, jitter, random, clock }),
       ).rejects.toMatchObject({ code: 'TIMEOUT' })
       const gaps = r.gaps().slice(0, -1) // the last one is cut at the deadline
-      gaps.forEach((gap, i) => expect(gap).toBeCloseTo(base(i) * scale, 1))
+      for (const [i, gap] of gaps.entries()) expect(gap).toBeCloseTo(base(i) * scale, 1)
     }
     // And any random draw stays within the bounds.
     let seed = 7
@@ -244,5 +243,26 @@ describe('waitUntil', () => {
     ).rejects.toBe(boom)
     expect(calls).toBe(2)
     expect(clock.pendingTimers).toBe(0)
+  })
+
+  // BUG (packages/core/src/waiter.ts, waitUntil, `const deadline = clock.now() + options.timeoutMs`):
+  // a NaN timeoutMs (e.g. from `Number(process.env.TIMEOUT)`) makes `left` NaN, so `left <= 0`
+  // never holds and `clock.sleep(Math.min(jittered, NaN))` sleeps 0 ms: the waiter polls in a
+  // tight loop forever, against "nothing waits forever". Same for minDelayMs/factor NaN
+  // (sleep NaN → 0). Fix: at entry, reject a timeoutMs that is not a number >= 0
+  // (`!(options.timeoutMs >= 0)`) and a minDelayMs/maxDelayMs/factor/jitter that is NaN or
+  // negative, with a TypeError/ValidationError naming the option.
+  it.fails('rejects a NaN timeoutMs at once instead of polling forever', async () => {
+    const clock = new FakeClock()
+    let calls = 0
+    const error = await waitUntil(
+      () => {
+        if (++calls > 50) throw new Error('still polling after 50 tries')
+        return retry()
+      },
+      { what: 'x', timeoutMs: Number.NaN, clock },
+    ).catch((e: unknown) => e)
+    expect((error as Error).message).not.toContain('still polling')
+    expect(calls).toBeLessThanOrEqual(1)
   })
 })
