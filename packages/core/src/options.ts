@@ -209,7 +209,7 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.timeouts !== undefined) {
     if (!isObject(options.timeouts)) fail('timeouts', 'an object', options.timeouts)
     for (const [key, value] of Object.entries(options.timeouts)) {
-      if (!(key in DEFAULT_TIMEOUTS)) fail('timeouts', `only ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`, key)
+      if (!Object.hasOwn(DEFAULT_TIMEOUTS, key)) fail('timeouts', `only ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`, key)
       if (value !== undefined) checkMs(`timeouts.${key}`, value, 1)
     }
   }

@@ -26,11 +26,27 @@ export function sh(strings: TemplateStringsArray, ...values: readonly (string | 
   return out
 }
 
-/** Replaces each secret in `text` by `***`. */
+/** Replaces each secret in `text` by `***`, overlapping occurrences merged into one mask. */
 export function maskSecrets(text: string, secrets: readonly string[] | undefined): string {
   if (!secrets?.length) return text
-  let out = text
-  // Longest first, so a secret that contains another is masked whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join('***')
-  return out
+  // Ranges found in the original text, so masking one secret cannot hide another's tail.
+  const ranges: [number, number][] = []
+  for (const secret of secrets) {
+    if (!secret) continue
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) ranges.push([at, at + secret.length])
+  }
+  if (ranges.length === 0) return text
+  ranges.sort((a, b) => a[0] - b[0])
+  let out = ''
+  let pos = 0
+  let [start, end] = ranges[0] as [number, number]
+  for (const [s, e] of ranges.slice(1)) {
+    if (s <= end) end = Math.max(end, e)
+    else {
+      out += `${text.slice(pos, start)}***`
+      pos = end
+      ;[start, end] = [s, e]
+    }
+  }
+  return `${out}${text.slice(pos, start)}***${text.slice(end)}`
 }

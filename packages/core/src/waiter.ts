@@ -3,7 +3,7 @@
 // made at the deadline; the timeout error says what was last observed.
 import type { Clock } from './types.js'
 import { systemClock } from './clock.js'
-import { RollingError, TimeoutError, throwIfAborted, errorMessage } from './errors.js'
+import { RollingError, TimeoutError, ValidationError, throwIfAborted, errorMessage } from './errors.js'
 import { formatMs } from './clock.js'
 
 export type WaitState<T> =
@@ -35,6 +35,13 @@ export async function waitUntil<T>(
   check: (attempt: number) => Promise<WaitState<T>> | WaitState<T>,
   options: WaitOptions,
 ): Promise<T> {
+  // A NaN here would turn the deadline check off and every sleep into 0 ms: a busy loop forever.
+  for (const key of ['timeoutMs', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter'] as const) {
+    const value = options[key]
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value !== Number.POSITIVE_INFINITY)) {
+      throw new ValidationError(key, `expected a finite number >= 0 waiting for ${options.what}, got ${String(value)}`)
+    }
+  }
   const clock = options.clock ?? systemClock
   const minDelay = options.minDelayMs ?? 250
   const maxDelay = Math.max(minDelay, options.maxDelayMs ?? 5000)

@@ -97,6 +97,8 @@ export class FakeClock implements Clock {
       this.#now = Math.max(this.#now, until)
     } finally {
       this.#driving--
+      // Idle checks that fell inside the drive were dropped; timers past it still need one.
+      this.#scheduleCheck()
     }
   }
 
@@ -113,6 +115,8 @@ export class FakeClock implements Clock {
       }
     } finally {
       this.#driving--
+      // Idle checks that fell inside the drive were dropped; timers past it still need one.
+      this.#scheduleCheck()
     }
   }
 

@@ -67,7 +67,10 @@ export function memoryArtifacts(options: MemoryArtifactsOptions = {}): MemoryArt
         ...(publishOptions.metadata ? { metadata: { ...publishOptions.metadata } } : {}),
       }
       let versions = services.get(service)
-      if (!versions) services.set(service, (versions = new Map()))
+      if (!versions) {
+        versions = new Map()
+        services.set(service, versions)
+      }
       versions.set(version, { artifact, bytes: data })
       latest.set(service, version)
       return clone(artifact)

@@ -17,6 +17,7 @@ export type MemoryExecHandler = (
   target: Target,
   request: ExecRequest,
   ctx: MemoryExecContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: lets a handler be `async () => {}` or return `clock.sleep(...)`
 ) => Partial<ExecResult> | void | Promise<Partial<ExecResult> | void>
 
 export interface MemoryExecutorOptions {

@@ -209,9 +209,17 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
       lb.add(target)
       return target
     },
-    breakAfterDeploy: (id) => void (knob(id, 'breakAfterDeploy'), broken.add(id)),
-    unhealthyBefore: (id) => void (knob(id, 'unhealthyBefore').healthy = false),
-    ignoreDeploy: (id) => void (knob(id, 'ignoreDeploy'), ignoring.add(id)),
+    breakAfterDeploy(id) {
+      knob(id, 'breakAfterDeploy')
+      broken.add(id)
+    },
+    unhealthyBefore(id) {
+      knob(id, 'unhealthyBefore').healthy = false
+    },
+    ignoreDeploy(id) {
+      knob(id, 'ignoreDeploy')
+      ignoring.add(id)
+    },
     versions() {
       const counts = new Map<string, number>()
       for (const host of hosts.values()) counts.set(host.version, (counts.get(host.version) ?? 0) + 1)

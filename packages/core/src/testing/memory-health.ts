@@ -41,12 +41,7 @@ export function memoryHealthCheck(options: MemoryHealthCheckOptions): MemoryHeal
       checks.set(target.id, (checks.get(target.id) ?? 0) + 1)
       const clock = options.clock ?? ctx.clock
       const started = clock.now()
-      const call = childSignal(
-        ctx.signal,
-        clock,
-        timeoutMs,
-        () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`),
-      )
+      const call = childSignal(ctx.signal, clock, timeoutMs, () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`))
       try {
         if (latencyMs > 0) await clock.sleep(latencyMs, call.signal)
         let health = options.respond(target, {

@@ -46,10 +46,10 @@ testArtifactStore({
 })
 
 const scripted = (): Record<string, (target: Target, signal: AbortSignal) => Health | Promise<Health>> => ({
-  'healthy': () => ({ ok: true, status: 200, version: 'v2' }),
-  'failing': () => ({ ok: false, status: 500, detail: 'status 500' }),
-  'hanging': (_target, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
-  'refused': (target) => {
+  healthy: () => ({ ok: true, status: 200, version: 'v2' }),
+  failing: () => ({ ok: false, status: 500, detail: 'status 500' }),
+  hanging: (_target, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+  refused: (target) => {
     throw new Error(`connect ECONNREFUSED ${target.address}:${target.port}`)
   },
 })

@@ -23,9 +23,7 @@ describe('FakeClock', () => {
   it('auto-advances many concurrent sleeps, each at its own time', async () => {
     const clock = new FakeClock({ start: 0 })
     const woke: number[] = []
-    await Promise.all(
-      Array.from({ length: 10_000 }, (_, i) => clock.sleep((i % 100) * 1000).then(() => woke.push(clock.now()))),
-    )
+    await Promise.all(Array.from({ length: 10_000 }, (_, i) => clock.sleep((i % 100) * 1000).then(() => woke.push(clock.now()))))
     expect(woke).toHaveLength(10_000)
     expect(woke).toEqual([...woke].sort((a, b) => a - b))
     expect(clock.now()).toBe(99_000)
@@ -77,6 +75,14 @@ describe('FakeClock', () => {
     expect(clock.now()).toBe(5_000)
   })
 
+  it('keeps auto-advancing timers left after a manual advance', async () => {
+    const clock = new FakeClock({ start: 0 })
+    const late = clock.sleep(10_000)
+    await clock.advance(1_000)
+    await late
+    expect(clock.now()).toBe(10_000)
+  })
+
   it('does not advance by itself when autoAdvance is off', async () => {
     const clock = new FakeClock({ start: 0, autoAdvance: false })
     let fired = false
@@ -101,9 +107,9 @@ describe('FakeClock', () => {
   it('drives waitUntil with its jittered backoff to a timeout in no real time', async () => {
     const clock = new FakeClock({ start: 0 })
     const started = performance.now()
-    await expect(
-      waitUntil(() => ({ state: 'retry', observed: 'draining' }), { what: 'drain', timeoutMs: 300_000, clock }),
-    ).rejects.toMatchObject({ code: 'TIMEOUT' })
+    await expect(waitUntil(() => ({ state: 'retry', observed: 'draining' }), { what: 'drain', timeoutMs: 300_000, clock })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    })
     expect(clock.now()).toBe(300_000)
     expect(performance.now() - started).toBeLessThan(2_000)
   })

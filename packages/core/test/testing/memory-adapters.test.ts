@@ -24,12 +24,7 @@ describe('memoryLoadBalancer', () => {
     expect([lb.outOfService, lb.maxOutOfService]).toEqual([2, 2])
     await lb.attach(targets, ctx)
     expect([lb.outOfService, lb.maxOutOfService]).toEqual([0, 2])
-    expect(lb.calls.map((c) => `${c.op}:${c.ids.join(',')}`)).toEqual([
-      'detach:web-1,web-2',
-      'attach:web-1',
-      'detach:web-3',
-      'attach:web-1,web-2,web-3,web-4',
-    ])
+    expect(lb.calls.map((c) => `${c.op}:${c.ids.join(',')}`)).toEqual(['detach:web-1,web-2', 'attach:web-1', 'detach:web-3', 'attach:web-1,web-2,web-3,web-4'])
   })
 
   it('drains and attaches on the clock, stamping calls with its time', async () => {

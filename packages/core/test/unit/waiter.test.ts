@@ -245,14 +245,14 @@ describe('waitUntil', () => {
     expect(clock.pendingTimers).toBe(0)
   })
 
-  // BUG (packages/core/src/waiter.ts, waitUntil, `const deadline = clock.now() + options.timeoutMs`):
+  // Regression test, fixed (packages/core/src/waiter.ts, waitUntil, `const deadline = clock.now() + options.timeoutMs`):
   // a NaN timeoutMs (e.g. from `Number(process.env.TIMEOUT)`) makes `left` NaN, so `left <= 0`
   // never holds and `clock.sleep(Math.min(jittered, NaN))` sleeps 0 ms: the waiter polls in a
   // tight loop forever, against "nothing waits forever". Same for minDelayMs/factor NaN
   // (sleep NaN → 0). Fix: at entry, reject a timeoutMs that is not a number >= 0
   // (`!(options.timeoutMs >= 0)`) and a minDelayMs/maxDelayMs/factor/jitter that is NaN or
   // negative, with a TypeError/ValidationError naming the option.
-  it.fails('rejects a NaN timeoutMs at once instead of polling forever', async () => {
+  it('rejects a NaN timeoutMs at once instead of polling forever', async () => {
     const clock = new FakeClock()
     let calls = 0
     const error = await waitUntil(

@@ -33,12 +33,15 @@ export type ExecutorTestName = (typeof executorTests)[keyof typeof executorTests
 export function testExecutor(options: ContractOptions<ExecutorFixture, ExecutorTestName>): void {
   const t = executorTests
   contractSuite('Executor', t, options, (test, get) => {
-    const run = (request: string | ExecRequest, extra?: Partial<AdapterContext>) =>
-      get().executor.run(get().target, request, contractContext(get().ctx, extra))
+    const run = (request: string | ExecRequest, extra?: Partial<AdapterContext>) => get().executor.run(get().target, request, contractContext(get().ctx, extra))
     const collect = () => {
       const chunks: { stream: 'stdout' | 'stderr'; chunk: string; at: number }[] = []
       const output = (stream: 'stdout' | 'stderr', chunk: string) => void chunks.push({ stream, chunk, at: performance.now() })
-      const joined = (stream: 'stdout' | 'stderr') => chunks.filter((c) => c.stream === stream).map((c) => c.chunk).join('')
+      const joined = (stream: 'stdout' | 'stderr') =>
+        chunks
+          .filter((c) => c.stream === stream)
+          .map((c) => c.chunk)
+          .join('')
       return { chunks, output, joined }
     }
     const pwned = `/tmp/rolling-pwned-${randomSuffix()}`
@@ -49,6 +52,7 @@ export function testExecutor(options: ContractOptions<ExecutorFixture, ExecutorT
       `1.0 && touch ${pwned} || touch ${pwned}`,
       `| touch ${pwned}`,
       '$(id)',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion is the point
       '$HOME ${HOME} $((1+1))',
       "it's",
       "''",
@@ -120,11 +124,7 @@ export function testExecutor(options: ContractOptions<ExecutorFixture, ExecutorT
 
     test(t.env, async () => {
       const value = `a b'c "d" $HOME ${randomSuffix()}`
-      const result = await within(
-        20_000,
-        'env',
-        run({ command: 'printf %s "$ROLLING_CONTRACT_VALUE"', env: { ROLLING_CONTRACT_VALUE: value } }),
-      )
+      const result = await within(20_000, 'env', run({ command: 'printf %s "$ROLLING_CONTRACT_VALUE"', env: { ROLLING_CONTRACT_VALUE: value } }))
       expect(result.stdout).toBe(value)
     })
 

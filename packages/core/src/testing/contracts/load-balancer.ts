@@ -41,7 +41,9 @@ export function testLoadBalancer(options: ContractOptions<LoadBalancerFixture, L
       try {
         await fn()
       } finally {
-        await get().lb.attach(targets, ctx()).catch(() => {})
+        await get()
+          .lb.attach(targets, ctx())
+          .catch(() => {})
       }
     }
 

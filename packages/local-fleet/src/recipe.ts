@@ -1,0 +1,83 @@
+// The deploy recipe of the local fleet, as real shell commands run in each host's folder
+// (`releases/<version>/`, a `current` symlink, `app.pid`): the same steps a recipe for a
+// real server would take, so the engine is tested against a filesystem and processes.
+import type { DeployRecipe, StepArgs } from '@org/rolling-core'
+import { RollingError, ValidationError, sh } from '@org/rolling-core'
+import { PID_FILE, STOPPED_FILE } from './supervisor.js'
+
+export interface FleetRecipeOptions {
+  /** Releases kept on each host after a deploy (`current` and `previous` are never removed). @default 3 */
+  keep?: number
+  /** How long a restart or stop waits for the old process to exit. @default 15_000 */
+  stopTimeoutMs?: number
+}
+
+export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
+  const keep = options.keep ?? 3
+  const stopTimeoutMs = options.stopTimeoutMs ?? 15_000
+  if (!Number.isInteger(keep) || keep < 1) throw new ValidationError('keep', `expected an integer >= 1, got ${keep}`)
+  if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0) throw new ValidationError('stopTimeoutMs', `expected a finite number > 0, got ${stopTimeoutMs}`)
+
+  // SIGTERM the app and wait until it is gone; the supervisor then starts `current` again.
+  // A zombie still answers `kill -0`, hence the look at its state in /proc.
+  const endApp = sh`if [ -f ${PID_FILE} ]; then pid=$(cat ${PID_FILE}); kill -TERM "$pid" 2>/dev/null || true; i=0; ` +
+    `while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" != Z ]; do i=$((i+1)); ` +
+    sh`if [ "$i" -gt ${Math.ceil(stopTimeoutMs / 50)} ]; then echo "app (pid $pid) still running ${Math.round(stopTimeoutMs)} ms after SIGTERM" >&2; exit 1; fi; sleep 0.05; done; fi`
+  const restart = `${sh`rm -f ${STOPPED_FILE}`} && ${endApp}`
+
+  return {
+    async deploy({ artifact, location, exec }) {
+      if (location.kind !== 'path') {
+        throw new RollingError('ADAPTER', `[rolling:local-fleet] expected a path to the build on the host, got a ${location.kind} location`)
+      }
+      const release = `releases/${artifact.version}`
+      // Checked on the host, on the bytes it will unpack, before anything is switched.
+      await exec(
+        sh`got=$(sha256sum < ${location.path} | cut -d' ' -f1) && [ "$got" = ${location.sha256} ] || ` +
+          sh`{ echo "sha256 mismatch for ${location.path}: expected ${location.sha256}, got $got" >&2; exit 1; }`,
+      )
+      // Unpacked into a fresh temp folder then renamed, so `releases/<v>` is whole or absent.
+      await exec(
+        sh`mkdir -p releases && if [ ! -f ${release}/release.json ]; then ` +
+          sh`tmp=$(mktemp -d releases/.unpack-XXXXXX) && trap 'rm -rf "$tmp"' EXIT && chmod 755 "$tmp" && ` +
+          sh`tar -xzf ${location.path} -C "$tmp" && rm -rf ${release} && mv -T "$tmp" ${release}; fi && touch ${release}`,
+      )
+      // `previous` remembers what to roll back to; a re-run (resume) must not overwrite it.
+      await exec(
+        sh`cur=$(readlink current || true); if [ -n "$cur" ] && [ "$cur" != ${release} ]; then ` +
+          sh`ln -sfn "$cur" previous.new && mv -T previous.new previous; fi && ln -sfn ${release} current.new && mv -T current.new current`,
+      )
+      await exec(restart)
+      await exec(
+        sh`cur=$(readlink current); prev=$(readlink previous || true); ls -1t releases | tail -n +${keep + 1} | while read -r d; do ` +
+          sh`[ "releases/$d" = "$cur" ] || [ "releases/$d" = "$prev" ] || rm -rf "releases/$d"; done`,
+      )
+    },
+
+    async stop({ exec }) {
+      await exec(`${sh`touch ${STOPPED_FILE}`} && ${endApp}`)
+    },
+
+    // Idempotent for resume: only switches back while `current` is still the new build.
+    async rollback({ artifact, exec }: StepArgs) {
+      const release = `releases/${artifact.version}`
+      await exec(
+        sh`if [ "$(readlink current)" = ${release} ]; then prev=$(readlink previous) && [ -f "$prev/release.json" ] || ` +
+          sh`{ echo "no previous release to roll back to from ${release}" >&2; exit 1; }; ` +
+          sh`ln -sfn "$prev" current.new && mv -T current.new current; fi`,
+      )
+      await exec(restart)
+    },
+
+    async version({ exec, target }) {
+      const { stdout } = await exec('cat current/release.json')
+      try {
+        const release = JSON.parse(stdout) as { version?: unknown; builtAt?: unknown }
+        if (typeof release.version !== 'string') throw new Error('no version field')
+        return { version: release.version, ...(typeof release.builtAt === 'string' ? { builtAt: release.builtAt } : {}) }
+      } catch (error) {
+        throw new RollingError('ADAPTER', `[rolling:local-fleet] unreadable current/release.json on ${target.id}: ${String(error)}`, { cause: error })
+      }
+    },
+  }
+}
