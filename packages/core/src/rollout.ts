@@ -1,6 +1,7 @@
 // The public entry points: rollout(), plan() (a dry run) and resume(). Each
 // validates its options once, fills in defaults, and hands over to run.ts.
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
 import type { Artifact, HealthCheck, Target } from './types.js'
 import type { RolloutResult } from './result.js'
@@ -107,6 +108,8 @@ function start(options: RolloutOptions, runId: string, body: (engine: Engine) =>
   const emitter = new RolloutEmitter()
   const stop = new AbortController()
   const cancel = new AbortController()
+  // Every in-flight step of a large batch listens on these: not a leak, so no warning.
+  setMaxListeners(0, stop.signal, cancel.signal)
   const onUserAbort = () => stop.abort(options.signal?.reason ?? new AbortError())
   if (options.signal?.aborted) onUserAbort()
   else options.signal?.addEventListener('abort', onUserAbort, { once: true })

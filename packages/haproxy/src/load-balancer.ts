@@ -1,0 +1,264 @@
+// The LoadBalancer adapter over the HAProxy Runtime API. Targets are servers of the
+// configured backends (`<backend>/<server>`); detach drains then puts them in maintenance;
+// attach brings them back only once HAProxy has seen fresh, passing health checks.
+import { TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
+import { HaproxyError } from './errors.js'
+import { CHECK_ENABLED, inDrain, inMaint, isReady, isUp, parseServersState, parseStat, type ServerStat, type ServerState } from './parse.js'
+import { runtimeApi, type RuntimeApi } from './runtime-api.js'
+
+export interface HaproxyLoadBalancerOptions {
+  /**
+   * The runtime API: a unix socket path or `host:port`, declared with `level admin`.
+   * @example '/run/haproxy/admin.sock'
+   */
+  socket: string
+  /** The backend(s) whose servers are the targets. */
+  backends: string | readonly string[]
+  /**
+   * Longest wait for a drained server's connections (scur) and queue (qcur) to reach 0.
+   * @default 300_000
+   */
+  drainTimeoutMs?: number
+  /**
+   * Longest wait for attached servers to pass fresh health checks.
+   * @default 60_000
+   */
+  attachTimeoutMs?: number
+  /**
+   * First delay between state polls; later delays grow to at most 1 s.
+   * @default 200
+   */
+  pollMs?: number
+  /**
+   * Longest wait for one runtime API command.
+   * @default 5000
+   */
+  commandTimeoutMs?: number
+}
+
+export interface HaproxyLoadBalancer extends LoadBalancer {
+  readonly name: 'haproxy'
+  readonly backends: readonly string[]
+  /** The runtime API client the adapter uses, for callers who need more commands. */
+  readonly api: RuntimeApi
+}
+
+interface Resolved {
+  target: Target
+  /** `<backend>/<server>`, as the runtime API names it. */
+  ref: string
+  state: ServerState
+}
+
+// HAProxy accepts only these characters in proxy and server names; anything else
+// (a space, a `;` that would chain a second command) cannot name a server.
+const NAME = /^[A-Za-z0-9_.:-]+$/
+
+export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): HaproxyLoadBalancer {
+  const opts = { drainTimeoutMs: 300_000, attachTimeoutMs: 60_000, pollMs: 200, commandTimeoutMs: 5000, ...options }
+  const backends = validate(opts)
+  const api = runtimeApi(opts.socket, { timeoutMs: opts.commandTimeoutMs })
+  const maxDelayMs = Math.max(opts.pollMs, 1000)
+
+  const states = async (names: readonly string[], signal: AbortSignal): Promise<ServerState[]> =>
+    (await Promise.all(names.map(async (be) => parseServersState(be, await api.send(`show servers state ${be}`, { signal }))))).flat()
+  const stats = async (names: readonly string[], signal: AbortSignal): Promise<Map<string, ServerStat>> => {
+    const rows = await Promise.all(names.map(async (be) => parseStat(be, await api.send(`show stat ${be} 4 -1`, { signal }))))
+    return new Map(rows.flat().map((row) => [`${row.backend}/${row.server}`, row]))
+  }
+  const set = (refs: readonly string[], what: string, ctx: AdapterContext) =>
+    Promise.all(refs.map((ref) => api.execute(`set server ${ref} ${what}`, { signal: ctx.signal })))
+
+  // Validates every target before anything changes, so a bad id in a batch touches no server.
+  const resolve = async (targets: readonly Target[], ctx: AdapterContext): Promise<Resolved[]> => {
+    const refs = targets.map((target) => {
+      const slash = target.id.indexOf('/')
+      const backend = target.id.slice(0, slash)
+      const server = target.id.slice(slash + 1)
+      if (slash < 0 || !NAME.test(backend) || !NAME.test(server) || !backends.includes(backend)) {
+        throw new HaproxyError(
+          'unknown-target',
+          `target ${describeTarget(target)} is not a server of backend ${backends.join(', ')}: haproxy target ids are <backend>/<server>`,
+        )
+      }
+      return { target, backend, server }
+    })
+    const known = await states(unique(refs.map((ref) => ref.backend)), ctx.signal)
+    return refs.map(({ target, backend, server }) => {
+      const state = known.find((s) => s.backend === backend && s.server === server)
+      if (!state) throw new HaproxyError('unknown-server', `target ${describeTarget(target)}: HAProxy backend ${backend} has no server named ${server}`)
+      return { target, ref: `${backend}/${server}`, state }
+    })
+  }
+
+  // Time left for a wait: the adapter's own limit, cut short by the engine's deadline.
+  const budget = (limitMs: number, ctx: AdapterContext, start = ctx.clock.now()) => {
+    const left = ctx.deadline === undefined ? Number.POSITIVE_INFINITY : ctx.deadline - start
+    return { deadline: start + Math.max(0, Math.min(limitMs, left)), ms: Math.max(0, Math.min(limitMs, left)) }
+  }
+
+  return {
+    name: 'haproxy',
+    backends,
+    api,
+
+    async discover(ctx) {
+      throwIfAborted(ctx.signal)
+      const all = await states(backends, ctx.signal)
+      return all.filter(isReady).map((s) => ({
+        id: `${s.backend}/${s.server}`,
+        address: s.address,
+        ...(s.port === undefined ? {} : { port: s.port }),
+        labels: { backend: s.backend, server: s.server },
+      }))
+    },
+
+    async detach(targets, ctx) {
+      throwIfAborted(ctx.signal)
+      const servers = await resolve(targets, ctx)
+      // Already in MAINT: detached before, nothing to do (idempotent). Already in DRAIN: wait again.
+      const pending = servers.filter((s) => !inMaint(s.state))
+      await set(
+        pending.filter((s) => !inDrain(s.state)).map((s) => s.ref),
+        'state drain',
+        ctx,
+      )
+      if (pending.length === 0) return
+      const { ms } = budget(opts.drainTimeoutMs, ctx)
+      const names = unique(pending.map((s) => s.state.backend))
+      try {
+        await waitUntil(
+          async () => {
+            const live = await stats(names, ctx.signal)
+            const busy = pending
+              .map((s) => ({ server: s.ref, scur: live.get(s.ref)?.scur ?? 0, qcur: live.get(s.ref)?.qcur ?? 0 }))
+              .filter((b) => b.scur > 0 || b.qcur > 0)
+            return busy.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: busy }
+          },
+          { what: `${refsOf(pending)} to drain`, timeoutMs: ms, minDelayMs: opts.pollMs, maxDelayMs, signal: ctx.signal, clock: ctx.clock },
+        )
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error
+        const busy = (error.lastObserved ?? []) as { server: string; scur: number; qcur: number }[]
+        const detail = busy.map((b) => `${b.server} still had ${b.scur} connection(s) and ${b.qcur} queued request(s)`).join('; ')
+        throw new TimeoutError(
+          `[rolling:haproxy] ${refsOf(pending)} did not drain within ${seconds(ms)}: ${detail || 'connections remained'}; left in DRAIN (no new traffic)`,
+          busy,
+          { cause: error },
+        )
+      }
+      // Drained: MAINT also pauses health checks, so a server being redeployed is not marked DOWN noisily.
+      await set(
+        pending.map((s) => s.ref),
+        'state maint',
+        ctx,
+      )
+      ctx.log.debug(`[rolling:haproxy] drained ${refsOf(pending)}`)
+    },
+
+    async attach(targets, ctx) {
+      throwIfAborted(ctx.signal)
+      const servers = await resolve(targets, ctx)
+      const todo = servers.filter((s) => !isReady(s.state))
+      if (todo.length === 0) return
+      const { deadline } = budget(opts.attachTimeoutMs, ctx)
+      const checked = todo.filter((s) => (s.state.checkState & CHECK_ENABLED) !== 0)
+      const unchecked = todo.filter((s) => (s.state.checkState & CHECK_ENABLED) === 0)
+
+      // Why not just `state ready`: HAProxy 2.6 puts a server leaving MAINT straight to UP
+      // ("start OK but check immediately": check health is set to `rise`), still showing
+      // the last check result from before the maintenance, and sends it traffic at once.
+      // A broken new build gets requests until the first check fails. So: leave MAINT for
+      // DRAIN (checks resume, no new traffic), force the check health to 0 (`health down`),
+      // and wait for HAProxy's own `rise` consecutive passing checks, all run after that
+      // point, to bring it UP again. Only then `state ready` lets traffic in.
+      const fromMaint = checked.filter((s) => inMaint(s.state))
+      await set(
+        fromMaint.map((s) => s.ref),
+        'state drain',
+        ctx,
+      )
+      await set(
+        checked.filter((s) => inMaint(s.state) || inDrain(s.state)).map((s) => s.ref),
+        'health down',
+        ctx,
+      )
+      try {
+        await waitForState(checked, isUp, 'pass fresh health checks', deadline, ctx)
+      } catch (error) {
+        // Back to where detach left them, so a failed attach never leaves a half-state behind.
+        await Promise.all(fromMaint.map((s) => api.execute(`set server ${s.ref} state maint`).catch(() => {})))
+        throw error
+      }
+      if (unchecked.length > 0) {
+        ctx.log.warn(`[rolling:haproxy] ${refsOf(unchecked)} ha(s|ve) no health check: HAProxy cannot confirm the new build before sending it traffic`)
+      }
+      await set(
+        todo.map((s) => s.ref),
+        'state ready',
+        ctx,
+      )
+      await waitForState(todo, isReady, 'be ready and UP', deadline, ctx)
+      ctx.log.debug(`[rolling:haproxy] attached ${refsOf(todo)}`)
+    },
+  }
+
+  async function waitForState(servers: Resolved[], ok: (s: ServerState) => boolean, what: string, deadline: number, ctx: AdapterContext) {
+    if (servers.length === 0) return
+    const names = unique(servers.map((s) => s.state.backend))
+    const ms = Math.max(0, deadline - ctx.clock.now())
+    try {
+      await waitUntil(
+        async () => {
+          const now = await states(names, ctx.signal)
+          const late = servers.filter((s) => {
+            const state = now.find((n) => n.backend === s.state.backend && n.server === s.state.server)
+            return !state || !ok(state)
+          })
+          return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late.map((s) => s.ref) }
+        },
+        { what: `${refsOf(servers)} to ${what}`, timeoutMs: ms, minDelayMs: opts.pollMs, maxDelayMs, signal: ctx.signal, clock: ctx.clock },
+      )
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      // Say what HAProxy saw: its status and the last health check of each late server.
+      const late = new Set((error.lastObserved ?? []) as string[])
+      const live = await stats(names, ctx.signal).catch(() => new Map<string, ServerStat>())
+      const detail = servers
+        .filter((s) => late.has(s.ref))
+        .map((s) => {
+          const row = live.get(s.ref)
+          if (!row) return s.ref
+          const check = [row.checkStatus.replace(/^\* /, ''), row.checkCode, row.checkDesc && `(${row.checkDesc})`].filter(Boolean).join(' ')
+          return `${describeTarget(s.target)}: HAProxy reports ${row.status}${check ? `, last health check ${check}` : ''}`
+        })
+      throw new TimeoutError(
+        `[rolling:haproxy] ${refsOf(servers)} did not ${what} within ${seconds(ms)}; ${detail.join('; ')}; left out of service`,
+        [...late],
+        { cause: error },
+      )
+    }
+  }
+}
+
+function validate(opts: Required<HaproxyLoadBalancerOptions>): readonly string[] {
+  if (typeof opts.socket !== 'string' || opts.socket === '') {
+    throw new ValidationError('socket', `haproxyLoadBalancer: expected a unix socket path or host:port, got ${JSON.stringify(opts.socket)}`)
+  }
+  const backends = typeof opts.backends === 'string' ? [opts.backends] : [...(opts.backends ?? [])]
+  if (backends.length === 0 || backends.some((be) => typeof be !== 'string' || !NAME.test(be))) {
+    throw new ValidationError('backends', `haproxyLoadBalancer: expected one or more HAProxy backend names, got ${JSON.stringify(opts.backends)}`)
+  }
+  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'commandTimeoutMs'] as const) {
+    const value = opts[key]
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < (key === 'drainTimeoutMs' ? 0 : 1)) {
+      throw new ValidationError(key, `haproxyLoadBalancer: expected a finite number of ms >= ${key === 'drainTimeoutMs' ? 0 : 1}, got ${String(value)}`)
+    }
+  }
+  return unique(backends)
+}
+
+const unique = (values: readonly string[]): string[] => [...new Set(values)]
+const refsOf = (servers: readonly Resolved[]): string => servers.map((s) => s.ref).join(', ')
+const seconds = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(1))}s`)
