@@ -33,7 +33,7 @@ const strict = args.includes('--strict')
 const child = fileURLToPath(new URL('./bench-engine-child.ts', import.meta.url))
 
 function runOnce(targets: number, batch: number): Line {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', child, String(targets), String(batch)], {
+  const out = spawnSync(process.execPath, ['--conditions', '@org/source', '--import', 'tsx', child, String(targets), String(batch)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 16 * 1024 * 1024,

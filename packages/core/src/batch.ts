@@ -2,7 +2,7 @@
 // and settle each, attach the healthy ones in one call. A target whose new build
 // fails stays detached for manual verification (or is rolled back on request).
 import type { Health, Target } from './types.js'
-import type { Engine, TargetState } from './engine.js'
+import type { Engine, SharedContext, TargetState } from './engine.js'
 import type { Phase, TargetOutcome } from './result.js'
 import { describeTarget, errorMessage } from './errors.js'
 import { waitUntil } from './waiter.js'
@@ -36,13 +36,20 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
 
   const fresh = flights.filter((f) => f.entry === 'fresh')
   if (engine.stopping) for (const f of fresh) f.over = true
-  else await Promise.all(fresh.map((f) => precheck(engine, f, index)))
+  else if (fresh.length > 0) {
+    const shared = engine.shared(`pre-check of batch ${index + 1}`, engine.timeouts.precheck)
+    await Promise.all(fresh.map((f) => precheck(engine, f, index, shared))).finally(shared.dispose)
+  }
 
   const out = flights.filter((f) => !f.over)
   if (out.length > 0) {
     const detached = await detach(engine, out, index)
     if (!detached) halt = `detach of batch ${index + 1} failed`
-    else await Promise.all(out.map((f) => deployAndSettle(engine, f, index)))
+    else {
+      // The deploys start together after the detach, so they share one deadline.
+      const shared = engine.shared(`deploy of batch ${index + 1}`, engine.timeouts.deploy)
+      await Promise.all(out.map((f) => deployAndSettle(engine, f, index, shared))).finally(shared.dispose)
+    }
     await attach(engine, out.filter((f) => f.attachAs !== undefined), index)
   }
 
@@ -58,8 +65,8 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
   return halt ? { halt } : {}
 }
 
-async function precheck(engine: Engine, f: Flight, batch: number): Promise<void> {
-  const health = await engine.timed(f.target, 'precheck', () => engine.checkHealth(f.target))
+async function precheck(engine: Engine, f: Flight, batch: number, shared: SharedContext): Promise<void> {
+  const health = await engine.timed(f.target, 'precheck', () => engine.checkHealth(f.target, shared))
   let reason: string | undefined
   if (!health.ok) reason = `pre-check failed: ${engine.describeHealth(health)}`
   else {
@@ -78,7 +85,7 @@ async function precheck(engine: Engine, f: Flight, batch: number): Promise<void>
 /** Detaches the batch in one call. On failure, puts back the targets that are healthy. */
 async function detach(engine: Engine, flights: Flight[], batch: number): Promise<boolean> {
   const targets = flights.map((f) => f.target)
-  for (const f of flights) engine.record(f.target, 'detaching')
+  engine.recordAll(targets, 'detaching')
   const start = engine.clock.now()
   try {
     await engine.withContext(`detach of ${targets.length} target(s) from ${engine.lb.name}`, engine.timeouts.detach, (ctx) => engine.lb.detach(targets, ctx))
@@ -90,15 +97,15 @@ async function detach(engine: Engine, flights: Flight[], batch: number): Promise
     return false
   }
   const ms = engine.clock.now() - start
+  engine.recordAll(targets, 'detached')
   for (const f of flights) {
     engine.report(f.target, batch).timings.detach = ms
-    engine.record(f.target, 'detached')
     engine.emitter.emit('target:detached', { target: f.target, batch })
   }
   return true
 }
 
-async function deployAndSettle(engine: Engine, f: Flight, batch: number): Promise<void> {
+async function deployAndSettle(engine: Engine, f: Flight, batch: number, shared: SharedContext): Promise<void> {
   const { target } = f
   if (f.entry === 'attach') {
     f.attachAs = 'done'
@@ -111,9 +118,7 @@ async function deployAndSettle(engine: Engine, f: Flight, batch: number): Promis
     engine.emitter.emit('target:deploying', { target, batch, artifact: engine.artifact })
     const start = engine.clock.now()
     try {
-      await engine.timed(target, 'deploy', () =>
-        engine.withContext(`deploy to ${describeTarget(target)}`, engine.timeouts.deploy, async (ctx) => engine.recipe.deploy(await engine.deployArgs(target, ctx)), target),
-      )
+      await engine.timed(target, 'deploy', async () => engine.recipe.deploy(await engine.deployArgs(target, shared.ctx(target))))
       engine.record(target, 'deployed')
       engine.emitter.emit('target:deployed', { target, batch, durationMs: engine.clock.now() - start })
       await engine.hook('afterDeploy', { target, batch })
@@ -148,10 +153,19 @@ interface Settled {
 
 /** Waits `settle.delay`, then checks `_status` once or polls it. An abort cuts the wait short. */
 async function settle(engine: Engine, target: Target): Promise<Settled> {
+  const stop = engine.stops.child(engine.clock, undefined, 'settle')
+  try {
+    return await settleUntil(engine, target, stop.signal)
+  } finally {
+    stop.dispose()
+  }
+}
+
+async function settleUntil(engine: Engine, target: Target, stopSignal: AbortSignal): Promise<Settled> {
   const { delay, interval, deadline, successes } = engine.settle
   const start = engine.clock.now()
   try {
-    if (delay > 0) await engine.clock.sleep(delay, engine.stopSignal)
+    if (delay > 0) await engine.clock.sleep(delay, stopSignal)
     if (interval === undefined) {
       const health = await engine.checkHealth(target)
       return { passed: health.ok, health, reason: engine.describeHealth(health) }
@@ -171,7 +185,7 @@ async function settle(engine: Engine, target: Target): Promise<Settled> {
         maxDelayMs: interval,
         factor: 1,
         jitter: 0,
-        signal: engine.stopSignal,
+        signal: stopSignal,
         clock: engine.clock,
       },
     ).catch((error: unknown) => {
@@ -252,7 +266,7 @@ async function rollback(engine: Engine, f: Flight, batch: number, why: string): 
 async function attach(engine: Engine, flights: Flight[], batch: number): Promise<void> {
   if (flights.length === 0) return
   const targets = flights.map((f) => f.target)
-  for (const f of flights) engine.record(f.target, 'attaching', { o: f.attachAs })
+  engine.journal.append(...flights.map((f) => engine.entry(f.target, 'attaching', { o: f.attachAs })))
   const start = engine.clock.now()
   try {
     await engine.withContext(`attach of ${targets.length} target(s) to ${engine.lb.name}`, engine.timeouts.attach, (ctx) => engine.lb.attach(targets, ctx))
@@ -261,9 +275,10 @@ async function attach(engine: Engine, flights: Flight[], batch: number): Promise
     return
   }
   const ms = engine.clock.now() - start
+  engine.journal.append(...flights.map((f) => engine.entry(f.target, f.attachAs ?? 'done')))
   for (const f of flights) {
     engine.report(f.target, batch).timings.attach = ms
-    engine.settleOutcome(f.target, f.attachAs ?? 'done', f.attachReason)
+    engine.setOutcome(f.target, f.attachAs ?? 'done', f.attachReason)
     engine.emitter.emit('target:attached', { target: f.target, batch })
     if (f.attachAs === 'rolled-back') engine.emitter.emit('target:rolled-back', { target: f.target, batch })
   }

@@ -4,12 +4,13 @@
 import type { AdapterContext, Artifact, ArtifactStore, Clock, Executor, ExecRequest, ExecResult, Health, HealthCheck, LoadBalancer, Logger, Target } from './types.js'
 import type { DeployArgs, DeployFunction, DeployRecipe, StepArgs } from './recipe.js'
 import type { Hooks, HookContext } from './hooks.js'
-import type { Journal } from './journal.js'
+import type { Journal, JournalRecord } from './journal.js'
 import type { Lock } from './lock.js'
 import type { Phase, TargetOutcome, TargetReport } from './result.js'
 import { type Amount, type ResolvedSettle, type RolloutOptions, type Timeouts, DEFAULT_TIMEOUTS, resolveSettle } from './options.js'
 import { RolloutEmitter } from './events.js'
-import { deadlineSignal, systemClock } from './clock.js'
+import { systemClock } from './clock.js'
+import { type Scope, SignalFanout } from './signals.js'
 import { RollingError, describeTarget, errorMessage } from './errors.js'
 import { maskSecrets } from './shell.js'
 
@@ -40,6 +41,12 @@ export function toRecipe(deploy: DeployRecipe | DeployFunction): DeployRecipe {
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
+/** A deadline and signal shared by several targets' steps. */
+export interface SharedContext {
+  ctx(target?: Target): AdapterContext
+  dispose(): void
+}
+
 export class Engine {
   readonly service: string
   /** Set once; `resume` adopts the interrupted run's id from the journal. */
@@ -64,6 +71,9 @@ export class Engine {
   readonly stopSignal: AbortSignal
   /** Forced cancel: in-flight adapter calls are aborted too. */
   readonly cancelSignal: AbortSignal
+  /** Children of the stop and cancel signals, one listener each whatever the batch size. */
+  readonly stops: SignalFanout
+  readonly cancels: SignalFanout
   artifact!: Artifact
   batchCount = 0
   readonly reports = new Map<string, TargetReport>()
@@ -93,6 +103,8 @@ export class Engine {
     this.emitter = deps.emitter
     this.stopSignal = deps.stopSignal
     this.cancelSignal = deps.cancelSignal
+    this.stops = new SignalFanout(deps.stopSignal)
+    this.cancels = new SignalFanout(deps.cancelSignal)
     const user = options.logger ?? silent
     const emitter = this.emitter
     this.log = {
@@ -121,21 +133,42 @@ export class Engine {
 
   /** Runs `fn` with an adapter context whose signal fires on cancel or after `timeoutMs`. */
   async withContext<T>(what: string, timeoutMs: number | undefined, fn: (ctx: AdapterContext) => Promise<T>, target?: Target): Promise<T> {
-    const { signal, deadline, dispose } = deadlineSignal(this.clock, timeoutMs, this.cancelSignal, what)
-    const ctx: AdapterContext = { signal, clock: this.clock, log: this.log, deadline }
-    if (target) ctx.output = (stream, chunk) => this.emitter.emit('target:output', { target, stream, chunk })
+    const scope = this.cancels.child(this.clock, timeoutMs, what)
     try {
-      return await fn(ctx)
+      return await fn(this.context(scope, target))
     } finally {
-      dispose()
+      scope.dispose()
     }
+  }
+
+  /**
+   * One deadline shared by the steps of a batch that start together (pre-checks, deploys):
+   * one timer and one signal for the batch instead of one per target.
+   */
+  shared(what: string, timeoutMs: number): SharedContext {
+    const scope = this.cancels.child(this.clock, timeoutMs, what)
+    return { ctx: (target) => this.context(scope, target), dispose: scope.dispose }
+  }
+
+  context(scope: Scope, target?: Target): AdapterContext {
+    const ctx: AdapterContext = { signal: scope.signal, clock: this.clock, log: this.log, deadline: scope.deadline }
+    if (target) ctx.output = (stream, chunk) => this.emitter.emit('target:output', { target, stream, chunk })
+    return ctx
   }
 
   /** Writes a target's transition to the journal; called before the transition happens. */
   record(target: Target, state: TargetState, extra?: Record<string, unknown>): void {
+    this.journal.append(this.entry(target, state, extra))
+  }
+
+  /** Writes one transition of many targets in a single journal write. */
+  recordAll(targets: readonly Target[], state: TargetState): void {
+    this.journal.append(...targets.map((t) => this.entry(t, state)))
+  }
+
+  entry(target: Target, state: TargetState, extra?: Record<string, unknown>): JournalRecord {
     const i = this.index.get(target.id)
-    if (i === undefined) this.journal.append({ type: 'v', target, s: state, ...extra })
-    else this.journal.append({ type: 't', i, s: state, ...extra })
+    return i === undefined ? { type: 'v', target, s: state, ...extra } : { type: 't', i, s: state, ...extra }
   }
 
   report(target: Target, batch: number): TargetReport {
@@ -148,11 +181,16 @@ export class Engine {
   }
 
   settleOutcome(target: Target, outcome: TargetOutcome, reason?: string, failedIn?: Phase): void {
+    this.record(target, outcome)
+    this.setOutcome(target, outcome, reason, failedIn)
+  }
+
+  /** The report's side of an outcome; the caller has journalled it. */
+  setOutcome(target: Target, outcome: TargetOutcome, reason?: string, failedIn?: Phase): void {
     const report = this.report(target, -1)
     report.outcome = outcome
     if (reason !== undefined) report.reason = reason
     if (failedIn !== undefined) report.failedIn = failedIn
-    this.record(target, outcome)
   }
 
   /** Times a phase of one target into its report. */
@@ -181,9 +219,12 @@ export class Engine {
     }
   }
 
-  /** One `_status` check under the pre-check timeout; honours only a forced cancel. */
-  checkHealth(target: Target): Promise<Health> {
-    return this.withContext(`health check of ${describeTarget(target)}`, this.timeouts.precheck, (ctx) => this.health.check(target, ctx)).catch(
+  /** One `_status` check under the pre-check timeout (or a shared one); honours only a forced cancel. */
+  checkHealth(target: Target, shared?: SharedContext): Promise<Health> {
+    const checked = shared
+      ? this.health.check(target, shared.ctx())
+      : this.withContext(`health check of ${describeTarget(target)}`, this.timeouts.precheck, (ctx) => this.health.check(target, ctx))
+    return checked.catch(
       (error: unknown): Health => {
         if (this.cancelSignal.aborted) throw error
         return { ok: false, detail: errorMessage(error) }

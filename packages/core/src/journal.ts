@@ -18,10 +18,10 @@ export interface Journal {
   /** Empties the journal to start a new run. */
   reset(): Promise<void>
   /**
-   * Appends one record; when it returns, the record survives a crash of this process.
-   * Synchronous on purpose: the engine calls it per transition and it must be cheap.
+   * Appends records (one write for all of them); when it returns, they survive a crash of
+   * this process. Synchronous on purpose: the engine calls it per transition and it must be cheap.
    */
-  append(record: JournalRecord): void
+  append(...records: JournalRecord[]): void
   close(): Promise<void>
 }
 
@@ -76,8 +76,9 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
     get bytes() {
       return bytes
     },
-    append(record) {
-      const line = serialize(record, fail)
+    append(...records) {
+      if (records.length === 0) return
+      const line = records.length === 1 ? serialize(records[0] as JournalRecord, fail) : records.map((r) => serialize(r, fail)).join('')
       const handle = open()
       try {
         let written = fs.writeSync(handle, line)
@@ -97,7 +98,7 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
         } catch {
           // The write already failed; its error is the one worth reporting.
         }
-        throw fail(`cannot append a ${record.type} record: ${errorMessage(error)}`, error)
+        throw fail(`cannot append a ${records[0]?.type} record: ${errorMessage(error)}`, error)
       }
     },
     async read() {
@@ -143,10 +144,12 @@ export function memoryJournal(): Journal & { readonly records: JournalRecord[]; 
     get bytes() {
       return bytes
     },
-    append(record) {
-      const line = serialize(record, fail)
-      records.push(JSON.parse(line) as JournalRecord)
-      bytes += Buffer.byteLength(line)
+    append(...added) {
+      const lines = added.map((record) => serialize(record, fail))
+      for (const line of lines) {
+        records.push(JSON.parse(line) as JournalRecord)
+        bytes += Buffer.byteLength(line)
+      }
     },
     async read() {
       return records.map((r) => structuredClone(r))

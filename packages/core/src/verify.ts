@@ -1,7 +1,6 @@
 // The verify phase: after the last batch, discover again (autoscaling may have
 // added hosts) and check each target runs the expected build. Mismatches are
 // stopped gracefully (detached, then the stop step); too many fail the rollout.
-import pLimit from 'p-limit'
 import type { Target } from './types.js'
 import type { Engine } from './engine.js'
 import type { RunningBuild } from './recipe.js'
@@ -24,28 +23,29 @@ export async function verify(engine: Engine, resumedStops: readonly Target[] = [
   engine.journal.append({ type: 'verify' })
   engine.emitter.emit('verify:start', { targets })
   const expected = { version: engine.artifact.version, builtAt: engine.artifact.builtAt }
-  const limit = pLimit(VERIFY_CONCURRENCY)
   const mismatched: Target[] = []
   const unknown: string[] = []
-  await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const report = engine.report(target, -1)
-        const observed = await engine.timed(target, 'verify', () => runningBuild(engine, target))
-        if (!observed.build) {
-          unknown.push(`${describeTarget(target)} (${observed.error})`)
-          return
-        }
-        report.version = observed.build.version
-        if (matches(observed.build, expected)) {
-          if (report.outcome === 'pending') report.outcome = 'done'
-          return
-        }
-        mismatched.push(target)
-        engine.emitter.emit('verify:mismatch', { target, expected, actual: observed.build, source: observed.source })
-      }),
-    ),
-  )
+  const check = async (target: Target) => {
+    const report = engine.report(target, -1)
+    const observed = await engine.timed(target, 'verify', () => runningBuild(engine, target))
+    if (!observed.build) {
+      unknown.push(`${describeTarget(target)} (${observed.error})`)
+      return
+    }
+    report.version = observed.build.version
+    if (matches(observed.build, expected)) {
+      if (report.outcome === 'pending') report.outcome = 'done'
+      return
+    }
+    mismatched.push(target)
+    engine.emitter.emit('verify:mismatch', { target, expected, actual: observed.build, source: observed.source })
+  }
+  // A few workers pulling from the list: nothing is queued per target up front.
+  let next = 0
+  const worker = async () => {
+    while (next < targets.length) await check(targets[next++] as Target)
+  }
+  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, targets.length) }, worker))
 
   // Stopping must not take the pool below minHealthy.
   const room = Math.max(0, targets.length - amountOf(engine.minHealthy, targets.length))
