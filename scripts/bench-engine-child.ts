@@ -1,6 +1,6 @@
 // One benchmark scenario, in its own process so that peak RSS is this scenario's alone.
-// Usage: node --import tsx scripts/bench-engine-child.ts <targets> <batch> [journal-dir]
-//        node --import tsx scripts/bench-engine-child.ts --baseline   (peak RSS of the harness alone)
+// Bundled to plain JS by bench-engine.ts, then run as: node child.mjs <targets> <batch> [journal-dir]
+//        node child.mjs --baseline   (peak RSS of node and the engine's modules alone)
 // Prints one JSON line on stdout; exits non-zero when the rollout did not fully succeed
 // (a benchmark of a broken run measures nothing). Run it directly to profile one case:
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx scripts/bench-engine-child.ts 100000 1000
@@ -8,12 +8,11 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
-// Imported from source: the root package does not depend on @org/rolling-core.
-import { fileJournal, memoryLock, rollout, systemClock } from '../packages/core/src/index.js'
-import { memoryFleet } from '../packages/core/src/testing/memory-fleet.js'
+import { fileJournal, memoryLock, rollout, systemClock } from '@org/rolling-core'
+import { memoryFleet } from '@org/rolling-core/testing'
 
 if (process.argv[2] === '--baseline') {
-  // Node + the tsx loader (its hooks thread) + the engine's modules, nothing run: the floor under peak_rss_mb.
+  // Node + the engine's modules, nothing run: the floor under peak_rss_mb.
   process.stdout.write(`${JSON.stringify({ baseline_rss_mb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10 })}\n`)
   process.exit(0)
 }

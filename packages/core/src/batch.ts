@@ -46,9 +46,17 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
     const detached = await detach(engine, out, index)
     if (!detached) halt = `detach of batch ${index + 1} failed`
     else {
-      // The deploys start together after the detach, so they share one deadline.
-      const shared = engine.shared(`deploy of batch ${index + 1}`, engine.timeouts.deploy)
-      await Promise.all(out.map((f) => deployAndSettle(engine, f, index, shared))).finally(shared.dispose)
+      // The deploys start together after the detach, so they share one deadline; so do
+      // the settle checks, bounded by the deploy, the settle deadline and one last check.
+      const deploy = engine.shared(`deploy of batch ${index + 1}`, engine.timeouts.deploy)
+      const settle = engine.shared(
+        `settle of batch ${index + 1}`,
+        engine.timeouts.deploy + Math.max(engine.settle.delay, engine.settle.deadline) + engine.timeouts.precheck,
+      )
+      await Promise.all(out.map((f) => deployAndSettle(engine, f, index, deploy, settle))).finally(() => {
+        deploy.dispose()
+        settle.dispose()
+      })
     }
     await attach(engine, out.filter((f) => f.attachAs !== undefined), index)
   }
@@ -105,7 +113,7 @@ async function detach(engine: Engine, flights: Flight[], batch: number): Promise
   return true
 }
 
-async function deployAndSettle(engine: Engine, f: Flight, batch: number, shared: SharedContext): Promise<void> {
+async function deployAndSettle(engine: Engine, f: Flight, batch: number, shared: SharedContext, checks: SharedContext): Promise<void> {
   const { target } = f
   if (f.entry === 'attach') {
     f.attachAs = 'done'
@@ -126,7 +134,7 @@ async function deployAndSettle(engine: Engine, f: Flight, batch: number, shared:
       return onFailure(engine, f, batch, 'deploy', errorMessage(error))
     }
   }
-  const settled = await engine.timed(target, 'settle', () => settle(engine, target))
+  const settled = await engine.timed(target, 'settle', () => settle(engine, target, checks))
   if (!settled.passed) {
     engine.emitter.emit('target:unhealthy', { target, batch, health: settled.health, reason: settled.reason })
     if (settled.aborted) return fail(engine, f, batch, 'settle', `aborted; ${settled.reason}`)
@@ -152,29 +160,32 @@ interface Settled {
 }
 
 /** Waits `settle.delay`, then checks `_status` once or polls it. An abort cuts the wait short. */
-async function settle(engine: Engine, target: Target): Promise<Settled> {
+async function settle(engine: Engine, target: Target, checks: SharedContext): Promise<Settled> {
+  const { delay, interval } = engine.settle
+  // Only a wait needs its own stop signal; a single immediate check does not.
+  if (delay === 0 && interval === undefined) return settleUntil(engine, target, engine.stopSignal, checks)
   const stop = engine.stops.child(engine.clock, undefined, 'settle')
   try {
-    return await settleUntil(engine, target, stop.signal)
+    return await settleUntil(engine, target, stop.signal, checks)
   } finally {
     stop.dispose()
   }
 }
 
-async function settleUntil(engine: Engine, target: Target, stopSignal: AbortSignal): Promise<Settled> {
+async function settleUntil(engine: Engine, target: Target, stopSignal: AbortSignal, checks: SharedContext): Promise<Settled> {
   const { delay, interval, deadline, successes } = engine.settle
   const start = engine.clock.now()
   try {
     if (delay > 0) await engine.clock.sleep(delay, stopSignal)
     if (interval === undefined) {
-      const health = await engine.checkHealth(target)
+      const health = await engine.checkHealth(target, checks)
       return { passed: health.ok, health, reason: engine.describeHealth(health) }
     }
     let streak = 0
     let last: Health = { ok: false, detail: 'not checked' }
     await waitUntil(
       async () => {
-        last = await engine.checkHealth(target)
+        last = await engine.checkHealth(target, checks)
         streak = last.ok ? streak + 1 : 0
         return streak >= successes ? { state: 'done', value: last } : { state: 'retry', observed: engine.describeHealth(last) }
       },
