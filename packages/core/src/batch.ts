@@ -11,6 +11,9 @@ import { formatMs } from './clock.js'
 /** Where a target enters the batch: fresh, or mid-way when resuming from the journal. */
 export type Entry = 'fresh' | 'detach' | 'deploy' | 'settle' | 'rollback' | 'attach'
 
+/** Entries that go through the deploy step. */
+const DEPLOYS: ReadonlySet<Entry> = new Set(['fresh', 'detach', 'deploy'])
+
 interface Flight {
   target: Target
   entry: Entry
@@ -53,6 +56,8 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
         `settle of batch ${index + 1}`,
         engine.timeouts.deploy + Math.max(engine.settle.delay, engine.settle.deadline) + engine.timeouts.precheck,
       )
+      // All deploys start now: one journal write says so for the whole batch.
+      if (!engine.stopping) engine.recordAll(out.filter((f) => DEPLOYS.has(f.entry)).map((f) => f.target), 'deploying')
       await Promise.all(out.map((f) => deployAndSettle(engine, f, index, deploy, settle))).finally(() => {
         deploy.dispose()
         settle.dispose()
@@ -122,7 +127,6 @@ async function deployAndSettle(engine: Engine, f: Flight, batch: number, shared:
   if (f.entry === 'rollback') return rollback(engine, f, batch, 'resumed an interrupted rollback')
   if (f.entry !== 'settle') {
     if (engine.stopping) return restoreIfHealthy(engine, f, 'aborted before deploy')
-    engine.record(target, 'deploying')
     engine.emitter.emit('target:deploying', { target, batch, artifact: engine.artifact })
     const start = engine.clock.now()
     try {

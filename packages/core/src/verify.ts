@@ -2,7 +2,7 @@
 // added hosts) and check each target runs the expected build. Mismatches are
 // stopped gracefully (detached, then the stop step); too many fail the rollout.
 import type { Target } from './types.js'
-import type { Engine } from './engine.js'
+import type { Engine, SharedContext } from './engine.js'
 import type { RunningBuild } from './recipe.js'
 import { amountOf } from './plan.js'
 import { describeTarget, errorMessage } from './errors.js'
@@ -25,9 +25,9 @@ export async function verify(engine: Engine, resumedStops: readonly Target[] = [
   const expected = { version: engine.artifact.version, builtAt: engine.artifact.builtAt }
   const mismatched: Target[] = []
   const unknown: string[] = []
-  const check = async (target: Target) => {
+  const check = async (target: Target, shared: SharedContext) => {
     const report = engine.report(target, -1)
-    const observed = await engine.timed(target, 'verify', () => runningBuild(engine, target))
+    const observed = await engine.timed(target, 'verify', () => runningBuild(engine, target, shared))
     if (!observed.build) {
       unknown.push(`${describeTarget(target)} (${observed.error})`)
       return
@@ -40,12 +40,15 @@ export async function verify(engine: Engine, resumedStops: readonly Target[] = [
     mismatched.push(target)
     engine.emitter.emit('verify:mismatch', { target, expected, actual: observed.build, source: observed.source })
   }
-  // A few workers pulling from the list: nothing is queued per target up front.
+  // A few workers pulling from the list: nothing is queued per target up front. One
+  // deadline bounds the phase: as long as every check taking its whole timeout.
+  const rounds = Math.ceil(targets.length / VERIFY_CONCURRENCY)
+  const shared = engine.shared('verify', engine.timeouts.precheck * (rounds + 1) + engine.timeouts.stop)
   let next = 0
   const worker = async () => {
-    while (next < targets.length) await check(targets[next++] as Target)
+    while (next < targets.length) await check(targets[next++] as Target, shared)
   }
-  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, targets.length) }, worker))
+  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, targets.length) }, worker)).finally(shared.dispose)
 
   // Stopping must not take the pool below minHealthy.
   const room = Math.max(0, targets.length - amountOf(engine.minHealthy, targets.length))
@@ -72,8 +75,8 @@ function matches(build: RunningBuild, expected: { version: string; builtAt: stri
 }
 
 /** The running build, from `_status` when it says, else from the recipe's version step. */
-async function runningBuild(engine: Engine, target: Target): Promise<Observed> {
-  const health = await engine.checkHealth(target)
+async function runningBuild(engine: Engine, target: Target, shared: SharedContext): Promise<Observed> {
+  const health = await engine.checkHealth(target, shared)
   if (health.version !== undefined) {
     return { build: health.builtAt === undefined ? { version: health.version } : { version: health.version, builtAt: health.builtAt }, source: '_status' }
   }

@@ -173,13 +173,14 @@ describe('isProcessAlive', () => {
   })
 
   it.runIf(fs.existsSync('/proc/self/stat'))('treats a zombie as dead', async () => {
-    // `exec sleep` replaces the shell, and sleep never reaps the backgrounded `true`: a zombie.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    // `exec sleep` replaces the shell, and sleep never reaps its backgrounded child: a zombie.
+    // The child outlives the exec (0.2 s), or the shell could reap it first and leave no trace.
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
     try {
       const [line] = (await once(parent.stdout, 'data')) as [Buffer]
       const zombie = Number(line.toString().trim())
       const state = () => fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]?.[0]
-      for (let i = 0; i < 100 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10))
+      for (let i = 0; i < 300 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10))
       expect(state()).toBe('Z')
       expect(() => process.kill(zombie, 0)).not.toThrow() // signal 0 alone would call it alive
       expect(isProcessAlive(zombie)).toBe(false)
