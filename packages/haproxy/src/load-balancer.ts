@@ -49,6 +49,8 @@ interface Resolved {
   /** `<backend>/<server>`, as the runtime API names it. */
   ref: string
   state: ServerState
+  /** For messages: the ref with the address and port HAProxy has for it. */
+  label: string
 }
 
 // HAProxy accepts only these characters in proxy and server names; anything else
@@ -79,7 +81,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       if (slash < 0 || !NAME.test(backend) || !NAME.test(server) || !backends.includes(backend)) {
         throw new HaproxyError(
           'unknown-target',
-          `target ${describeTarget(target)} is not a server of backend ${backends.join(', ')}: haproxy target ids are <backend>/<server>`,
+          `target ${describeTarget(target)} is not a server of the configured backend(s) ${backends.join(', ')}: haproxy target ids are <backend>/<server>`,
         )
       }
       return { target, backend, server }
@@ -88,14 +90,17 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     return refs.map(({ target, backend, server }) => {
       const state = known.find((s) => s.backend === backend && s.server === server)
       if (!state) throw new HaproxyError('unknown-server', `target ${describeTarget(target)}: HAProxy backend ${backend} has no server named ${server}`)
-      return { target, ref: `${backend}/${server}`, state }
+      const ref = `${backend}/${server}`
+      return { target, ref, state, label: describeTarget({ id: ref, address: state.address, ...(state.port === undefined ? {} : { port: state.port }) }) }
     })
   }
 
   // Time left for a wait: the adapter's own limit, cut short by the engine's deadline.
-  const budget = (limitMs: number, ctx: AdapterContext, start = ctx.clock.now()) => {
+  const budget = (limitMs: number, ctx: AdapterContext) => {
+    const start = ctx.clock.now()
     const left = ctx.deadline === undefined ? Number.POSITIVE_INFINITY : ctx.deadline - start
-    return { deadline: start + Math.max(0, Math.min(limitMs, left)), ms: Math.max(0, Math.min(limitMs, left)) }
+    const ms = Math.max(0, Math.min(limitMs, left))
+    return { deadline: start + ms, ms }
   }
 
   return {
@@ -126,6 +131,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       )
       if (pending.length === 0) return
       const { ms } = budget(opts.drainTimeoutMs, ctx)
+      const labels = new Map(pending.map((s) => [s.ref, s.label]))
       const names = unique(pending.map((s) => s.state.backend))
       try {
         await waitUntil(
@@ -141,7 +147,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       } catch (error) {
         if (!(error instanceof TimeoutError)) throw error
         const busy = (error.lastObserved ?? []) as { server: string; scur: number; qcur: number }[]
-        const detail = busy.map((b) => `${b.server} still had ${b.scur} connection(s) and ${b.qcur} queued request(s)`).join('; ')
+        const detail = busy.map((b) => `${labels.get(b.server) ?? b.server} still had ${b.scur} connection(s) and ${b.qcur} queued request(s)`).join('; ')
         throw new TimeoutError(
           `[rolling:haproxy] ${refsOf(pending)} did not drain within ${seconds(ms)}: ${detail || 'connections remained'}; left in DRAIN (no new traffic)`,
           busy,
@@ -162,7 +168,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       const servers = await resolve(targets, ctx)
       const todo = servers.filter((s) => !isReady(s.state))
       if (todo.length === 0) return
-      const { deadline } = budget(opts.attachTimeoutMs, ctx)
+      const limit = budget(opts.attachTimeoutMs, ctx)
       const checked = todo.filter((s) => (s.state.checkState & CHECK_ENABLED) !== 0)
       const unchecked = todo.filter((s) => (s.state.checkState & CHECK_ENABLED) === 0)
 
@@ -174,40 +180,46 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       // and wait for HAProxy's own `rise` consecutive passing checks, all run after that
       // point, to bring it UP again. Only then `state ready` lets traffic in.
       const fromMaint = checked.filter((s) => inMaint(s.state))
-      await set(
-        fromMaint.map((s) => s.ref),
-        'state drain',
-        ctx,
-      )
-      await set(
-        checked.filter((s) => inMaint(s.state) || inDrain(s.state)).map((s) => s.ref),
-        'health down',
-        ctx,
-      )
       try {
-        await waitForState(checked, isUp, 'pass fresh health checks', deadline, ctx)
+        await set(
+          fromMaint.map((s) => s.ref),
+          'state drain',
+          ctx,
+        )
+        await set(
+          checked.filter((s) => inMaint(s.state) || inDrain(s.state)).map((s) => s.ref),
+          'health down',
+          ctx,
+        )
+        await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx)
       } catch (error) {
-        // Back to where detach left them, so a failed attach never leaves a half-state behind.
+        // Back to where detach left them (also after an abort), so a failed attach leaves no half-state.
         await Promise.all(fromMaint.map((s) => api.execute(`set server ${s.ref} state maint`).catch(() => {})))
         throw error
       }
       if (unchecked.length > 0) {
-        ctx.log.warn(`[rolling:haproxy] ${refsOf(unchecked)} ha(s|ve) no health check: HAProxy cannot confirm the new build before sending it traffic`)
+        ctx.log.warn(`[rolling:haproxy] ${refsOf(unchecked)} have no health check: HAProxy cannot confirm the new build before sending it traffic`)
       }
       await set(
         todo.map((s) => s.ref),
         'state ready',
         ctx,
       )
-      await waitForState(todo, isReady, 'be ready and UP', deadline, ctx)
+      await waitForState(todo, isReady, 'be ready and UP', limit, ctx)
       ctx.log.debug(`[rolling:haproxy] attached ${refsOf(todo)}`)
     },
   }
 
-  async function waitForState(servers: Resolved[], ok: (s: ServerState) => boolean, what: string, deadline: number, ctx: AdapterContext) {
+  async function waitForState(
+    servers: Resolved[],
+    ok: (s: ServerState) => boolean,
+    what: string,
+    limit: { deadline: number; ms: number },
+    ctx: AdapterContext,
+  ) {
     if (servers.length === 0) return
     const names = unique(servers.map((s) => s.state.backend))
-    const ms = Math.max(0, deadline - ctx.clock.now())
+    const ms = Math.max(0, limit.deadline - ctx.clock.now())
     try {
       await waitUntil(
         async () => {
@@ -231,10 +243,10 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
           const row = live.get(s.ref)
           if (!row) return s.ref
           const check = [row.checkStatus.replace(/^\* /, ''), row.checkCode, row.checkDesc && `(${row.checkDesc})`].filter(Boolean).join(' ')
-          return `${describeTarget(s.target)}: HAProxy reports ${row.status}${check ? `, last health check ${check}` : ''}`
+          return `${s.label}: HAProxy reports ${row.status}${check ? `, last health check ${check}` : ''}`
         })
       throw new TimeoutError(
-        `[rolling:haproxy] ${refsOf(servers)} did not ${what} within ${seconds(ms)}; ${detail.join('; ')}; left out of service`,
+        `[rolling:haproxy] ${refsOf(servers)} did not ${what} within ${seconds(limit.ms)}; ${detail.join('; ')}; left out of service`,
         [...late],
         { cause: error },
       )
