@@ -81,7 +81,10 @@ export class RolloutEmitter {
       this.#call(event, () => listener(payload))
     }
     let byListener = this.#wrapped.get(event)
-    if (!byListener) this.#wrapped.set(event, (byListener = new Map()))
+    if (!byListener) {
+      byListener = new Map()
+      this.#wrapped.set(event, byListener)
+    }
     const list = byListener.get(listener) ?? []
     list.push(wrapper)
     byListener.set(listener, list)

@@ -174,7 +174,9 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.batch !== undefined) {
     if (Array.isArray(options.batch)) {
       if (options.batch.length === 0) fail('batch', "a non-empty schedule like [1, '10%', '50%']", options.batch)
-      options.batch.forEach((entry, i) => checkAmount(`batch[${i}]`, entry, false))
+      options.batch.forEach((entry, i) => {
+        checkAmount(`batch[${i}]`, entry, false)
+      })
     } else {
       checkAmount('batch', options.batch, false)
     }

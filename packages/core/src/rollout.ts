@@ -149,6 +149,7 @@ function start(options: RolloutOptions, runId: string, body: (engine: Engine) =>
       stop.abort(error)
       cancel.abort(error)
     },
+    // biome-ignore lint/suspicious/noThenProperty: a run is awaitable on purpose (`await rollout(...)`).
     then: (onFulfilled, onRejected) => result.then(onFulfilled, onRejected),
     catch: (onRejected) => result.catch(onRejected),
     finally: (onFinally) => result.finally(onFinally),

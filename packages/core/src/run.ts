@@ -105,7 +105,9 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
       }
       batches = splitBatches(candidates, batchSizes(candidates.length, run.batch, engine.minHealthy))
       const index = new Map<string, number>()
-      candidates.forEach((t, i) => index.set(t.id, i))
+      candidates.forEach((t, i) => {
+        index.set(t.id, i)
+      })
       positions = batches.map((b) => b.map((t) => index.get(t.id) as number))
       await engine.journal.reset()
       engine.journal.append({

@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RollingError, ValidationError } from '../src/errors.js'
+import { type RollingError, ValidationError } from '../src/errors.js'
 import { fileLock, isProcessAlive, LockedError, memoryLock, type Lock, type LockHolder } from '../src/lock.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rolling-lock-'))

@@ -81,7 +81,8 @@ export function fileArtifacts(options: FileArtifactsOptions): FileArtifactStore 
 
     async resolve(service, ref, ctx) {
       checkName('service', service)
-      const version = ref === 'latest' ? await latest(service, ctx.signal) : (checkName('version', ref), ref)
+      if (ref !== 'latest') checkName('version', ref)
+      const version = ref === 'latest' ? await latest(service, ctx.signal) : ref
       return toArtifact(await find(service, version, ctx.signal))
     },
 

@@ -39,7 +39,7 @@ describe('resume from the journal', () => {
   })
 
   it('after a crash in verify: verifies again', async () => {
-    const { fx, result, journal } = await crashAndResume((fx) => {
+    const { result, journal } = await crashAndResume((fx) => {
       fx.fleet.ignoreDeploy('host-2')
       return { hooks: { beforeVerify: never } }
     })

@@ -65,7 +65,7 @@ describe('localExecutor', () => {
       testContext(),
     )
     expect(result.stdout).toBe(`web-1 127.0.0.2 8080 web-1 request x\n${tmp}\n`)
-    const noPort = await exec.run({ id: 'h', address: '::1' }, { command: 'echo "[${ROLLING_TARGET_PORT-unset}]"', cwd: '/' }, testContext())
+    const noPort = await exec.run({ id: 'h', address: '::1' }, { command: 'echo "[$' + '{ROLLING_TARGET_PORT-unset}]"', cwd: '/' }, testContext())
     expect(noPort.stdout).toBe('[unset]\n')
   })
 
