@@ -140,7 +140,16 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
         passes = status === 200 ? passes + 1 : 0
         return passes >= rise ? { state: 'done', value: true } : { state: 'retry', observed: `${status === 200 ? `${passes}/${rise} checks passed` : status}` }
       },
-      { what: `node-lb backend ${describeTarget(backend.target)} to pass ${rise} checks of ${path}`, timeoutMs: timeoutOf(ctx), minDelayMs: interMs, maxDelayMs: interMs, factor: 1, jitter: 0, signal: ctx.signal, clock: ctx.clock },
+      {
+        what: `node-lb backend ${describeTarget(backend.target)} to pass ${rise} checks of ${path}`,
+        timeoutMs: timeoutOf(ctx),
+        minDelayMs: interMs,
+        maxDelayMs: interMs,
+        factor: 1,
+        jitter: 0,
+        signal: ctx.signal,
+        clock: ctx.clock,
+      },
     )
   }
 
@@ -161,9 +170,18 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
       await waitUntil(
         () => {
           const busy = chosen.filter((b) => b.inflight > 0)
-          return busy.length === 0 ? { state: 'done', value: true } : { state: 'retry', observed: busy.map((b) => `${b.id}: ${b.inflight} in flight`).join(', ') }
+          return busy.length === 0
+            ? { state: 'done', value: true }
+            : { state: 'retry', observed: busy.map((b) => `${b.id}: ${b.inflight} in flight`).join(', ') }
         },
-        { what: `node-lb to drain ${chosen.map((b) => b.id).join(', ')}`, timeoutMs: timeoutOf(ctx), minDelayMs: 20, maxDelayMs: 250, signal: ctx.signal, clock: ctx.clock },
+        {
+          what: `node-lb to drain ${chosen.map((b) => b.id).join(', ')}`,
+          timeoutMs: timeoutOf(ctx),
+          minDelayMs: 20,
+          maxDelayMs: 250,
+          signal: ctx.signal,
+          clock: ctx.clock,
+        },
       )
     },
 

@@ -3,7 +3,7 @@
 // real server would take, so the engine is tested against a filesystem and processes.
 import type { DeployRecipe, StepArgs } from '@org/rolling-core'
 import { RollingError, ValidationError, sh } from '@org/rolling-core'
-import { PID_FILE, STOPPED_FILE } from './supervisor.js'
+import { PID_FILE, RELEASE_FILE, STOPPED_FILE } from './supervisor.js'
 
 export interface FleetRecipeOptions {
   /** Releases kept on each host after a deploy (`current` and `previous` are never removed). @default 3 */
@@ -20,7 +20,8 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
 
   // SIGTERM the app and wait until it is gone; the supervisor then starts `current` again.
   // A zombie still answers `kill -0`, hence the look at its state in /proc.
-  const endApp = sh`if [ -f ${PID_FILE} ]; then pid=$(cat ${PID_FILE}); kill -TERM "$pid" 2>/dev/null || true; i=0; ` +
+  const endApp =
+    sh`if [ -f ${PID_FILE} ]; then pid=$(cat ${PID_FILE}); kill -TERM "$pid" 2>/dev/null || true; i=0; ` +
     `while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" != Z ]; do i=$((i+1)); ` +
     sh`if [ "$i" -gt ${Math.ceil(stopTimeoutMs / 50)} ]; then echo "app (pid $pid) still running ${Math.round(stopTimeoutMs)} ms after SIGTERM" >&2; exit 1; fi; sleep 0.05; done; fi`
   const restart = `${sh`rm -f ${STOPPED_FILE}`} && ${endApp}`
@@ -66,7 +67,9 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
           sh`{ echo "no previous release to roll back to from ${release}" >&2; exit 1; }; ` +
           sh`ln -sfn "$prev" current.new && mv -T current.new current; fi`,
       )
-      await exec(restart)
+      // Restarted only when the app is down or runs another release than `current`, so a
+      // second run of this step does not bounce an app that is already rolled back.
+      await exec(`${sh`if [ ! -f ${PID_FILE} ] || [ "$(cat ${RELEASE_FILE} 2>/dev/null)" != "$(readlink current)" ]; then`} ${restart}; fi`)
     },
 
     async version({ exec, target }) {

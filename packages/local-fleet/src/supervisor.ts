@@ -3,7 +3,7 @@
 // deploy restarts the app with a plain SIGTERM. Children of this process are reaped by Node,
 // which keeps zombies and orphans out of the fleet (PID 1 in containers reaps late).
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs'
+import { createWriteStream, existsSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { systemClock, waitUntil } from '@org/rolling-core'
 
@@ -36,6 +36,13 @@ export interface SupervisorOptions {
 /** The marker the recipe's stop step writes: an app that exits while it exists stays down. */
 export const STOPPED_FILE = 'stopped'
 export const PID_FILE = 'app.pid'
+/** Where `current` pointed when the running app was started: `releases/<version>`. */
+export const RELEASE_FILE = 'app.release'
+
+function writeAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text)
+  renameSync(`${file}.tmp`, file)
+}
 
 export class Supervisor {
   readonly history: AppProcess[] = []
@@ -47,6 +54,8 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorOptions) {
     this.log = createWriteStream(join(options.dir, 'app.log'), { flags: 'a' })
+    // A log that cannot be written (folder removed) must not bring the controller down.
+    this.log.on('error', () => {})
   }
 
   /** Pid of the running app, if one runs now. */
@@ -61,6 +70,13 @@ export class Supervisor {
   start(): void {
     if (this.stopped || this.child) return
     const { dir, host, port } = this.options
+    // What this process runs, for steps that restart only when `current` moved since.
+    let release = ''
+    try {
+      release = readlinkSync(join(dir, 'current'))
+    } catch {
+      // No `current` yet: node fails to start and the crash back-off applies.
+    }
     const child = spawn(process.execPath, [join(dir, 'current', 'app.mjs')], {
       cwd: dir,
       // A small environment on purpose: test runners put loaders in NODE_OPTIONS.
@@ -76,8 +92,8 @@ export class Supervisor {
     this.child = child
     this.history.push(record)
     // Written then renamed, so the deploy's `cat app.pid` never reads half a number.
-    writeFileSync(join(dir, `${PID_FILE}.tmp`), `${child.pid}\n`)
-    renameSync(join(dir, `${PID_FILE}.tmp`), join(dir, PID_FILE))
+    writeAtomic(join(dir, RELEASE_FILE), `${release}\n`)
+    writeAtomic(join(dir, PID_FILE), `${child.pid}\n`)
     let buffered = ''
     child.stdout?.on('data', (chunk: Buffer) => {
       this.log.write(chunk)
@@ -95,10 +111,11 @@ export class Supervisor {
       record.signal = signal
       this.child = undefined
       this.removePidFile(record.pid)
-      done()
       const crashed = code !== 0 && record.exitedAt - record.spawnedAt < 1000
       void this.respawn(crashed)
     })
+    // After 'exit' and the last output: only then may the log be closed.
+    child.once('close', () => done())
   }
 
   /** Stops supervising and ends the app: SIGTERM, then SIGKILL after the grace period. */
@@ -138,14 +155,16 @@ export class Supervisor {
         // Stopped by the recipe: stay down until a deploy removes the marker.
         await waitUntil(() => (existsSync(join(this.options.dir, STOPPED_FILE)) ? { state: 'retry' } : { state: 'done', value: true }), {
           what: `${this.options.dir}/${STOPPED_FILE} to go away`,
-          timeoutMs: Number.POSITIVE_INFINITY,
+          // As long as a host may plausibly stay stopped; waitUntil wants a finite bound.
+          timeoutMs: 7 * 24 * 3600_000,
           minDelayMs: 50,
           maxDelayMs: 250,
           signal,
         })
       }
-    } catch {
-      return // stopped meanwhile
+    } catch (error) {
+      if (!signal.aborted) this.log.write(`[supervisor] not restarting: ${(error as Error).message}\n`)
+      return
     }
     if (!signal.aborted) this.start()
   }

@@ -1,0 +1,10 @@
+// Public API of @org/rolling-local-fleet: the local fleet (hosts, load balancer, artifacts,
+// executor, recipe) used by the demo, the end-to-end tests and the benchmarks, plus its
+// parts on their own: builds, the deploy recipe, the Node load balancer and a load generator.
+export { startFleet, sharedFreePort, readCurrent, type Fleet, type FleetHost, type FleetOptions } from './fleet.js'
+export { buildRelease, APP_FILE, type BuildReleaseOptions, type Release, type ReleaseOptions } from './build.js'
+export { fleetRecipe, type FleetRecipeOptions } from './recipe.js'
+export { Supervisor, STOPPED_FILE, PID_FILE, RELEASE_FILE, type AppProcess, type SupervisorOptions } from './supervisor.js'
+export { startNodeLoadBalancer, type NodeLoadBalancer, type NodeLoadBalancerOptions, type BackendStats } from './node-lb.js'
+export { startLoad, summarize, type Load, type LoadOptions, type LoadReport, type LoadSample } from './load.js'
+export { haproxyAvailable, type HaproxyModule } from './haproxy.js'

@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Target } from '@org/rolling-core'
+import { testLoadBalancer } from '@org/rolling-core/testing'
+import { startNodeLoadBalancer, type NodeLoadBalancer } from '../src/index.js'
+import { context } from './support.js'
+
+interface Backend {
+  target: Target
+  server: Server
+  /** What `_status` answers. */
+  status: number
+}
+
+/** Real HTTP servers on 127.0.0.2.. answering like the fleet's app: `_status`, `/slow?ms=`. */
+async function backends(count: number): Promise<Backend[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const backend = { status: 200 } as Backend
+      const server = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x')
+        const reply = (code: number) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ id: backend.target.id }))
+        if (url.pathname === '/_status') return reply(backend.status)
+        if (url.pathname === '/slow') return void setTimeout(() => reply(200), Number(url.searchParams.get('ms') ?? 500))
+        reply(200)
+      })
+      await new Promise<void>((resolve) => server.listen(0, `127.0.0.${i + 2}`, resolve))
+      backend.server = server
+      backend.target = { id: `b-${i + 1}`, address: `127.0.0.${i + 2}`, port: (server.address() as AddressInfo).port }
+      return backend
+    }),
+  )
+}
+
+const closeAll = (list: Backend[]) => Promise.all(list.map((b) => new Promise((resolve) => b.server.close(resolve))))
+
+testLoadBalancer({
+  name: 'node-lb',
+  async setup() {
+    const list = await backends(3)
+    const lb = await startNodeLoadBalancer({ targets: list.map((b) => b.target), check: { interMs: 50, rise: 2 } })
+    return {
+      lb,
+      async teardown() {
+        await lb.close()
+        await closeAll(list)
+      },
+    }
+  },
+})
+
+describe('node-lb', () => {
+  let list: Backend[]
+  let lb: NodeLoadBalancer
+  beforeAll(async () => {
+    list = await backends(3)
+    lb = await startNodeLoadBalancer({ targets: list.map((b) => b.target), check: { interMs: 50, rise: 2 } })
+  })
+  afterAll(async () => {
+    await lb?.close()
+    await closeAll(list)
+  })
+  const get = async (path = '/') => {
+    const response = await fetch(`${lb.url}${path}`)
+    await response.arrayBuffer()
+    return { status: response.status, backend: response.headers.get('x-backend') }
+  }
+
+  it('round-robins over backends in service and skips detached ones', async () => {
+    const seen = [] as (string | null)[]
+    for (let i = 0; i < 6; i++) seen.push((await get()).backend)
+    expect(new Set(seen.slice(0, 3)).size).toBe(3)
+    expect(seen.slice(3)).toEqual(seen.slice(0, 3))
+    const [one] = list
+    if (!one) throw new Error('no backend')
+    await lb.detach([one.target], context())
+    for (let i = 0; i < 6; i++) expect((await get()).backend).not.toBe(one.target.id)
+    await lb.attach([one.target], context())
+  })
+
+  it('detach waits for in-flight requests to finish', async () => {
+    const slow = Array.from({ length: 3 }, () => get('/slow?ms=600'))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const started = Date.now()
+    const targets = list.map((b) => b.target).slice(0, 2)
+    await lb.detach(targets, context())
+    const waited = Date.now() - started
+    expect(waited).toBeGreaterThan(300)
+    expect(
+      lb
+        .stats()
+        .filter((s) => !s.inService)
+        .every((s) => s.inflight === 0),
+    ).toBe(true)
+    expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200, 200])
+    await lb.attach(targets, context())
+  })
+
+  it('attach waits until the backend passes its checks, and times out naming it', async () => {
+    const [one] = list
+    if (!one) throw new Error('no backend')
+    await lb.detach([one.target], context())
+    one.status = 500
+    const ctx = { ...context(), deadline: Date.now() + 400 }
+    await expect(lb.attach([one.target], ctx)).rejects.toThrow(/b-1.*500/s)
+    expect((await lb.discover(context())).map((t) => t.id)).not.toContain('b-1')
+    setTimeout(() => (one.status = 200), 200)
+    await lb.attach([one.target], context())
+    expect((await lb.discover(context())).map((t) => t.id)).toContain('b-1')
+  })
+
+  it('answers 502 when a backend is down, 503 when none is in service', async () => {
+    const dead = await startNodeLoadBalancer({ targets: [{ id: 'gone', address: '127.0.0.9', port: 9 }] })
+    try {
+      const response = await fetch(dead.url)
+      expect(response.status).toBe(502)
+      await response.arrayBuffer()
+      await dead.detach(await dead.discover(context()), context())
+      const none = await fetch(dead.url)
+      expect(none.status).toBe(503)
+      await none.arrayBuffer()
+    } finally {
+      await dead.close()
+    }
+  })
+})
