@@ -79,6 +79,7 @@ export class Engine {
   readonly reports = new Map<string, TargetReport>()
   /** Plan position of each target, the key of its journal records. */
   readonly index = new Map<string, number>()
+  #deferred: JournalRecord[] = []
 
   constructor(
     options: RolloutOptions,
@@ -156,14 +157,32 @@ export class Engine {
     return ctx
   }
 
+  /** Writes records to the journal, after any deferred ones, in one write. */
+  write(...records: JournalRecord[]): void {
+    if (this.#deferred.length > 0) {
+      records.unshift(...this.#deferred)
+      this.#deferred = []
+    }
+    this.journal.append(...records)
+  }
+
   /** Writes a target's transition to the journal; called before the transition happens. */
   record(target: Target, state: TargetState, extra?: Record<string, unknown>): void {
-    this.journal.append(this.entry(target, state, extra))
+    this.write(this.entry(target, state, extra))
   }
 
   /** Writes one transition of many targets in a single journal write. */
   recordAll(targets: readonly Target[], state: TargetState): void {
-    this.journal.append(...targets.map((t) => this.entry(t, state)))
+    this.write(...targets.map((t) => this.entry(t, state)))
+  }
+
+  /**
+   * Notes that a step finished (e.g. `deployed`); it goes out with the next write. A crash
+   * before then only makes resume redo that step, and every step is idempotent. It saves
+   * one write per target.
+   */
+  defer(target: Target, state: TargetState): void {
+    this.#deferred.push(this.entry(target, state))
   }
 
   entry(target: Target, state: TargetState, extra?: Record<string, unknown>): JournalRecord {
@@ -191,6 +210,12 @@ export class Engine {
     report.outcome = outcome
     if (reason !== undefined) report.reason = reason
     if (failedIn !== undefined) report.failedIn = failedIn
+  }
+
+  /** Adds the time since `start` to a phase of the target's report. */
+  took(target: Target, phase: Phase, start: number): void {
+    const report = this.reports.get(target.id)
+    if (report) report.timings[phase] = (report.timings[phase] ?? 0) + (this.clock.now() - start)
   }
 
   /** Times a phase of one target into its report. */

@@ -110,7 +110,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
       })
       positions = batches.map((b) => b.map((t) => index.get(t.id) as number))
       await engine.journal.reset()
-      engine.journal.append({
+      engine.write({
         type: 'start',
         runId: engine.runId,
         service: engine.service,
@@ -160,7 +160,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
           break
         }
       }
-      engine.journal.append({ type: 'batch', i: b })
+      engine.write({ type: 'batch', i: b })
       const end = await runBatch(engine, b, batches.length, targets, entries)
       if (end.halt) [status, reason] = ['halted', end.halt]
       else if (!engine.stopping) {
@@ -257,7 +257,7 @@ async function resolveArtifact(engine: Engine, ref: string, recorded: Artifact |
 }
 
 function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason?: string, error?: Error): RolloutResult {
-  engine.journal.append({ type: 'end', status, at: new Date(engine.clock.now()).toISOString() })
+  engine.write({ type: 'end', status, at: new Date(engine.clock.now()).toISOString() })
   const targets = [...engine.reports.values()]
   const endedAt = engine.clock.now()
   const result: RolloutResult = {

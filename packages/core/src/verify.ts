@@ -20,14 +20,16 @@ type Observed = { build?: RunningBuild; source: string; error?: string }
 export async function verify(engine: Engine, resumedStops: readonly Target[] = []): Promise<VerifyEnd> {
   const targets = await engine.withContext(`discover on ${engine.lb.name}`, engine.timeouts.precheck, (ctx) => engine.lb.discover(ctx))
   await engine.hook('beforeVerify', { targets })
-  engine.journal.append({ type: 'verify' })
+  engine.write({ type: 'verify' })
   engine.emitter.emit('verify:start', { targets })
   const expected = { version: engine.artifact.version, builtAt: engine.artifact.builtAt }
   const mismatched: Target[] = []
   const unknown: string[] = []
   const check = async (target: Target, shared: SharedContext) => {
     const report = engine.report(target, -1)
-    const observed = await engine.timed(target, 'verify', () => runningBuild(engine, target, shared))
+    const start = engine.clock.now()
+    const observed = await runningBuild(engine, target, shared)
+    engine.took(target, 'verify', start)
     if (!observed.build) {
       unknown.push(`${describeTarget(target)} (${observed.error})`)
       return
