@@ -44,6 +44,12 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
     await Promise.all(fresh.map((f) => precheck(engine, f, index, shared))).finally(shared.dispose)
   }
 
+  if (engine.recipe.prepare && !engine.stopping) {
+    const ready = fresh.filter((f) => !f.over)
+    const failed = await prepare(engine, ready, index)
+    if (failed) halt = failed
+  }
+
   const out = flights.filter((f) => !f.over)
   if (out.length > 0) {
     const detached = await detach(engine, out, index)
@@ -96,6 +102,31 @@ async function precheck(engine: Engine, f: Flight, batch: number, shared: Shared
   f.over = true
   engine.settleOutcome(f.target, 'skipped', reason)
   engine.emitter.emit('target:skipped', { target: f.target, batch, reason })
+}
+
+/** Runs the recipe's prepare step on targets still in service; a failure skips the target. */
+async function prepare(engine: Engine, flights: Flight[], batch: number): Promise<string | undefined> {
+  const step = engine.recipe.prepare
+  if (!step || flights.length === 0) return undefined
+  let failed: string | undefined
+  const shared = engine.shared(`prepare of batch ${batch + 1}`, engine.timeouts.deploy)
+  await Promise.all(
+    flights.map(async (f) => {
+      const start = engine.clock.now()
+      try {
+        await step.call(engine.recipe, await engine.deployArgs(f.target, shared.ctx(f.target)))
+      } catch (error) {
+        const reason = `prepare failed (still in service, untouched): ${errorMessage(error)}`
+        f.over = true
+        engine.settleOutcome(f.target, 'skipped', reason, 'prepare')
+        engine.emitter.emit('target:skipped', { target: f.target, batch, reason })
+        failed ??= `${describeTarget(f.target)}: ${reason}`
+      } finally {
+        engine.took(f.target, 'prepare', start)
+      }
+    }),
+  ).finally(shared.dispose)
+  return failed
 }
 
 /** Detaches the batch in one call. On failure, puts back the targets that are healthy. */

@@ -33,6 +33,13 @@ export interface RunningBuild {
  * idempotent: `resume` runs a step again when a crash left it unfinished.
  */
 export interface DeployRecipe {
+  /**
+   * Optional: work that does not touch the running service (download, checksum, unpack
+   * into a new release folder), run after the pre-check while the target is still in
+   * service, so the time out of service is only the switch and restart. A failure skips
+   * the target untouched and halts the rollout after the batch.
+   */
+  prepare?(args: DeployArgs): Promise<void>
   /** Installs the artifact on the target and restarts the service. */
   deploy(args: DeployArgs): Promise<void>
   /** Stops the service gracefully (verify phase, for a target on the wrong build). */

@@ -14,7 +14,7 @@ export type RolloutStatus = 'succeeded' | 'halted' | 'failed' | 'aborted'
  */
 export type TargetOutcome = 'done' | 'skipped' | 'failed' | 'rolled-back' | 'restored' | 'stopped' | 'pending'
 
-export type Phase = 'precheck' | 'detach' | 'deploy' | 'settle' | 'attach' | 'rollback' | 'verify' | 'stop'
+export type Phase = 'precheck' | 'prepare' | 'detach' | 'deploy' | 'settle' | 'attach' | 'rollback' | 'verify' | 'stop'
 
 export interface TargetReport {
   target: Target

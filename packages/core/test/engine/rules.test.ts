@@ -346,3 +346,36 @@ describe('artifact, lock and journal', () => {
     expect(chunks.join('')).toContain('installed v2')
   })
 })
+
+describe('prepare', () => {
+  it('runs while the target is still in service, before the detach', async () => {
+    const fx = setup({ size: 3 })
+    const seen: string[] = []
+    const recipe = {
+      ...fx.fleet.recipe,
+      prepare: async ({ target }: { target: { id: string } }) => {
+        seen.push(`${target.id}:${fx.fleet.lb.inService(target.id) ? 'in' : 'out'}`)
+      },
+    }
+    const result = await fx.run({ deploy: recipe })
+    expect(result.status).toBe('succeeded')
+    expect(seen).toEqual(['host-1:in', 'host-2:in', 'host-3:in'])
+    expect(result.targets[0]?.timings.prepare).toBeGreaterThanOrEqual(0)
+  })
+
+  it('a failed prepare skips the target untouched and halts after the batch', async () => {
+    const fx = setup({ size: 4 })
+    const recipe = {
+      ...fx.fleet.recipe,
+      prepare: async ({ target }: { target: { id: string } }) => {
+        if (target.id === 'host-2') throw new Error('download failed: 403')
+      },
+    }
+    const result = await fx.run({ deploy: recipe, batch: 2 })
+    expect(result.status).toBe('halted')
+    expect(outcomes(result)).toEqual({ 'host-1': 'done', 'host-2': 'skipped', 'host-3': 'pending', 'host-4': 'pending' })
+    expect(result.reason).toMatch(/host-2 \(\S+\): prepare failed \(still in service, untouched\): download failed: 403/)
+    expect(fx.fleet.lb.calls.some((c) => c.op === 'detach' && c.ids.includes('host-2'))).toBe(false)
+    expect(fx.fleet.hosts.get('host-2')?.version).toBe('v1')
+  })
+})
