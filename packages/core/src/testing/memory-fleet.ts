@@ -86,8 +86,8 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
   let count = 0
   const newHost = (build: RunningBuild): Target => {
     const n = ++count
-    // Never dialled: the address only has to look like one and be unique.
-    const target: Target = { id: `${prefix}${n}`, address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 8080 }
+    // Never dialled; still on loopback, so a real health check plugged in by mistake stays on this machine.
+    const target: Target = { id: `${prefix}${n}`, address: `127.${100 + ((n >> 16) & 127)}.${(n >> 8) & 255}.${n & 255}`, port: 8080 }
     hosts.set(target.id, { version: build.version, ...(build.builtAt === undefined ? {} : { builtAt: build.builtAt }), healthy: true, running: true })
     return target
   }

@@ -16,7 +16,7 @@ import type { Health, Target } from '../../src/types.js'
 import { shExecutor } from './support/sh-executor.js'
 import { expect, it } from 'vitest'
 
-const targets = (n: number): Target[] => Array.from({ length: n }, (_, i) => ({ id: `web-${i + 1}`, address: `10.0.0.${i + 1}`, port: 8080 }))
+const targets = (n: number): Target[] => Array.from({ length: n }, (_, i) => ({ id: `web-${i + 1}`, address: `127.100.0.${i + 1}`, port: 8080 }))
 
 testLoadBalancer({
   name: 'memory',
@@ -66,7 +66,7 @@ testHealthCheck({
         return answer(target, signal)
       },
     })
-    const [healthy, failing, hanging, refused] = ['healthy', 'failing', 'hanging', 'refused'].map((id) => ({ id, address: '10.1.1.1', port: 80 }))
+    const [healthy, failing, hanging, refused] = ['healthy', 'failing', 'hanging', 'refused'].map((id) => ({ id, address: '127.101.1.1', port: 80 }))
     return { check, healthy: healthy!, failing: failing!, hanging: hanging!, refused: refused!, expectedVersion: 'v2', timeoutMs: 300 }
   },
   additionalTests: (get) => {

@@ -11,7 +11,7 @@ const ctxOf = (clock = new FakeClock(), extra: Partial<AdapterContext> = {}): Ad
   log: silentLogger,
   ...extra,
 })
-const targets: Target[] = [1, 2, 3, 4].map((n) => ({ id: `web-${n}`, address: `10.0.0.${n}` }))
+const targets: Target[] = [1, 2, 3, 4].map((n) => ({ id: `web-${n}`, address: `127.100.0.${n}` }))
 
 describe('memoryLoadBalancer', () => {
   it('counts targets out of service and the peak', async () => {
@@ -57,7 +57,7 @@ describe('memoryLoadBalancer', () => {
 
   it('rejects unknown targets with ADAPTER naming them, before detaching the known ones', async () => {
     const lb = memoryLoadBalancer({ targets, name: 'fake-alb' })
-    const ghost = { id: 'i-0ghost', address: '10.9.9.9', port: 80 }
+    const ghost = { id: 'i-0ghost', address: '127.109.9.9', port: 80 }
     const error = await lb.detach([targets[0]!, ghost], ctxOf()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RollingError)
     expect(error).toMatchObject({ code: 'ADAPTER', message: expect.stringContaining('i-0ghost (10.9.9.9:80)') })
@@ -67,7 +67,7 @@ describe('memoryLoadBalancer', () => {
 
   it('add and remove model autoscaling', async () => {
     const lb = memoryLoadBalancer({ targets })
-    lb.add({ id: 'web-9', address: '10.0.0.9' })
+    lb.add({ id: 'web-9', address: '127.100.0.9' })
     await lb.detach([targets[0]!], ctxOf())
     lb.remove('web-1')
     expect(lb.outOfService).toBe(0)

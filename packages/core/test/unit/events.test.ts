@@ -4,7 +4,7 @@ import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
 import { RolloutEmitter, type RolloutEvent, type RolloutEventMap, type RolloutEventName, type Target } from '@org/rolling-core'
 import { setup } from '../engine/_fixture.js'
 
-const target: Target = { id: 'web-1', address: '10.0.0.1', port: 8080 }
+const target: Target = { id: 'web-1', address: '127.100.0.1', port: 8080 }
 const warning = (message: string): RolloutEventMap['warning'] => ({ message })
 /** Lets rejected listener promises be reported. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve))
