@@ -60,7 +60,7 @@ describe('memoryLoadBalancer', () => {
     const ghost = { id: 'i-0ghost', address: '127.109.9.9', port: 80 }
     const error = await lb.detach([targets[0]!, ghost], ctxOf()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RollingError)
-    expect(error).toMatchObject({ code: 'ADAPTER', message: expect.stringContaining('i-0ghost (10.9.9.9:80)') })
+    expect(error).toMatchObject({ code: 'ADAPTER', message: expect.stringContaining('i-0ghost (127.109.9.9:80)') })
     expect((error as Error).message).toContain('[rolling:fake-alb]')
     expect(lb.inService('web-1')).toBe(true)
   })
