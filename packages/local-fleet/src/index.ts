@@ -4,7 +4,7 @@
 export { startFleet, sharedFreePort, readCurrent, type Fleet, type FleetHost, type FleetOptions } from './fleet.js'
 export { buildRelease, APP_FILE, type BuildReleaseOptions, type Release, type ReleaseOptions } from './build.js'
 export { fleetRecipe, type FleetRecipeOptions } from './recipe.js'
-export { Supervisor, STOPPED_FILE, PID_FILE, RELEASE_FILE, type AppProcess, type SupervisorOptions } from './supervisor.js'
+export { Supervisor, STOPPED_FILE, UNHEALTHY_FILE, PID_FILE, RELEASE_FILE, type AppProcess, type SupervisorOptions } from './supervisor.js'
 export { startNodeLoadBalancer, type NodeLoadBalancer, type NodeLoadBalancerOptions, type BackendStats } from './node-lb.js'
 export { startLoad, summarize, type Load, type LoadOptions, type LoadReport, type LoadSample } from './load.js'
 export { haproxyAvailable, type HaproxyModule } from './haproxy.js'

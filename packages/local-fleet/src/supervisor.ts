@@ -35,6 +35,8 @@ export interface SupervisorOptions {
 
 /** The marker the recipe's stop step writes: an app that exits while it exists stays down. */
 export const STOPPED_FILE = 'stopped'
+/** A runtime knob for failure tests: while this file exists in the host folder, the app's `_status` answers 500. */
+export const UNHEALTHY_FILE = 'unhealthy'
 export const PID_FILE = 'app.pid'
 /** Where `current` pointed when the running app was started: `releases/<version>`. */
 export const RELEASE_FILE = 'app.release'
@@ -80,7 +82,13 @@ export class Supervisor {
     const child = spawn(process.execPath, [join(dir, 'current', 'app.mjs')], {
       cwd: dir,
       // A small environment on purpose: test runners put loaders in NODE_OPTIONS.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: host, PORT: String(port), STARTUP_DELAY_MS: String(this.options.startupDelayMs ?? 0) },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOST_DIR: dir,
+        HOST: host,
+        PORT: String(port),
+        STARTUP_DELAY_MS: String(this.options.startupDelayMs ?? 0),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     if (child.pid === undefined) {

@@ -1,7 +1,7 @@
 // The app of the local fleet: a tiny HTTP server copied into every release, next to its
 // release.json. Plain JavaScript so it starts fast with no build step. It shuts down
 // gracefully on SIGTERM, like a well-behaved service, so rollouts can prove zero downtime.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,9 @@ const startupDelayMs = Number(release.startupDelayMs ?? process.env.STARTUP_DELA
 // A broken build: `_status` answers this instead of 200.
 const statusCode = Number(release.statusCode ?? 200)
 const graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000)
+// A runtime knob of the host, for failure tests: while this file exists in the host folder
+// (the supervisor passes it as HOST_DIR; the app runs there), `_status` answers 500.
+const unhealthyFile = join(process.env.HOST_DIR ?? process.cwd(), 'unhealthy')
 
 let inflight = 0
 let shuttingDown = false
@@ -30,7 +33,8 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://app')
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' })
   if (url.pathname === '/_status') {
-    return send(res, statusCode, { version: release.version, builtAt: release.builtAt, inflight, pid: process.pid })
+    const code = existsSync(unhealthyFile) ? 500 : statusCode
+    return send(res, code, { version: release.version, builtAt: release.builtAt, inflight, pid: process.pid })
   }
   if (url.pathname === '/') return send(res, 200, { hello: 'rolling', version: release.version })
   // `/slow?ms=N`: a request that stays in flight, for drain tests.
