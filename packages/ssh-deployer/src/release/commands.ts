@@ -1,0 +1,96 @@
+// The shell commands of the release recipe, one function each, run with cwd = <root>.
+// Every interpolated value goes through `sh`; versions and paths were validated first.
+// Each command is safe to run again (resume re-runs a step a crash left unfinished).
+import { sh } from '@org/rolling-core'
+
+/** The file each release carries, written on install; `version` reads it through `current`. */
+export const RELEASE_MARKER = '.rolling-release.json'
+
+export interface Install {
+  file: string
+  version: string
+  sha256: string
+  marker: string
+  shared: readonly string[]
+  root: string
+}
+
+/** Prints `installed` when releases/<v> is already there from the same artifact. */
+export function probe(version: string, sha256: string): string {
+  const marker = `releases/${version}/${RELEASE_MARKER}`
+  return sh`mkdir -p releases shared && if [ -f ${marker} ] && grep -q ${sha256} ${marker}; then touch ${`releases/${version}`} && echo installed; fi`
+}
+
+/** Has the host download `url` to `file` with curl (or wget). */
+export function fetchTo(url: string, file: string, timeoutS: number): string {
+  return [
+    sh`rm -f ${file}`,
+    sh`if command -v curl >/dev/null 2>&1; then curl -fsS --retry 2 --connect-timeout 10 --max-time ${timeoutS} -o ${file} ${url}`,
+    sh`elif command -v wget >/dev/null 2>&1; then wget -q -T ${timeoutS} -O ${file} ${url}`,
+    `else echo 'neither curl nor wget is installed on this host' >&2; exit 127; fi`,
+  ].join('\n')
+}
+
+/**
+ * Checks the sha256 of the transferred file, unpacks it into a fresh temp folder, writes the
+ * marker, links the shared paths, then renames it to releases/<v>: whole or absent, never half.
+ */
+export function install({ file, version, sha256, marker, shared, root }: Install): string {
+  const release = `releases/${version}`
+  const lines = [
+    'set -e',
+    'tmp=',
+    sh`file=${file}`,
+    // The transferred file and a half-unpacked folder never outlive this command.
+    `trap 'rm -f "$file"; [ -z "$tmp" ] || rm -rf "$tmp"' EXIT`,
+    `got=$(sha256sum "$file" | cut -d' ' -f1)`,
+    sh`if [ "$got" != ${sha256} ]; then echo "sha256 mismatch for ${version}: expected ${sha256}, got $got; nothing was switched" >&2; exit 1; fi`,
+    'tmp=$(mktemp -d releases/.unpack-XXXXXX)',
+    'chmod 755 "$tmp"',
+    'tar -xzf "$file" -C "$tmp"',
+    sh`printf '%s\n' ${marker} > "$tmp"/${RELEASE_MARKER}`,
+  ]
+  for (const path of shared) {
+    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
+    if (parent) lines.push(sh`mkdir -p shared/${parent} "$tmp"/${parent}`)
+    // An absolute link: the release may be read through `current` or by its own path.
+    lines.push(sh`rm -rf "$tmp"/${path}`, sh`ln -sfn ${`${root}/shared/${path}`} "$tmp"/${path}`)
+  }
+  lines.push(sh`rm -rf ${release}`, sh`mv -T "$tmp" ${release}`, 'tmp=')
+  return lines.join('\n')
+}
+
+/** Points `current` at the release atomically (a new symlink renamed over the old), remembering `previous`. */
+export function switchTo(version: string): string {
+  const release = `releases/${version}`
+  return [
+    'cur=$(readlink current || true)',
+    // `previous` is only moved when current changes: a re-run must not make previous == current.
+    sh`if [ -n "$cur" ] && [ "$cur" != ${release} ]; then ln -sfn "$cur" .previous.tmp && mv -T .previous.tmp previous; fi`,
+    sh`ln -sfn ${release} .current.tmp && mv -T .current.tmp current`,
+  ].join('\n')
+}
+
+/** Removes all but the `keep` newest releases; `current` and `previous` are always kept. */
+export function prune(keep: number): string {
+  return [
+    'cur=$(readlink current || true); prev=$(readlink previous || true)',
+    sh`ls -1t releases | tail -n +${keep + 1} | while IFS= read -r d; do`,
+    '  [ "releases/$d" = "$cur" ] || [ "releases/$d" = "$prev" ] || rm -rf "releases/$d"',
+    'done',
+  ].join('\n')
+}
+
+/** Switches `current` back to `previous` while current is still `version` (idempotent). */
+export function switchBack(version: string): string {
+  const release = `releases/${version}`
+  return [
+    sh`if [ "$(readlink current || true)" = ${release} ]; then`,
+    sh`  prev=$(readlink previous || true)`,
+    sh`  if [ -z "$prev" ] || [ ! -d "$prev" ]; then echo "no previous release to roll back to from ${release}" >&2; exit 1; fi`,
+    '  ln -sfn "$prev" .current.tmp && mv -T .current.tmp current',
+    // A second rollback must not go "back" to the build that just failed.
+    '  rm -f previous',
+    'fi',
+  ].join('\n')
+}

@@ -1,0 +1,57 @@
+// sudo: how the command line is built (always), and a real run through sudo when the
+// host has it. This machine runs as root without sudo installed; then the run is skipped
+// with the reason printed.
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { remoteCommand } from '../src/index.js'
+import { executorFor, recorder } from './support.js'
+import { skipWithoutSshd, startSshd, type Sshd } from './sshd.js'
+
+const target = { id: 'web-1', address: '127.0.0.2' }
+const sudoPath = ['/usr/bin/sudo', '/bin/sudo'].find((p) => existsSync(p))
+
+describe('sudo command line', () => {
+  it('wraps the whole script as one quoted word after `sudo -n --`', () => {
+    const line = remoteCommand(target, { command: "echo 'hi'; id -u", env: { A: 'x y' }, cwd: '/srv/app' }, { shell: '/bin/sh', sudo: {} })
+    expect(line.startsWith("exec sudo -n -- /bin/sh -c '")).toBe(true)
+    expect(line.endsWith("'")).toBe(true)
+    // One word: run through a real sh, the script comes back whole (printf replaces sudo).
+    const script = execFileSync('/bin/sh', ['-c', line.replace(/^exec sudo -n -- \/bin\/sh -c /, 'printf %s ')], { encoding: 'utf8' })
+    expect(script).toContain("export A='x y'")
+    expect(script).toContain("cd -- /srv/app || exit 1\necho 'hi'; id -u")
+  })
+
+  it('names the user with -u, quoted', () => {
+    expect(remoteCommand(target, { command: 'true' }, { shell: '/bin/sh', sudo: { user: 'deploy' } })).toMatch(/^exec sudo -n -u deploy -- \/bin\/sh -c '/)
+  })
+
+  it('runs without sudo by default', () => {
+    expect(remoteCommand(target, { command: 'true' }, { shell: '/bin/sh', sudo: false })).toMatch(/^exec \/bin\/sh -c '/)
+  })
+})
+
+const skip = skipWithoutSshd()
+if (!sudoPath) console.info('[rolling:ssh] skipping the real sudo run: sudo is not installed on this machine (the command line is tested above)')
+
+describe.skipIf(skip || !sudoPath)(`sudo over a real sshd${sudoPath ? '' : ' (skipped: sudo is not installed)'}`, () => {
+  let sshd: Sshd
+  beforeAll(async () => {
+    sshd = await startSshd()
+  })
+  afterAll(async () => {
+    await sshd?.stop()
+  })
+
+  it('runs the command as root, and as another user with sudo.user', async () => {
+    const asRoot = executorFor(sshd, { sudo: true })
+    const asNobody = executorFor(sshd, { sudo: { user: 'nobody' } })
+    try {
+      expect((await asRoot.run(target, 'id -u', recorder().ctx)).stdout).toBe('0\n')
+      expect((await asNobody.run(target, 'id -un', recorder().ctx)).stdout).toBe('nobody\n')
+    } finally {
+      await asRoot.close()
+      await asNobody.close()
+    }
+  })
+})
