@@ -165,7 +165,7 @@ export function memoryJournal(): Journal & { readonly records: JournalRecord[]; 
 function serialize(record: JournalRecord, fail: (message: string, cause?: unknown) => RollingError): string {
   if (typeof record?.type !== 'string') throw fail(`a record needs a string \`type\`, got ${JSON.stringify(record)}`)
   try {
-    return JSON.stringify(record) + '\n'
+    return `${JSON.stringify(record)}\n`
   } catch (error) {
     // Better to refuse the transition now than to find an unreadable journal at resume.
     throw fail(`cannot serialize a ${record.type} record: ${errorMessage(error)}`, error)

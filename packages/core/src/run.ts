@@ -46,7 +46,7 @@ export interface JournalState {
 /** Reads an interrupted run from journal records; throws when there is none to resume. */
 export function readJournalState(records: readonly JournalRecord[], location: string): JournalState {
   const start = records[0]
-  if (!start || start.type !== 'start') throw new RollingError('JOURNAL', `[rolling] no rollout to resume: the journal ${location} is empty`)
+  if (start?.type !== 'start') throw new RollingError('JOURNAL', `[rolling] no rollout to resume: the journal ${location} is empty`)
   const end = records.find((r) => r.type === 'end')
   if (end) {
     throw new RollingError('JOURNAL', `[rolling] no rollout to resume: run ${String(start.runId)} in ${location} already ended (${String(end.status)})`)
