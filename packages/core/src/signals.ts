@@ -1,6 +1,7 @@
 // Child signals of a run's stop and cancel signals. Each child registers in a Set
 // instead of adding its own listener to the parent: Node's AbortSignal walks its
 // listener list on every add and remove, so a batch of 1,000 steps would be quadratic.
+import { setMaxListeners } from 'node:events'
 import type { Clock, TimerHandle } from './types.js'
 import { TimeoutError } from './errors.js'
 import { formatMs } from './clock.js'
@@ -32,6 +33,8 @@ export class SignalFanout {
   /** A signal aborted with the parent, or after `ms` on `clock` with a TimeoutError naming `what`. */
   child(clock: Clock, ms: number | undefined, what: string): Scope {
     const controller = new AbortController()
+    // A shared scope serves a whole batch: each target's adapter call may listen on it.
+    setMaxListeners(0, controller.signal)
     if (this.#parent.aborted) {
       controller.abort(this.#parent.reason)
       return { signal: controller.signal, deadline: undefined, dispose() {} }

@@ -2,7 +2,9 @@
 // target maps to an endpoint (host, port, user, credentials, bastion). Target.port is the
 // application's port, never the SSH port: that comes from labels or these options.
 import { readFileSync } from 'node:fs'
-import { utils } from 'ssh2'
+// ssh2 is CommonJS: Node's ESM loader only sees the names its lexer finds (`Client` yes,
+// `utils` no), so `import { utils }` fails outside a bundler. The default import always works.
+import ssh2 from 'ssh2'
 import { ValidationError, type Target } from '@org/rolling-core'
 import type { HostKeyPolicy } from './host-keys.js'
 
@@ -142,7 +144,7 @@ export function resolveCredentials(prefix: string, options: Credentials, fallbac
     fail(`${prefix}privateKey`, 'a key as text or a Buffer', privateKey)
   if (privateKey !== undefined) {
     // Parsed (and decrypted) now: a wrong passphrase fails at setup, not at the first host.
-    const parsed = utils.parseKey(privateKey, options.passphrase)
+    const parsed = ssh2.utils.parseKey(privateKey, options.passphrase)
     if (parsed instanceof Error) {
       throw new ValidationError(`${prefix}${options.passphrase === undefined ? 'privateKey' : 'passphrase'}`, `cannot use the private key: ${parsed.message}`)
     }
