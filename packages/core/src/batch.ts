@@ -6,6 +6,7 @@ import type { Engine, SharedContext, TargetState } from './engine.js'
 import type { Phase, TargetOutcome } from './result.js'
 import { describeTarget, errorMessage } from './errors.js'
 import { waitUntil } from './waiter.js'
+import { prepared } from './prepare.js'
 import { formatMs } from './clock.js'
 
 /** Where a target enters the batch: fresh, or mid-way when resuming from the journal. */
@@ -29,7 +30,24 @@ export interface BatchEnd {
   halt?: string
 }
 
-export async function runBatch(engine: Engine, index: number, total: number, targets: readonly Target[], entries?: ReadonlyMap<string, Entry>): Promise<BatchEnd> {
+/**
+ * Runs one batch. `next` is called once this batch waits on the load balancer to attach
+ * (CPU and hosts idle), so the caller can prepare the next batch meanwhile.
+ */
+export async function runBatch(
+  engine: Engine,
+  index: number,
+  total: number,
+  targets: readonly Target[],
+  entries?: ReadonlyMap<string, Entry>,
+  next?: () => void,
+): Promise<BatchEnd> {
+  let nextStarted = false
+  const startNext = () => {
+    if (nextStarted) return
+    nextStarted = true
+    next?.()
+  }
   const flights: Flight[] = targets.map((target) => {
     engine.report(target, index)
     return { target, entry: entries?.get(target.id) ?? 'fresh', over: false }
@@ -45,9 +63,13 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
   }
 
   if (engine.recipe.prepare && !engine.stopping) {
-    const ready = fresh.filter((f) => !f.over)
-    const failed = await prepare(engine, ready, index)
-    if (failed) halt = failed
+    for (const { target, reason } of await prepared(engine, fresh.filter((f) => !f.over).map((f) => f.target), index)) {
+      const f = flights.find((x) => x.target === target) as Flight
+      f.over = true
+      engine.settleOutcome(target, 'skipped', reason, 'prepare')
+      engine.emitter.emit('target:skipped', { target, batch: index, reason })
+      halt ??= `${describeTarget(target)}: ${reason}`
+    }
   }
 
   const out = flights.filter((f) => !f.over)
@@ -69,8 +91,9 @@ export async function runBatch(engine: Engine, index: number, total: number, tar
         settle.dispose()
       })
     }
-    await attach(engine, out.filter((f) => f.attachAs !== undefined), index)
+    await attach(engine, out.filter((f) => f.attachAs !== undefined), index, startNext)
   }
+  startNext()
 
   const outcomes: Record<string, TargetOutcome> = {}
   for (const f of flights) {
@@ -102,31 +125,6 @@ async function precheck(engine: Engine, f: Flight, batch: number, shared: Shared
   f.over = true
   engine.settleOutcome(f.target, 'skipped', reason)
   engine.emitter.emit('target:skipped', { target: f.target, batch, reason })
-}
-
-/** Runs the recipe's prepare step on targets still in service; a failure skips the target. */
-async function prepare(engine: Engine, flights: Flight[], batch: number): Promise<string | undefined> {
-  const step = engine.recipe.prepare
-  if (!step || flights.length === 0) return undefined
-  let failed: string | undefined
-  const shared = engine.shared(`prepare of batch ${batch + 1}`, engine.timeouts.deploy)
-  await Promise.all(
-    flights.map(async (f) => {
-      const start = engine.clock.now()
-      try {
-        await step.call(engine.recipe, await engine.deployArgs(f.target, shared.ctx(f.target)))
-      } catch (error) {
-        const reason = `prepare failed (still in service, untouched): ${errorMessage(error)}`
-        f.over = true
-        engine.settleOutcome(f.target, 'skipped', reason, 'prepare')
-        engine.emitter.emit('target:skipped', { target: f.target, batch, reason })
-        failed ??= `${describeTarget(f.target)}: ${reason}`
-      } finally {
-        engine.took(f.target, 'prepare', start)
-      }
-    }),
-  ).finally(shared.dispose)
-  return failed
 }
 
 /** Detaches the batch in one call. On failure, puts back the targets that are healthy. */
@@ -318,8 +316,9 @@ async function rollback(engine: Engine, f: Flight, batch: number, why: string): 
 }
 
 /** Attaches in one call; a failure leaves the targets listed for manual verification. */
-async function attach(engine: Engine, flights: Flight[], batch: number): Promise<void> {
+async function attach(engine: Engine, flights: Flight[], batch: number, waiting?: () => void): Promise<void> {
   if (flights.length === 0) return
+  waiting?.()
   const targets = flights.map((f) => f.target)
   engine.write(...flights.map((f) => engine.entry(f.target, 'attaching', { o: f.attachAs })))
   const start = engine.clock.now()

@@ -7,6 +7,7 @@ import type { Hooks, HookContext } from './hooks.js'
 import type { Journal, JournalRecord } from './journal.js'
 import type { Lock } from './lock.js'
 import type { Phase, TargetOutcome, TargetReport } from './result.js'
+import type { Prepared } from './prepare.js'
 import { type Amount, type ResolvedSettle, type RolloutOptions, type Timeouts, DEFAULT_TIMEOUTS, resolveSettle } from './options.js'
 import type { RolloutEmitter } from './events.js'
 import { systemClock } from './clock.js'
@@ -80,6 +81,8 @@ export class Engine {
   /** Plan position of each target, the key of its journal records. */
   readonly index = new Map<string, number>()
   #deferred: JournalRecord[] = []
+  /** Prepare steps under way, by target id. */
+  readonly preparing = new Map<string, Promise<Prepared>>()
 
   constructor(
     options: RolloutOptions,

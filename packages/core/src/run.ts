@@ -11,6 +11,7 @@ import type { Amount } from './options.js'
 import { FINAL_STATES } from './engine.js'
 import { runBatch, type Entry } from './batch.js'
 import { verify } from './verify.js'
+import { prepareAhead, settlePreparations } from './prepare.js'
 import { batchSizes, splitBatches } from './plan.js'
 import { RollingError, errorMessage, isAbortError } from './errors.js'
 
@@ -161,7 +162,8 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         }
       }
       engine.write({ type: 'batch', i: b })
-      const end = await runBatch(engine, b, batches.length, targets, entries)
+      const following = batches[b + 1]
+      const end = await runBatch(engine, b, batches.length, targets, entries, following && (() => prepareAhead(engine, following, b + 1)))
       if (end.halt) [status, reason] = ['halted', end.halt]
       else if (!engine.stopping) {
         try {
@@ -187,6 +189,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
     const status: RolloutStatus = isAbortError(error) || engine.cancelSignal.aborted ? 'aborted' : 'failed'
     return finish(engine, startedAt, status, errorMessage(error), error instanceof Error ? error : new Error(String(error)))
   } finally {
+    await settlePreparations(engine)
     await lease.release().catch((error: unknown) => engine.log.warn(`[rolling] could not release the lock: ${errorMessage(error)}`))
     await engine.executor.close?.().catch(() => undefined)
   }

@@ -378,4 +378,24 @@ describe('prepare', () => {
     expect(fx.fleet.lb.calls.some((c) => c.op === 'detach' && c.ids.includes('host-2'))).toBe(false)
     expect(fx.fleet.hosts.get('host-2')?.version).toBe('v1')
   })
+
+  it('prepares the next batch while the current one waits to be attached, skipping sick hosts', async () => {
+    const fx = setup({ size: 4 })
+    fx.fleet.unhealthyBefore('host-4')
+    const log: string[] = []
+    fx.fleet.lb.onAttach = (targets) => {
+      log.push(`attach ${targets.map((t) => t.id).join(',')}`)
+    }
+    const recipe = {
+      ...fx.fleet.recipe,
+      prepare: async ({ target }: { target: { id: string } }) => {
+        log.push(`prepare ${target.id}`)
+      },
+    }
+    const run = fx.run({ deploy: recipe, batch: 2, verify: false })
+    run.on('batch:start', ({ index }) => log.push(`batch ${index + 1}`))
+    const result = await run
+    expect(outcomes(result)).toEqual({ 'host-1': 'done', 'host-2': 'done', 'host-3': 'done', 'host-4': 'skipped' })
+    expect(log).toEqual(['batch 1', 'prepare host-1', 'prepare host-2', 'attach host-1,host-2', 'prepare host-3', 'batch 2', 'attach host-3'])
+  })
 })
