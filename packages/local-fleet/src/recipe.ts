@@ -54,12 +54,13 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
 
     async deploy({ artifact, location, exec }) {
       const release = `releases/${artifact.version}`
-      // Again here (a no-op after prepare): resume may enter at the deploy step.
-      await exec(install(artifact.version, location))
-      // `previous` remembers what to roll back to; a re-run (resume) must not overwrite it.
-      // Switch and restart in one command: each shell start is ~15 ms out of service.
+      // One command while the host is out of service (each shell start costs ~15 ms): the
+      // install again (a no-op after prepare; resume may enter at the deploy step), then the
+      // switch, then the restart. `previous` remembers what to roll back to; a re-run
+      // (resume) must not overwrite it.
       await exec(
-        sh`cur=$(readlink current || true); if [ -n "$cur" ] && [ "$cur" != ${release} ]; then ` +
+        `${install(artifact.version, location)} && ` +
+          sh`cur=$(readlink current || true); if [ -n "$cur" ] && [ "$cur" != ${release} ]; then ` +
           sh`ln -sfn "$cur" previous.new && mv -T previous.new previous; fi && ln -sfn ${release} current.new && mv -T current.new current && ` +
           restart,
       )
