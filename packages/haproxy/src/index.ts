@@ -4,3 +4,4 @@ export { haproxyLoadBalancer, type HaproxyLoadBalancer, type HaproxyLoadBalancer
 export { runtimeApi, type RuntimeApi, type RuntimeApiOptions, type CallOptions } from './runtime-api.js'
 export { startHaproxy, findHaproxy, freePort, renderHaproxyConfig, type StartHaproxyOptions, type HaproxyProcess, type HaproxyServerSpec } from './process.js'
 export { HaproxyError, type HaproxyErrorReason } from './errors.js'
+export { parseServersState, parseStat, isReady, isUp, inMaint, inDrain, OpState, AdminFlag, type ServerState, type ServerStat } from './parse.js'

@@ -4,10 +4,9 @@
 // that drops before the exit status arrived is a clear failure, and nothing is re-run.
 import { performance } from 'node:perf_hooks'
 import type { ClientChannel } from 'ssh2'
-import { RollingError, abortReason, maskSecrets, type AdapterContext, type ExecResult } from '@org/rolling-core'
+import { OutputStream, RollingError, abortReason, maskSecrets, type AdapterContext, type ExecResult } from '@org/rolling-core'
 import type { Connection } from './connection.js'
 import { SshError } from './errors.js'
-import { OutputStream } from './output.js'
 import { readPgidMarker } from './command.js'
 
 export interface ExecJob {
@@ -29,8 +28,8 @@ export interface ExecJob {
 export function execOn(connection: Connection, job: ExecJob, ctx: AdapterContext): Promise<ExecResult> {
   const started = performance.now()
   return new Promise<ExecResult>((resolve, reject) => {
-    const stdout = new OutputStream('stdout', job.secrets, job.maxOutputChars, ctx)
-    const stderr = new OutputStream('stderr', job.secrets, job.maxOutputChars, ctx)
+    const stdout = new OutputStream('stdout', job.secrets, job.maxOutputChars, ctx, 'ssh')
+    const stderr = new OutputStream('stderr', job.secrets, job.maxOutputChars, ctx, 'ssh')
     let channel: ClientChannel | undefined
     let failure: Error | undefined
     let exit: { code: number | null; signal: string | null } | undefined

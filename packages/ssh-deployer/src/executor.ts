@@ -8,9 +8,9 @@ import {
   abortReason,
   describeTarget,
   maskSecrets,
+  truncate,
   type AdapterContext,
   type ExecRequest,
-  type ExecResult,
   type Executor,
   type Target,
 } from '@org/rolling-core'
@@ -18,7 +18,6 @@ import { remoteCommand, signalCommand } from './command.js'
 import { execOn } from './exec.js'
 import { HostKeyChecker } from './host-keys.js'
 import { endpointOf, resolveOptions, type Endpoint, type SshExecutorOptions } from './options.js'
-import { truncate } from './output.js'
 import { Pool } from './pool.js'
 import { uploadOn, type UploadResult } from './upload.js'
 

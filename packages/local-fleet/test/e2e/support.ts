@@ -6,7 +6,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DeployArgs, DeployRecipe, LoadBalancer, RolloutOptions, RolloutResult, Target } from '@org/rolling-core'
-import type { HaproxyLoadBalancer } from '@org/rolling-haproxy'
+import { parseServersState, parseStat, type HaproxyLoadBalancer } from '@org/rolling-haproxy'
 import {
   APP_FILE,
   haproxyAvailable,
@@ -134,22 +134,12 @@ export async function servers(fleet: Fleet): Promise<Map<string, ServerView>> {
   const api = runtimeApiOf(fleet)
   const [stat, state] = await Promise.all([api.send('show stat app 4 -1'), api.send('show servers state app')])
   const views = new Map<string, ServerView>()
-  const statLines = stat.split('\n').filter((l) => l.trim() !== '')
-  const statHeader = (statLines[0] ?? '').replace(/^# /, '').split(',')
-  for (const line of statLines.slice(1)) {
-    const fields = splitCsv(line)
-    const svname = fields[statHeader.indexOf('svname')] ?? ''
-    if (svname === 'BACKEND' || svname === 'FRONTEND') continue
-    views.set(svname, { status: fields[statHeader.indexOf('status')] ?? '', admin: -1, op: -1 })
-  }
-  const stateLines = state.split('\n').filter((l) => l.trim() !== '')
-  const stateHeader = (stateLines.find((l) => l.startsWith('# ')) ?? '').slice(2).trim().split(/\s+/)
-  for (const line of stateLines.filter((l) => !l.startsWith('#') && l.includes(' '))) {
-    const fields = line.trim().split(/\s+/)
-    const view = views.get(fields[stateHeader.indexOf('srv_name')] ?? '')
+  for (const row of parseStat('app', stat)) views.set(row.server, { status: row.status, admin: -1, op: -1 })
+  for (const row of parseServersState('app', state)) {
+    const view = views.get(row.server)
     if (!view) continue
-    view.admin = Number(fields[stateHeader.indexOf('srv_admin_state')])
-    view.op = Number(fields[stateHeader.indexOf('srv_op_state')])
+    view.admin = row.adminState
+    view.op = row.opState
   }
   if (views.size === 0) throw new Error(`HAProxy listed no server of backend app: ${stat.slice(0, 200)}`)
   return views
@@ -157,28 +147,6 @@ export async function servers(fleet: Fleet): Promise<Map<string, ServerView>> {
 
 export const describeServers = (views: Map<string, ServerView>) =>
   [...views].map(([id, v]) => `${id}=${v.status}${v.admin ? `(admin ${v.admin})` : ''}`).join(', ')
-
-function splitCsv(line: string): string[] {
-  const fields: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i]
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (char === '"') quoted = false
-      else field += char
-    } else if (char === '"') quoted = true
-    else if (char === ',') {
-      fields.push(field)
-      field = ''
-    } else field += char
-  }
-  fields.push(field)
-  return fields
-}
 
 /** The fleet's recipe, with `deploy` replaced for some hosts. */
 export function recipeWith(fleet: Fleet, deploy: (args: DeployArgs, real: () => Promise<void>) => Promise<void>): DeployRecipe {

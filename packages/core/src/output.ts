@@ -1,9 +1,16 @@
-// One output stream of a remote command: decoded as UTF-8, secrets masked (also when a
-// secret is split across two packets), streamed to `ctx.output`, the tail kept for the result.
-// Same behaviour as core's local executor, which does not export its helper.
+// One output stream of a command, for executors: decoded as UTF-8, secrets masked (also
+// when a secret is split across two chunks), streamed to `ctx.output`, the tail kept for
+// the result. Shared by the local executor and remote ones (SSH).
 import { StringDecoder } from 'node:string_decoder'
-import { maskSecrets, errorMessage, type AdapterContext } from '@org/rolling-core'
+import type { AdapterContext } from './types.js'
+import { errorMessage } from './errors.js'
+import { maskSecrets } from './shell.js'
 
+/**
+ * Decodes one output stream, masks secrets and streams the result to `ctx.output`, keeping
+ * the tail for the result. A secret split across two chunks is caught by holding back the
+ * end of the text that could be the start of a secret until the next chunk arrives.
+ */
 export class OutputStream {
   private readonly decoder = new StringDecoder('utf8')
   private pending = ''
@@ -15,6 +22,8 @@ export class OutputStream {
     private readonly secrets: readonly string[],
     private readonly maxChars: number,
     private readonly ctx: AdapterContext,
+    /** Names the executor in the warning about a throwing output listener. */
+    private readonly executor = 'local',
   ) {}
 
   write(chunk: Buffer): void {
@@ -26,7 +35,8 @@ export class OutputStream {
   }
 
   text(): string {
-    return tail(this.kept.join(''), this.maxChars)
+    const all = this.kept.join('')
+    return tail(all, this.maxChars)
   }
 
   private push(text: string, final: boolean): void {
@@ -49,7 +59,7 @@ export class OutputStream {
       this.ctx.output?.(this.stream, text)
     } catch (error) {
       // A failing output sink must not kill the command or lose the result.
-      this.ctx.log.warn(`[rolling:ssh] output listener threw: ${errorMessage(error)}`)
+      this.ctx.log.warn(`[rolling:${this.executor}] output listener threw: ${errorMessage(error)}`)
     }
   }
 }
@@ -77,6 +87,7 @@ function tail(text: string, max: number): string {
   return text.slice(start)
 }
 
+/** Shortens `text` to at most `max` characters for a message. */
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`
 }
