@@ -8,3 +8,4 @@ export { Supervisor, STOPPED_FILE, UNHEALTHY_FILE, PID_FILE, RELEASE_FILE, type 
 export { startNodeLoadBalancer, type NodeLoadBalancer, type NodeLoadBalancerOptions, type BackendStats } from './node-lb.js'
 export { startLoad, summarize, type Load, type LoadOptions, type LoadReport, type LoadSample } from './load.js'
 export { haproxyAvailable, type HaproxyModule } from './haproxy.js'
+export { startLoadProcess, type LoadProcess, type Window } from './load-process.js'

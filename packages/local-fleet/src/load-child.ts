@@ -4,10 +4,10 @@
 // to the parent over IPC; `flush` answers once every sample recorded so far was sent.
 // An optional second, smaller load goes straight to a reference server that no rollout
 // touches: its latency is the machine's own scheduler noise over the same seconds.
-import { startLoad, type Load, type LoadSample } from '../../src/load.js'
+import { startLoad, type Load, type LoadSample } from './load.js'
 
 const [url, rate, referenceUrl, referenceRate] = process.argv.slice(2)
-if (!url || !rate || !process.send) throw new Error('usage (as a forked child): load-process.ts <url> <rate> [<reference url> <rate>]')
+if (!url || !rate || !process.send) throw new Error('usage (as a forked child): load-child.ts <url> <rate> [<reference url> <rate>]')
 const send = (message: unknown) => process.send?.(message)
 const loads: Record<string, Load> = { main: startLoad({ url, rate: Number(rate) }) }
 if (referenceUrl && referenceRate)
