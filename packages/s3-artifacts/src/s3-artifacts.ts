@@ -1,0 +1,356 @@
+// The S3 artifact store: `<prefix><service>/<version>/{<file>,manifest.json}` and
+// `<prefix><service>/LATEST`. Hosts fetch builds through presigned GET URLs, so they need
+// no AWS credentials; the manifest is written after the bytes and LATEST after the manifest,
+// so a reader that finds a version or a pointer always finds a complete build behind it.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { Transform } from 'node:stream'
+import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { RollingError, ValidationError, abortReason, errorMessage, throwIfAborted } from '@org/rolling-core'
+import type { AdapterContext, Artifact, ArtifactLocation, ArtifactStore } from '@org/rolling-core'
+import { type Manifest, checkName, normalizePrefix, parseManifest, toArtifact } from './names.js'
+
+export interface S3ArtifactsOptions {
+  /** Bucket holding the builds. @example 'acme-builds' */
+  bucket: string
+  /**
+   * Key prefix under which each service gets a folder; a missing trailing `/` is added.
+   * @default '' (the bucket root)
+   * @example 'rolling/'
+   */
+  prefix?: string
+  /** A client you configured (region, credentials, endpoint). Exclusive with `clientConfig`. */
+  client?: S3Client
+  /**
+   * Configuration for a client the store creates (and `destroy()` closes). Exclusive with `client`.
+   * @default {} (region and credentials from the environment)
+   */
+  clientConfig?: S3ClientConfig
+  /**
+   * Lifetime of the presigned GET URLs `locate` returns, in seconds (1 to 604800, S3's maximum).
+   * @default 900
+   */
+  presignExpiresSec?: number
+}
+
+export interface S3PublishOptions {
+  version: string
+  /** ISO-8601 build time. @default now */
+  builtAt?: string
+  /** Free-form build metadata stored in the manifest. @example { git: '9f1c2e7' } */
+  metadata?: Record<string, string>
+  /** Name of the stored object inside the version folder. @default the source file's name */
+  file?: string
+  signal?: AbortSignal
+}
+
+export interface S3ArtifactStore extends ArtifactStore {
+  readonly bucket: string
+  /** The normalized prefix: `''` or ending in `/`. */
+  readonly prefix: string
+  readonly client: S3Client
+  verify(artifact: Artifact, ctx: AdapterContext): Promise<void>
+  /**
+   * Uploads a build and makes it the latest. Publishing the same bytes again only moves
+   * LATEST; different bytes under an existing version are refused.
+   */
+  publish(service: string, sourceFile: string, options: S3PublishOptions): Promise<Artifact>
+  /** Closes the client the store created from `clientConfig`; a client you passed is left alone. */
+  destroy(): void
+}
+
+const MAX_PRESIGN_SEC = 604_800
+
+export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
+  const opts = validate(options)
+  const { bucket, prefix, presignExpiresSec } = opts
+  const owned = !options.client
+  const client = options.client ?? new S3Client({ ...options.clientConfig })
+  const where = `s3://${bucket}/${prefix}`
+  const buildKey = (service: string, version: string, file: string) => `${prefix}${service}/${version}/${file}`
+  const manifestKey = (service: string, version: string) => buildKey(service, version, 'manifest.json')
+  const latestKey = (service: string) => `${prefix}${service}/LATEST`
+
+  /** Fails with the abort reason when the signal fired, else an ADAPTER error naming the object. */
+  function failure(error: unknown, what: string, key: string, signal?: AbortSignal): Error {
+    if (signal?.aborted) return abortReason(signal)
+    if (error instanceof RollingError) return error
+    const name = error instanceof S3ServiceException ? `${error.name}: ` : ''
+    // Without s3:ListBucket, S3 answers a GET of a missing key with 403, not 404.
+    const hint = statusOf(error) === 403 ? ' (check the IAM policy: a missing object reads as AccessDenied without s3:ListBucket on the prefix)' : ''
+    return new RollingError('ADAPTER', `[rolling:s3] cannot ${what} s3://${bucket}/${key}: ${name}${errorMessage(error)}${hint}`, { cause: error })
+  }
+
+  async function getText(key: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
+      return (await response.Body?.transformToString('utf8')) ?? ''
+    } catch (error) {
+      if (!signal?.aborted && isNoSuchKey(error)) return undefined
+      throw failure(error, 'read', key, signal)
+    }
+  }
+
+  async function putText(key: string, body: string, contentType: string, signal?: AbortSignal, ifNoneMatch?: boolean): Promise<'written' | 'exists'> {
+    try {
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
+        { abortSignal: signal },
+      )
+      return 'written'
+    } catch (error) {
+      if (ifNoneMatch && !signal?.aborted && statusOf(error) === 412) return 'exists'
+      throw failure(error, 'write', key, signal)
+    }
+  }
+
+  async function readManifest(service: string, version: string, signal?: AbortSignal): Promise<Manifest | undefined> {
+    const key = manifestKey(service, version)
+    const text = await getText(key, signal)
+    return text === undefined ? undefined : parseManifest(text, service, version, `s3://${bucket}/${key}`)
+  }
+
+  async function find(service: string, version: string, signal?: AbortSignal): Promise<Manifest> {
+    const manifest = await readManifest(service, version, signal)
+    if (!manifest) throw new RollingError('ARTIFACT_NOT_FOUND', `[rolling:s3] no build ${version} of service ${service} in ${where} (bucket ${bucket})`)
+    return manifest
+  }
+
+  async function latest(service: string, signal?: AbortSignal): Promise<string> {
+    const text = await getText(latestKey(service), signal)
+    if (text === undefined) {
+      throw new RollingError('ARTIFACT_NOT_FOUND', `[rolling:s3] service ${service} has no LATEST build in ${where} (bucket ${bucket}; nothing published yet)`)
+    }
+    const version = text.trim()
+    checkName('version', version, `s3://${bucket}/${latestKey(service)}`)
+    return version
+  }
+
+  /** Checks the caller's artifact against the stored manifest: a stale or forged one is refused. */
+  async function manifestOf(artifact: Artifact, signal: AbortSignal): Promise<Manifest> {
+    checkName('service', artifact.service)
+    checkName('version', artifact.version)
+    const manifest = await find(artifact.service, artifact.version, signal)
+    if (manifest.sha256 !== artifact.sha256 || manifest.size !== artifact.size) {
+      throw new RollingError(
+        'ARTIFACT_INTEGRITY',
+        `[rolling:s3] build ${artifact.version} of ${artifact.service} in ${where} does not match: the manifest says sha256 ${manifest.sha256} ` +
+          `(${manifest.size} bytes), expected ${artifact.sha256} (${artifact.size} bytes)`,
+      )
+    }
+    return manifest
+  }
+
+  return {
+    name: 's3',
+    bucket,
+    prefix,
+    client,
+
+    async resolve(service, ref, ctx) {
+      checkName('service', service)
+      if (ref !== 'latest') checkName('version', ref)
+      throwIfAborted(ctx.signal)
+      const version = ref === 'latest' ? await latest(service, ctx.signal) : ref
+      return toArtifact(await find(service, version, ctx.signal))
+    },
+
+    async locate(artifact, _target, ctx): Promise<ArtifactLocation> {
+      const manifest = await manifestOf(artifact, ctx.signal)
+      const expiresAt = new Date(Date.now() + presignExpiresSec * 1000).toISOString()
+      const key = buildKey(artifact.service, artifact.version, manifest.file)
+      let url: string
+      try {
+        // Presigning is local: it only signs with the client's credentials, it sends nothing.
+        url = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: presignExpiresSec })
+      } catch (error) {
+        throw failure(error, 'presign a URL for', key, ctx.signal)
+      }
+      throwIfAborted(ctx.signal)
+      return { kind: 'url', url, sha256: manifest.sha256, size: manifest.size, expiresAt }
+    },
+
+    async verify(artifact, ctx) {
+      const manifest = await manifestOf(artifact, ctx.signal)
+      const key = buildKey(artifact.service, artifact.version, manifest.file)
+      let got: { sha256: string; size: number }
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: ctx.signal })
+        got = await hashStream(response.Body as AsyncIterable<Uint8Array> | undefined, ctx.signal)
+      } catch (error) {
+        if (ctx.signal.aborted) throw abortReason(ctx.signal)
+        throw new RollingError(
+          'ARTIFACT_INTEGRITY',
+          `[rolling:s3] build ${artifact.version} of ${artifact.service} is corrupt: cannot read s3://${bucket}/${key}: ${errorMessage(error)}`,
+          { cause: error },
+        )
+      }
+      if (got.sha256 !== artifact.sha256 || got.size !== artifact.size) {
+        throw new RollingError(
+          'ARTIFACT_INTEGRITY',
+          `[rolling:s3] build ${artifact.version} of ${artifact.service} is corrupt: sha256 expected ${artifact.sha256} got ${got.sha256}` +
+            (got.size === artifact.size ? '' : `, size expected ${artifact.size} bytes got ${got.size}`) +
+            ` (s3://${bucket}/${key})`,
+        )
+      }
+    },
+
+    async publish(service, sourceFile, publishOptions) {
+      checkName('service', service)
+      checkName('version', publishOptions?.version)
+      const { version, signal } = publishOptions
+      const file = publishOptions.file ?? basename(sourceFile)
+      checkName('file', file)
+      if (file === 'manifest.json') throw new ValidationError('file', '`manifest.json` is reserved for the manifest')
+      const builtAt = publishOptions.builtAt ?? new Date().toISOString()
+      if (Number.isNaN(Date.parse(builtAt))) throw new ValidationError('builtAt', `expected an ISO-8601 date, got ${JSON.stringify(builtAt)}`)
+      for (const [key, value] of Object.entries(publishOptions.metadata ?? {})) {
+        if (typeof value !== 'string') throw new ValidationError(`metadata.${key}`, `expected a string, got ${typeof value}`)
+      }
+      throwIfAborted(signal)
+      let size: number
+      try {
+        size = (await stat(sourceFile)).size
+      } catch (error) {
+        throw new RollingError('INVALID_OPTION', `[rolling:s3] source file ${sourceFile} cannot be read: ${errorMessage(error)}`, { cause: error })
+      }
+
+      const refuse = (existing: Manifest, sha256: string) =>
+        new RollingError(
+          'ADAPTER',
+          `[rolling:s3] build ${version} of ${service} already exists in ${where} with different content ` +
+            `(sha256 ${existing.sha256}, publishing ${sha256}); publish it under a new version`,
+        )
+      const pointTo = () => putText(latestKey(service), `${version}\n`, 'text/plain; charset=utf-8', signal)
+
+      // A version is immutable: compare before uploading, so a refused publish leaves the stored bytes alone.
+      const existing = await readManifest(service, version, signal)
+      if (existing) {
+        const local = await hashFile(sourceFile, signal)
+        if (existing.sha256 !== local.sha256 || existing.size !== local.size) throw refuse(existing, local.sha256)
+        await pointTo()
+        return toArtifact(existing)
+      }
+
+      const key = buildKey(service, version, file)
+      const hashing = hashingStream()
+      const source = createReadStream(sourceFile)
+      // A read error fails the upload through the body stream; the SDK's rejection is what we report,
+      // and after an abort nobody listens to the streams any more, so their late errors are dropped.
+      source.on('error', (error) => hashing.destroy(error))
+      hashing.on('error', () => {})
+      try {
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: source.pipe(hashing), ContentLength: size, ContentType: 'application/octet-stream' }),
+          { abortSignal: signal },
+        )
+      } catch (error) {
+        source.destroy()
+        hashing.destroy()
+        throw failure(error, 'upload the build to', key, signal)
+      }
+      const uploaded = hashing.result()
+      if (uploaded.size !== size) {
+        throw new RollingError(
+          'ADAPTER',
+          `[rolling:s3] source file ${sourceFile} changed while it was uploaded (${size} bytes, then ${uploaded.size}); publish again`,
+        )
+      }
+
+      const manifest: Manifest = {
+        service,
+        version,
+        builtAt,
+        sha256: uploaded.sha256,
+        size,
+        file,
+        key,
+        ...(publishOptions.metadata ? { metadata: { ...publishOptions.metadata } } : {}),
+      }
+      // If-None-Match makes the manifest the commit point on S3: of two racing publishers one wins.
+      const mkey = manifestKey(service, version)
+      if ((await putText(mkey, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', signal, true)) === 'exists') {
+        const winner = await find(service, version, signal)
+        if (winner.sha256 !== manifest.sha256 || winner.size !== manifest.size) throw refuse(winner, manifest.sha256)
+        await pointTo()
+        return toArtifact(winner)
+      }
+      await pointTo()
+      return toArtifact(manifest)
+    },
+
+    destroy() {
+      if (owned) client.destroy()
+    },
+  }
+}
+
+function validate(options: S3ArtifactsOptions): { bucket: string; prefix: string; presignExpiresSec: number } {
+  if (options === null || typeof options !== 'object') throw new ValidationError('options', `expected an object, got ${String(options)}`)
+  const { bucket, presignExpiresSec = 900 } = options
+  // S3's own bucket naming rules, loosely: the point is a clear message before any request.
+  if (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ValidationError('bucket', `expected an S3 bucket name (3-63 lowercase letters, digits, . and -), got ${JSON.stringify(bucket)}`)
+  }
+  if (options.client && options.clientConfig) throw new ValidationError('client', 'pass either `client` or `clientConfig`, not both')
+  if (options.client !== undefined && !(options.client instanceof S3Client)) throw new ValidationError('client', 'expected an S3Client from @aws-sdk/client-s3')
+  if (!Number.isInteger(presignExpiresSec) || presignExpiresSec < 1 || presignExpiresSec > MAX_PRESIGN_SEC) {
+    throw new ValidationError('presignExpiresSec', `expected an integer from 1 to ${MAX_PRESIGN_SEC}, got ${String(presignExpiresSec)}`)
+  }
+  return { bucket, prefix: normalizePrefix(options.prefix), presignExpiresSec }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
+}
+
+function isNoSuchKey(error: unknown): boolean {
+  // A missing bucket is also a 404, but it is a setup error, not a missing build.
+  const name = (error as { name?: string } | undefined)?.name
+  return name === 'NoSuchKey' || (statusOf(error) === 404 && name !== 'NoSuchBucket')
+}
+
+/** A pass-through that hashes and counts what flows into the upload. */
+function hashingStream(): Transform & { result(): { sha256: string; size: number } } {
+  const hash = createHash('sha256')
+  let size = 0
+  let digest: string | undefined
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk)
+      size += chunk.length
+      callback(null, chunk)
+    },
+  })
+  return Object.assign(stream, {
+    result() {
+      digest ??= hash.digest('hex')
+      return { sha256: digest, size }
+    },
+  })
+}
+
+async function hashStream(body: AsyncIterable<Uint8Array> | undefined, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  if (body) {
+    for await (const chunk of body) {
+      throwIfAborted(signal)
+      hash.update(chunk)
+      size += chunk.byteLength
+    }
+  }
+  return { sha256: hash.digest('hex'), size }
+}
+
+async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
+  try {
+    return await hashStream(createReadStream(path, { signal }) as AsyncIterable<Buffer>, signal ?? new AbortController().signal)
+  } catch (error) {
+    if (signal?.aborted) throw abortReason(signal)
+    throw new RollingError('INVALID_OPTION', `[rolling:s3] source file ${path} cannot be read: ${errorMessage(error)}`, { cause: error })
+  }
+}
