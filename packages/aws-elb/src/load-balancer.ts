@@ -1,0 +1,397 @@
+// The LoadBalancer adapter over ELBv2 target groups (ALB/NLB). Targets are registered
+// targets of the configured groups (`<targetGroupName>/<id>:<port>`); detach deregisters a
+// batch in one call per group and waits out the deregistration delay; attach registers it in
+// one call per group and waits for ELB's own health checks to pass.
+import { DescribeInstancesCommand, EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2'
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type ElasticLoadBalancingV2ClientConfig,
+  RegisterTargetsCommand,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2'
+import { TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
+import { caller } from './api.js'
+import { ElbError } from './errors.js'
+
+export interface Elbv2LoadBalancerOptions {
+  /**
+   * The target groups whose targets are the pool, by ARN or by name.
+   * @example ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef']
+   */
+  targetGroups: readonly string[]
+  /** An ELBv2 client to use as is. Clients the adapter makes itself use `clientConfig`. */
+  client?: ElasticLoadBalancingV2Client
+  /**
+   * Config for the ELBv2 client the adapter makes when `client` is not given. `maxAttempts`
+   * defaults to 1: the adapter retries throttling itself, with one budget for every call.
+   * @example { region: 'eu-west-1' }
+   */
+  clientConfig?: ElasticLoadBalancingV2ClientConfig
+  /** An EC2 client, for resolving instance targets to their private IP. */
+  ec2Client?: EC2Client
+  /** Config for the EC2 client when `ec2Client` is not given. @default clientConfig */
+  ec2ClientConfig?: EC2ClientConfig
+  /**
+   * Delay between DescribeTargetHealth polls while attaching (drain polls start here and grow to 4x).
+   * @default 5000
+   */
+  pollMs?: number
+  /** Consecutive polls an attached target may be `unhealthy` before attach fails. @default 3 */
+  unhealthyPolls?: number
+  /**
+   * Longest drain wait. By default the longest `deregistration_delay.timeout_seconds` of the
+   * batch's groups plus `drainMarginMs`; always capped by the engine's deadline.
+   */
+  drainTimeoutMs?: number
+  /** Slack added to the deregistration delay for the default drain deadline. @default 30_000 */
+  drainMarginMs?: number
+  /** Longest wait for attached targets to turn healthy (capped by the engine's deadline). @default 300_000 */
+  attachTimeoutMs?: number
+  /** Minimum time between two Describe* calls of this adapter (one shared limiter). @default 200 */
+  describeIntervalMs?: number
+  /** Retries of a throttled call (or a 5xx), with jittered exponential backoff. @default 8 */
+  maxThrottleRetries?: number
+  /** First backoff after throttling; doubles per retry up to 20 s. @default 200 */
+  throttleBaseMs?: number
+}
+
+export interface Elbv2LoadBalancer extends LoadBalancer {
+  readonly name: 'elbv2'
+  readonly client: ElasticLoadBalancingV2Client
+  /** Destroys the clients the adapter made (not ones passed in). */
+  destroy(): void
+}
+
+interface Group {
+  arn: string
+  name: string
+  type: string
+  /** Deregistration delay, read once. */
+  delayMs?: Promise<number>
+}
+
+interface Ref {
+  target: Target
+  group: Group
+  /** Instance id or IP, as ELB names the target. */
+  id: string
+  port: number
+}
+
+interface Observed {
+  id: string
+  port: number | undefined
+  state: string
+  reason?: string | undefined
+  description?: string | undefined
+}
+
+export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadBalancer {
+  const opts = {
+    pollMs: 5000,
+    unhealthyPolls: 3,
+    drainMarginMs: 30_000,
+    attachTimeoutMs: 300_000,
+    describeIntervalMs: 200,
+    maxThrottleRetries: 8,
+    throttleBaseMs: 200,
+    ...options,
+  }
+  validate(opts)
+  const ownElb = !opts.client
+  const client = opts.client ?? new ElasticLoadBalancingV2Client({ maxAttempts: 1, ...opts.clientConfig })
+  let ec2: EC2Client | undefined = opts.ec2Client
+  const ownEc2 = !opts.ec2Client
+  const ec2Client = () => {
+    ec2 ??= new EC2Client({ maxAttempts: 1, ...(opts.ec2ClientConfig ?? (opts.clientConfig as EC2ClientConfig | undefined)) })
+    return ec2
+  }
+  const send = caller(opts)
+
+  // Target groups are looked up once; a failed lookup is forgotten so the next call retries.
+  let groups: Promise<Map<string, Group>> | undefined
+  const resolveGroups = (ctx: AdapterContext): Promise<Map<string, Group>> => {
+    groups ??= lookupGroups(ctx).catch((error: unknown) => {
+      groups = undefined
+      throw error
+    })
+    return groups
+  }
+  const lookupGroups = async (ctx: AdapterContext): Promise<Map<string, Group>> => {
+    const arns = opts.targetGroups.filter((tg) => tg.startsWith('arn:'))
+    const names = opts.targetGroups.filter((tg) => !tg.startsWith('arn:'))
+    const found: TargetGroup[] = []
+    // DescribeTargetGroups takes ARNs or names, not both in one call.
+    for (const [key, values] of [
+      ['TargetGroupArns', arns],
+      ['Names', names],
+    ] as const) {
+      if (values.length === 0) continue
+      const out = await send(
+        'DescribeTargetGroups',
+        (abortSignal) => client.send(new DescribeTargetGroupsCommand({ [key]: [...values] }), { abortSignal }),
+        ctx,
+      ).catch((error: unknown) => {
+        if (error instanceof ElbError && error.reason === 'unknown-target-group') {
+          throw new ElbError('unknown-target-group', `target group(s) not found: ${values.join(', ')} (${(error.cause as Error).message})`, { cause: error })
+        }
+        throw error
+      })
+      found.push(...(out.TargetGroups ?? []))
+    }
+    const byName = new Map<string, Group>()
+    for (const tg of found) {
+      const type = tg.TargetType ?? 'instance'
+      if (type !== 'instance' && type !== 'ip') {
+        throw new ElbError('unsupported-target-type', `target group ${tg.TargetGroupName} has target type ${type}; only instance and ip groups are supported`)
+      }
+      byName.set(tg.TargetGroupName ?? '', { arn: tg.TargetGroupArn ?? '', name: tg.TargetGroupName ?? '', type })
+    }
+    return byName
+  }
+
+  const delayOf = (group: Group, ctx: AdapterContext): Promise<number> => {
+    group.delayMs ??= send(
+      'DescribeTargetGroupAttributes',
+      (abortSignal) => client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: group.arn }), { abortSignal }),
+      ctx,
+    ).then((out) => {
+      const value = out.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value
+      const seconds = value === undefined ? 300 : Number(value)
+      return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 300_000
+    })
+    group.delayMs.catch(() => {
+      group.delayMs = undefined
+    })
+    return group.delayMs
+  }
+
+  // One DescribeTargetHealth call for the group: every registered target, or only `refs`.
+  const health = async (group: Group, refs: readonly Ref[] | undefined, ctx: AdapterContext): Promise<Observed[]> => {
+    const Targets = refs?.map((ref) => ({ Id: ref.id, Port: ref.port }))
+    const out = await send(
+      'DescribeTargetHealth',
+      (abortSignal) => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.arn, Targets }), { abortSignal }),
+      ctx,
+    )
+    return (out.TargetHealthDescriptions ?? []).map((d) => ({
+      id: d.Target?.Id ?? '',
+      port: d.Target?.Port,
+      state: d.TargetHealth?.State ?? 'unknown',
+      reason: d.TargetHealth?.Reason,
+      description: d.TargetHealth?.Description,
+    }))
+  }
+
+  // Validates every target before anything changes: a bad id in a batch touches no group.
+  const plan = async (targets: readonly Target[], ctx: AdapterContext): Promise<Map<Group, Ref[]>> => {
+    const known = await resolveGroups(ctx)
+    const batch = new Map<Group, Ref[]>()
+    for (const target of targets) {
+      const slash = target.id.indexOf('/')
+      const colon = target.id.lastIndexOf(':')
+      const port = Number(target.id.slice(colon + 1))
+      if (slash <= 0 || colon < slash + 2 || !Number.isInteger(port) || port < 1 || port > 65_535) {
+        throw new ElbError('unknown-target', `target ${describeTarget(target)} is not <targetGroupName>/<id>:<port> of a configured target group`)
+      }
+      const name = target.id.slice(0, slash)
+      const group = known.get(name)
+      if (!group) {
+        throw new ElbError('unknown-target-group', `target ${describeTarget(target)} names target group ${name}, not one of ${[...known.keys()].join(', ')}`)
+      }
+      const refs = batch.get(group) ?? []
+      if (!refs.some((ref) => ref.target.id === target.id)) refs.push({ target, group, id: target.id.slice(slash + 1, colon), port })
+      batch.set(group, refs)
+    }
+    return batch
+  }
+
+  const key = (id: string, port: number | undefined) => `${id}:${port}`
+  const byKey = (observed: Observed[]) => new Map(observed.map((o) => [key(o.id, o.port), o]))
+  const timeLeft = (ctx: AdapterContext, ms: number) => Math.max(0, ctx.deadline === undefined ? ms : Math.min(ms, ctx.deadline - ctx.clock.now()))
+  const names = (refs: Iterable<Ref>) => [...refs].map((ref) => ref.target.id).join(', ')
+
+  const discover = async (ctx: AdapterContext): Promise<Target[]> => {
+    throwIfAborted(ctx.signal)
+    const all = [...(await resolveGroups(ctx)).values()]
+    const rows = (await Promise.all(all.map(async (group) => (await health(group, undefined, ctx)).map((o) => ({ group, ...o }))))).flat()
+    const healthy = rows.filter((row) => row.state === 'healthy')
+    const instanceIds = [...new Set(healthy.filter((row) => row.group.type === 'instance').map((row) => row.id))]
+    const ips = new Map<string, string>()
+    if (instanceIds.length > 0) {
+      // One DescribeInstances for every instance of every group (up to 1000 ids per page).
+      const out = await send(
+        'DescribeInstances',
+        (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds: instanceIds }), { abortSignal }),
+        ctx,
+      )
+      for (const reservation of out.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          if (instance.InstanceId && instance.PrivateIpAddress) ips.set(instance.InstanceId, instance.PrivateIpAddress)
+        }
+      }
+    }
+    return healthy.map((row) => {
+      const address = row.group.type === 'instance' ? ips.get(row.id) : row.id
+      if (!address) throw new ElbError('unknown-instance', `instance ${row.id} of target group ${row.group.name} has no private IP in DescribeInstances`)
+      return { id: `${row.group.name}/${row.id}:${row.port}`, address, port: row.port, labels: { targetGroup: row.group.name, targetId: row.id } }
+    })
+  }
+
+  const detach = async (targets: readonly Target[], ctx: AdapterContext): Promise<void> => {
+    throwIfAborted(ctx.signal)
+    if (targets.length === 0) return
+    const batch = await plan(targets, ctx)
+    const delays = await Promise.all([...batch.keys()].map((group) => delayOf(group, ctx)))
+    const timeoutMs = timeLeft(ctx, opts.drainTimeoutMs ?? Math.max(...delays) + opts.drainMarginMs)
+    const pending = new Map<Group, Ref[]>()
+    await Promise.all(
+      [...batch].map(async ([group, refs]) => {
+        const now = byKey(await health(group, refs, ctx))
+        const live = refs.filter((ref) => {
+          const state = now.get(key(ref.id, ref.port))?.state ?? 'unused'
+          if (state === 'draining') ctx.log.info(`[rolling:elbv2] target ${ref.target.id} is already draining; waiting for it`)
+          return state !== 'unused' && state !== 'draining'
+        })
+        if (live.length > 0) {
+          throwIfAborted(ctx.signal)
+          await send(
+            'DeregisterTargets',
+            (abortSignal) =>
+              client.send(new DeregisterTargetsCommand({ TargetGroupArn: group.arn, Targets: live.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
+            ctx,
+          )
+        }
+        const waiting = refs.filter((ref) => (now.get(key(ref.id, ref.port))?.state ?? 'unused') !== 'unused')
+        if (waiting.length > 0) pending.set(group, waiting)
+      }),
+    )
+    if (pending.size === 0) return
+    const what = `targets ${names([...pending.values()].flat())} to drain`
+    try {
+      await waitUntil(
+        async () => {
+          const observed: Record<string, string> = {}
+          await Promise.all(
+            [...pending].map(async ([group, refs]) => {
+              const now = byKey(await health(group, refs, ctx))
+              const left = refs.filter((ref) => {
+                const state = now.get(key(ref.id, ref.port))?.state ?? 'unused'
+                observed[ref.target.id] = state
+                return state !== 'unused'
+              })
+              if (left.length === 0) pending.delete(group)
+              else pending.set(group, left)
+            }),
+          )
+          return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
+        },
+        { what, timeoutMs, minDelayMs: opts.pollMs, maxDelayMs: opts.pollMs * 4, signal: ctx.signal, clock: ctx.clock },
+      )
+    } catch (error) {
+      if (error instanceof TimeoutError) {
+        throw new TimeoutError(
+          `[rolling:elbv2] ${names([...pending.values()].flat())} did not drain within ${Math.round(timeoutMs / 1000)}s (last observed: ${JSON.stringify(error.lastObserved)})`,
+          error.lastObserved,
+          { cause: error },
+        )
+      }
+      throw error
+    }
+  }
+
+  const attach = async (targets: readonly Target[], ctx: AdapterContext): Promise<void> => {
+    throwIfAborted(ctx.signal)
+    if (targets.length === 0) return
+    const batch = await plan(targets, ctx)
+    throwIfAborted(ctx.signal)
+    // RegisterTargets is idempotent: an already healthy target stays healthy.
+    await Promise.all(
+      [...batch].map(([group, refs]) =>
+        send(
+          'RegisterTargets',
+          (abortSignal) =>
+            client.send(new RegisterTargetsCommand({ TargetGroupArn: group.arn, Targets: refs.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
+          ctx,
+        ),
+      ),
+    )
+    const pending = new Map(batch)
+    const unhealthy = new Map<string, number>()
+    const timeoutMs = timeLeft(ctx, opts.attachTimeoutMs)
+    try {
+      await waitUntil(
+        async () => {
+          const observed: Record<string, string> = {}
+          await Promise.all(
+            [...pending].map(async ([group, refs]) => {
+              const now = byKey(await health(group, refs, ctx))
+              const left = refs.filter((ref) => {
+                const o = now.get(key(ref.id, ref.port))
+                const state = o?.state ?? 'unused'
+                observed[ref.target.id] = o?.reason ? `${state} (${o.reason})` : state
+                // `unavailable` means health checks are disabled: the target takes traffic.
+                if (state === 'healthy' || state === 'unavailable') return false
+                const count = state === 'unhealthy' ? (unhealthy.get(ref.target.id) ?? 0) + 1 : 0
+                unhealthy.set(ref.target.id, count)
+                if (count >= opts.unhealthyPolls) {
+                  throw new ElbError(
+                    'unhealthy',
+                    `target ${describeTarget(ref.target)} is unhealthy in target group ${group.name} for ${count} consecutive polls: ${o?.reason ?? 'no reason'}${o?.description ? ` (${o.description})` : ''}`,
+                  )
+                }
+                return true
+              })
+              if (left.length === 0) pending.delete(group)
+              else pending.set(group, left)
+            }),
+          )
+          return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
+        },
+        { what: `targets to turn healthy`, timeoutMs, minDelayMs: opts.pollMs, maxDelayMs: opts.pollMs, signal: ctx.signal, clock: ctx.clock },
+      )
+    } catch (error) {
+      if (error instanceof TimeoutError) {
+        throw new TimeoutError(
+          `[rolling:elbv2] ${names([...pending.values()].flat())} did not turn healthy within ${Math.round(timeoutMs / 1000)}s (last observed: ${JSON.stringify(error.lastObserved)})`,
+          error.lastObserved,
+          { cause: error },
+        )
+      }
+      throw error
+    }
+  }
+
+  return {
+    name: 'elbv2',
+    client,
+    discover,
+    detach,
+    attach,
+    destroy() {
+      if (ownElb) client.destroy()
+      if (ownEc2) ec2?.destroy()
+    },
+  }
+}
+
+function validate(opts: Elbv2LoadBalancerOptions): void {
+  if (!Array.isArray(opts.targetGroups) || opts.targetGroups.length === 0 || opts.targetGroups.some((tg) => typeof tg !== 'string' || tg === '')) {
+    throw new ValidationError('targetGroups', `expected a non-empty array of target group ARNs or names, got ${JSON.stringify(opts.targetGroups)}`)
+  }
+  const numbers = ['pollMs', 'drainTimeoutMs', 'drainMarginMs', 'attachTimeoutMs', 'describeIntervalMs', 'maxThrottleRetries', 'throttleBaseMs'] as const
+  for (const option of numbers) {
+    const value = opts[option]
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new ValidationError(option, `expected a finite number >= 0, got ${String(value)}`)
+    }
+  }
+  if (!(Number.isInteger(opts.unhealthyPolls) && (opts.unhealthyPolls ?? 0) >= 1)) {
+    throw new ValidationError('unhealthyPolls', `expected an integer >= 1, got ${String(opts.unhealthyPolls)}`)
+  }
+}

@@ -1,0 +1,426 @@
+// A loopback ELBv2 + EC2 endpoint for tests: speaks the real Query/XML wire protocols so
+// the real SDK clients talk to it, and models real behaviour: targets go initial → healthy
+// through real HTTP health checks, deregistration drains for the group's delay, throttling
+// can be injected, and every call is recorded so tests can count them.
+import { randomUUID } from 'node:crypto'
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/'
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/'
+const ACCOUNT = '123456789012'
+
+export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'draining'
+
+export interface FakeHealthCheck {
+  /** @default '/_status' */
+  path?: string
+  /** Time between checks of one target. @default 50 */
+  intervalMs?: number
+  /** Per-check timeout. @default 500 */
+  timeoutMs?: number
+  /** Consecutive passes to turn healthy. @default 2 */
+  healthyThreshold?: number
+  /** Consecutive failures to turn unhealthy. @default 2 */
+  unhealthyThreshold?: number
+}
+
+export interface FakeTargetGroupOptions {
+  name: string
+  /** @default 'ip' */
+  targetType?: 'ip' | 'instance' | 'lambda'
+  /** @default 80 */
+  port?: number
+  /** Reported as `deregistration_delay.timeout_seconds` (fractional below 1 s). @default 300 */
+  deregistrationDelayMs?: number
+  healthCheck?: FakeHealthCheck
+}
+
+export interface FakeCall {
+  action: string
+  params: Record<string, string>
+  /** The error code returned instead of a result (`Throttling`, `TargetGroupNotFound`, ...). */
+  error?: string
+  at: number
+}
+
+interface FakeTarget {
+  id: string
+  port: number
+  state: TargetState
+  reason?: string
+  description?: string
+  passes: number
+  failures: number
+  timer?: NodeJS.Timeout
+  drainTimer?: NodeJS.Timeout
+}
+
+interface FakeGroup {
+  arn: string
+  name: string
+  targetType: string
+  port: number
+  deregistrationDelayMs: number
+  check: Required<FakeHealthCheck>
+  targets: Map<string, FakeTarget>
+}
+
+export interface FakeAwsOptions {
+  /** Loopback address to listen on. @default '127.0.0.1' */
+  host?: string
+  /** Share of calls answered with a throttling error (0..1). @default 0 */
+  throttleRate?: number
+  /** Random source for throttling. @default Math.random */
+  random?: () => number
+  /** Defaults for every group's health check. */
+  healthCheck?: FakeHealthCheck
+}
+
+export interface FakeAws {
+  /** `http://127.0.0.1:<port>`: give it as `endpoint` to both SDK clients. */
+  readonly endpoint: string
+  /** Ready-made client config: endpoint, us-east-1, fake credentials. */
+  readonly clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }
+  readonly calls: FakeCall[]
+  /** Calls of `action` (all of them when omitted), throttled ones included unless `succeeded`. */
+  count(action?: string, options?: { succeeded?: boolean }): number
+  resetCalls(): void
+  throttleRate: number
+  addTargetGroup(options: FakeTargetGroupOptions): { arn: string; name: string }
+  addInstance(privateIp: string, instanceId?: string): string
+  /** Registers directly (no API call); `healthy: true` skips the initial checks. */
+  register(group: string, targets: readonly { id: string; port?: number }[], options?: { healthy?: boolean }): void
+  /** Puts a registered target into `draining` directly, as if deregistered by someone else. */
+  deregister(group: string, targets: readonly { id: string; port?: number }[]): void
+  state(group: string, id: string, port?: number): TargetState | 'unused'
+  close(): Promise<void>
+}
+
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
+  const random = options.random ?? Math.random
+  const groups = new Map<string, FakeGroup>()
+  const instances = new Map<string, string>()
+  const calls: FakeCall[] = []
+  let closed = false
+
+  const groupOf = (nameOrArn: string) => groups.get(nameOrArn) ?? [...groups.values()].find((g) => g.arn === nameOrArn)
+  const mustGroup = (nameOrArn: string) => {
+    const g = groupOf(nameOrArn)
+    if (!g) throw new Error(`fake-aws: no target group ${nameOrArn}`)
+    return g
+  }
+
+  const addressOf = (group: FakeGroup, target: FakeTarget) => (group.targetType === 'instance' ? instances.get(target.id) : target.id)
+
+  const stopChecks = (target: FakeTarget) => {
+    clearTimeout(target.timer)
+    target.timer = undefined
+  }
+
+  const probe = (group: FakeGroup, target: FakeTarget): Promise<{ ok: boolean; reason: string; description: string }> =>
+    new Promise((resolve) => {
+      const host = addressOf(group, target)
+      if (!host) return resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
+      const req = request({ host, port: target.port, path: group.check.path, timeout: group.check.timeoutMs, agent: false }, (res) => {
+        res.resume()
+        const ok = res.statusCode === 200
+        resolve({ ok, reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${res.statusCode}]` })
+      })
+      req.on('timeout', () => {
+        req.destroy()
+        resolve({ ok: false, reason: 'Target.Timeout', description: 'Request timed out' })
+      })
+      req.on('error', () => resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }))
+      req.end()
+    })
+
+  // Each registered target is checked every intervalMs, like ELB's health checker.
+  const schedule = (group: FakeGroup, target: FakeTarget) => {
+    stopChecks(target)
+    target.timer = setTimeout(async () => {
+      // Checked again after the probe: the target may have been deregistered meanwhile.
+      const checking = () => !closed && target.state !== 'draining' && group.targets.get(key(target.id, target.port)) === target
+      if (!checking()) return
+      const result = await probe(group, target)
+      if (!checking()) return
+      if (result.ok) {
+        target.failures = 0
+        target.passes++
+        if (target.state !== 'healthy' && target.passes >= group.check.healthyThreshold) setState(target, 'healthy')
+      } else {
+        target.passes = 0
+        target.failures++
+        if (target.state !== 'unhealthy' && target.failures >= group.check.unhealthyThreshold) setState(target, 'unhealthy', result.reason, result.description)
+        else if (target.state === 'unhealthy') Object.assign(target, { reason: result.reason, description: result.description })
+      }
+      schedule(group, target)
+    }, group.check.intervalMs)
+  }
+
+  const setState = (target: FakeTarget, state: TargetState, reason?: string, description?: string) => {
+    target.state = state
+    target.reason = reason
+    target.description = description
+  }
+
+  const registerOne = (group: FakeGroup, id: string, port: number | undefined, healthy = false) => {
+    const p = port ?? group.port
+    const existing = group.targets.get(key(id, p))
+    if (existing && existing.state !== 'draining') return
+    if (existing) clearTimeout(existing.drainTimer)
+    const target: FakeTarget = {
+      id,
+      port: p,
+      state: 'initial',
+      reason: 'Elb.RegistrationInProgress',
+      description: 'Target registration is in progress',
+      passes: 0,
+      failures: 0,
+    }
+    if (healthy) setState(target, 'healthy')
+    group.targets.set(key(id, p), target)
+    schedule(group, target)
+  }
+
+  const deregisterOne = (group: FakeGroup, id: string, port: number | undefined) => {
+    const k = key(id, port ?? group.port)
+    const target = group.targets.get(k)
+    if (!target || target.state === 'draining') return
+    stopChecks(target)
+    setState(target, 'draining', 'Target.DeregistrationInProgress', 'Target deregistration is in progress')
+    target.drainTimer = setTimeout(() => {
+      if (group.targets.get(k) === target) group.targets.delete(k)
+    }, group.deregistrationDelayMs)
+  }
+
+  const handleElb = (action: string, p: Record<string, string>): string => {
+    switch (action) {
+      case 'DescribeTargetGroups': {
+        const wanted = [...list(p, 'TargetGroupArns'), ...list(p, 'Names')]
+        const found = wanted.length === 0 ? [...groups.values()] : wanted.map((w) => groupOf(w))
+        const missing = wanted.filter((_, i) => !found[i])
+        if (missing.length > 0) throw new ApiError('TargetGroupNotFound', `One or more target groups not found: ${missing.join(', ')}`)
+        const members = (found as FakeGroup[])
+          .map(
+            (g) =>
+              `<member><TargetGroupArn>${esc(g.arn)}</TargetGroupArn><TargetGroupName>${esc(g.name)}</TargetGroupName><Protocol>HTTP</Protocol>` +
+              `<Port>${g.port}</Port><VpcId>vpc-0fake</VpcId><HealthCheckProtocol>HTTP</HealthCheckProtocol><HealthCheckPort>traffic-port</HealthCheckPort>` +
+              `<HealthCheckEnabled>true</HealthCheckEnabled><HealthCheckIntervalSeconds>${Math.max(1, Math.round(g.check.intervalMs / 1000))}</HealthCheckIntervalSeconds>` +
+              `<HealthCheckTimeoutSeconds>${Math.max(1, Math.round(g.check.timeoutMs / 1000))}</HealthCheckTimeoutSeconds>` +
+              `<HealthyThresholdCount>${g.check.healthyThreshold}</HealthyThresholdCount><UnhealthyThresholdCount>${g.check.unhealthyThreshold}</UnhealthyThresholdCount>` +
+              `<HealthCheckPath>${esc(g.check.path)}</HealthCheckPath><Matcher><HttpCode>200</HttpCode></Matcher><LoadBalancerArns/>` +
+              `<TargetType>${g.targetType}</TargetType><ProtocolVersion>HTTP1</ProtocolVersion><IpAddressType>ipv4</IpAddressType></member>`,
+          )
+          .join('')
+        return `<TargetGroups>${members}</TargetGroups>`
+      }
+      case 'DescribeTargetGroupAttributes': {
+        const g = needGroup(p.TargetGroupArn)
+        const attrs: [string, string][] = [
+          ['deregistration_delay.timeout_seconds', String(g.deregistrationDelayMs / 1000)],
+          ['stickiness.enabled', 'false'],
+          ['load_balancing.algorithm.type', 'round_robin'],
+          ['slow_start.duration_seconds', '0'],
+        ]
+        return `<Attributes>${attrs.map(([k, v]) => `<member><Key>${k}</Key><Value>${v}</Value></member>`).join('')}</Attributes>`
+      }
+      case 'DescribeTargetHealth': {
+        const g = needGroup(p.TargetGroupArn)
+        const asked = targetsOf(p)
+        const rows =
+          asked.length === 0
+            ? [...g.targets.values()].map((t) => ({ id: t.id, port: t.port, t }))
+            : asked.map((a) => ({ id: a.id, port: a.port ?? g.port, t: g.targets.get(key(a.id, a.port ?? g.port)) }))
+        const members = rows
+          .map(({ id, port, t }) => {
+            const state = t?.state ?? 'unused'
+            const reason = t ? t.reason : 'Target.NotRegistered'
+            const description = t ? t.description : 'Target is not registered to the target group'
+            return (
+              `<member><Target><Id>${esc(id)}</Id><Port>${port}</Port></Target><HealthCheckPort>${port}</HealthCheckPort>` +
+              `<TargetHealth><State>${state}</State>${reason ? `<Reason>${reason}</Reason>` : ''}${description ? `<Description>${esc(description)}</Description>` : ''}</TargetHealth></member>`
+            )
+          })
+          .join('')
+        return `<TargetHealthDescriptions>${members}</TargetHealthDescriptions>`
+      }
+      case 'RegisterTargets': {
+        const g = needGroup(p.TargetGroupArn)
+        const targets = targetsOf(p)
+        if (targets.length === 0) throw new ApiError('ValidationError', 'Targets must not be empty')
+        for (const t of targets) {
+          if (g.targetType === 'instance' && !instances.has(t.id)) throw new ApiError('InvalidTarget', `The following targets are not valid: '${t.id}'`)
+        }
+        for (const t of targets) registerOne(g, t.id, t.port)
+        return ''
+      }
+      case 'DeregisterTargets': {
+        const g = needGroup(p.TargetGroupArn)
+        const targets = targetsOf(p)
+        if (targets.length === 0) throw new ApiError('ValidationError', 'Targets must not be empty')
+        for (const t of targets) deregisterOne(g, t.id, t.port)
+        return ''
+      }
+      default:
+        throw new ApiError('InvalidAction', `Could not find operation ${action} for version 2015-12-01`)
+    }
+  }
+
+  const needGroup = (arn: string | undefined) => {
+    const g = arn === undefined ? undefined : [...groups.values()].find((x) => x.arn === arn)
+    if (!g) throw new ApiError('TargetGroupNotFound', `Target groups '${arn}' not found`)
+    return g
+  }
+
+  const handleEc2 = (p: Record<string, string>): string => {
+    const ids = Object.keys(p)
+      .filter((k) => /^InstanceId\.\d+$/.test(k))
+      .map((k) => p[k] as string)
+    const missing = ids.filter((id) => !instances.has(id))
+    if (missing.length > 0) throw new ApiError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
+    const chosen = ids.length === 0 ? [...instances.keys()] : ids
+    const items = chosen
+      .map(
+        (id) =>
+          `<item><instanceId>${esc(id)}</instanceId><instanceState><code>16</code><name>running</name></instanceState>` +
+          `<privateIpAddress>${esc(instances.get(id) ?? '')}</privateIpAddress></item>`,
+      )
+      .join('')
+    const reservation = `<item><reservationId>r-0fake</reservationId><ownerId>${ACCOUNT}</ownerId><groupSet/><instancesSet>${items}</instancesSet></item>`
+    return `<DescribeInstancesResponse xmlns="${EC2_NS}"><requestId>${randomUUID()}</requestId><reservationSet>${chosen.length ? reservation : ''}</reservationSet></DescribeInstancesResponse>`
+  }
+
+  const fake = {} as FakeAws
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')))
+      const action = params.Action ?? ''
+      const ec2 = params.Version === '2016-11-15'
+      const call: FakeCall = { action, params, at: Date.now() }
+      calls.push(call)
+      const requestId = randomUUID()
+      res.setHeader('content-type', 'text/xml')
+      res.setHeader('x-amzn-requestid', requestId)
+      try {
+        if (fake.throttleRate > 0 && random() < fake.throttleRate) {
+          throw ec2 ? new ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503) : new ApiError('Throttling', 'Rate exceeded', 400)
+        }
+        if (ec2) {
+          if (action !== 'DescribeInstances') throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`)
+          res.end(handleEc2(params))
+          return
+        }
+        const body = handleElb(action, params)
+        res.end(
+          `<${action}Response xmlns="${ELB_NS}"><${action}Result>${body}</${action}Result>` +
+            `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+        )
+      } catch (error) {
+        const e = error instanceof ApiError ? error : new ApiError('InternalFailure', String(error), 500)
+        call.error = e.code
+        res.statusCode = e.status
+        res.end(
+          ec2
+            ? `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${esc(e.code)}</Code><Message>${esc(e.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`
+            : `<ErrorResponse xmlns="${ELB_NS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${esc(e.code)}</Code><Message>${esc(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        )
+      }
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, options.host ?? '127.0.0.1', () => resolve())
+  })
+  const { address, port } = server.address() as AddressInfo
+  const endpoint = `http://${address}:${port}`
+
+  Object.assign(fake, {
+    endpoint,
+    clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake-secret' } },
+    calls,
+    throttleRate: options.throttleRate ?? 0,
+    count: (action?: string, o?: { succeeded?: boolean }) =>
+      calls.filter((c) => (action === undefined || c.action === action) && !(o?.succeeded && c.error)).length,
+    resetCalls: () => {
+      calls.length = 0
+    },
+    addTargetGroup: (o: FakeTargetGroupOptions) => {
+      if (groupOf(o.name)) throw new Error(`fake-aws: target group ${o.name} exists`)
+      const arn = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/${o.name}/${randomUUID().replace(/-/g, '').slice(0, 16)}`
+      const check = { path: '/_status', intervalMs: 50, timeoutMs: 500, healthyThreshold: 2, unhealthyThreshold: 2, ...options.healthCheck, ...o.healthCheck }
+      groups.set(o.name, {
+        arn,
+        name: o.name,
+        targetType: o.targetType ?? 'ip',
+        port: o.port ?? 80,
+        deregistrationDelayMs: o.deregistrationDelayMs ?? 300_000,
+        check,
+        targets: new Map(),
+      })
+      return { arn, name: o.name }
+    },
+    addInstance: (ip: string, id = `i-0${randomUUID().replace(/-/g, '').slice(0, 16)}`) => {
+      instances.set(id, ip)
+      return id
+    },
+    register: (group: string, targets: readonly { id: string; port?: number }[], o?: { healthy?: boolean }) => {
+      const g = mustGroup(group)
+      for (const t of targets) registerOne(g, t.id, t.port, o?.healthy)
+    },
+    deregister: (group: string, targets: readonly { id: string; port?: number }[]) => {
+      const g = mustGroup(group)
+      for (const t of targets) deregisterOne(g, t.id, t.port)
+    },
+    state: (group: string, id: string, port?: number) => {
+      const g = mustGroup(group)
+      return g.targets.get(key(id, port ?? g.port))?.state ?? 'unused'
+    },
+    close: async () => {
+      closed = true
+      for (const g of groups.values()) {
+        for (const t of g.targets.values()) {
+          clearTimeout(t.timer)
+          clearTimeout(t.drainTimer)
+        }
+      }
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  })
+  return fake
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message)
+  }
+}
+
+const key = (id: string, port: number) => `${id}:${port}`
+
+// Query-protocol lists: `Names.member.1`, `Targets.member.2.Id`.
+function list(p: Record<string, string>, name: string): string[] {
+  const out: string[] = []
+  for (let i = 1; p[`${name}.member.${i}`] !== undefined; i++) out.push(p[`${name}.member.${i}`] as string)
+  return out
+}
+
+function targetsOf(p: Record<string, string>): { id: string; port: number | undefined }[] {
+  const out: { id: string; port: number | undefined }[] = []
+  for (let i = 1; p[`Targets.member.${i}.Id`] !== undefined; i++) {
+    const port = p[`Targets.member.${i}.Port`]
+    out.push({ id: p[`Targets.member.${i}.Id`] as string, port: port === undefined ? undefined : Number(port) })
+  }
+  return out
+}
+
+function esc(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}

@@ -1,0 +1,71 @@
+// Draining: detach waits out the group's deregistration delay, handles a target someone
+// else already deregistered, and times out naming the target.
+import { TimeoutError } from '@org/rolling-core'
+import { contractContext } from '@org/rolling-core/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFixture, type Fixture } from './support.js'
+
+describe('draining', () => {
+  let f: Fixture
+  beforeAll(async () => {
+    f = await startFixture({ targets: 3, firstHost: 80, deregistrationDelayMs: 600 })
+  })
+  afterAll(() => f.stop())
+
+  it('resolves only after the deregistration delay', async () => {
+    const lb = f.lb()
+    const ctx = contractContext()
+    const [one] = await lb.discover(ctx)
+    if (!one) throw new Error('no targets')
+    const started = Date.now()
+    const detached = lb.detach([one], ctx)
+    await new Promise((r) => setTimeout(r, 150))
+    expect(f.aws.state('web', one.address, one.port)).toBe('draining')
+    await detached
+    expect(Date.now() - started).toBeGreaterThanOrEqual(580)
+    expect(f.aws.state('web', one.address, one.port)).toBe('unused')
+    await lb.attach([one], ctx)
+  })
+
+  it('waits for a target found already draining without deregistering it again', async () => {
+    const lb = f.lb()
+    const ctx = contractContext()
+    const [, two] = await lb.discover(ctx)
+    if (!two) throw new Error('no targets')
+    f.aws.deregister('web', [{ id: two.address, port: two.port as number }])
+    await new Promise((r) => setTimeout(r, 200))
+    f.aws.resetCalls()
+    const started = Date.now()
+    await lb.detach([two], ctx)
+    const took = Date.now() - started
+    expect(f.aws.count('DeregisterTargets')).toBe(0)
+    expect(took).toBeGreaterThanOrEqual(300)
+    expect(took).toBeLessThan(600)
+    expect(f.aws.state('web', two.address, two.port)).toBe('unused')
+    await lb.attach([two], ctx)
+  })
+
+  it('times out naming the target when the drain outlasts drainTimeoutMs', async () => {
+    const lb = f.lb({ drainTimeoutMs: 150 })
+    const ctx = contractContext()
+    const [one] = await lb.discover(ctx)
+    if (!one) throw new Error('no targets')
+    const error = await lb.detach([one], ctx).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as Error).message).toContain(one.id)
+    expect((error as Error).message).toContain('draining')
+    await new Promise((r) => setTimeout(r, 600))
+    await lb.attach([one], ctx)
+  })
+
+  it('caps the drain wait by the engine deadline', async () => {
+    const lb = f.lb()
+    const ctx = contractContext()
+    const [one] = await lb.discover(ctx)
+    if (!one) throw new Error('no targets')
+    const error = await lb.detach([one], { ...ctx, deadline: Date.now() + 100 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    await new Promise((r) => setTimeout(r, 600))
+    await lb.attach([one], ctx)
+  })
+})

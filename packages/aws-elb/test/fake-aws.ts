@@ -1,0 +1,2 @@
+// The fake lives in src/testing so other packages can import it from `@org/rolling-aws-elb/testing`.
+export * from '../src/testing.js'
