@@ -1,0 +1,338 @@
+// The SSM executor: runs commands on EC2/managed instances with Run Command
+// (AWS-RunShellScript), batching concurrent runs of one command into one SendCommand,
+// polling each invocation until it ends, and replaying its output through ctx.output.
+import { performance } from 'node:perf_hooks'
+import { CancelCommandCommand, GetCommandInvocationCommand, type GetCommandInvocationCommandOutput, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm'
+import {
+  type AdapterContext,
+  type ExecRequest,
+  type ExecResult,
+  type Executor,
+  OutputStream,
+  RollingError,
+  type Target,
+  TimeoutError,
+  ValidationError,
+  abortReason,
+  describeTarget,
+  errorMessage,
+  maskSecrets,
+  shellQuote,
+  systemClock,
+  truncate,
+  waitUntil,
+} from '@org/rolling-core'
+import { errorName, withThrottleRetry } from './aws.js'
+import { CommandBatcher, MAX_INSTANCES_PER_COMMAND } from './batch.js'
+import { type SsmExecutorOptions, resolveOptions, type ResolvedOptions } from './options.js'
+
+/** SSM keeps only the first 24,000 characters of each stream in GetCommandInvocation. */
+export const SSM_OUTPUT_LIMIT = 24_000
+
+const TERMINAL_STATUS = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut'])
+const TERMINAL_DETAILS = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut', 'Undeliverable', 'Terminated', 'DeliveryTimedOut', 'ExecutionTimedOut'])
+
+export interface SsmExecResult extends ExecResult {
+  commandId: string
+  instanceId: string
+  /** SSM's `Status` / `StatusDetails` of the invocation. */
+  status: string
+  statusDetails: string
+  /** Which streams SSM cut at 24,000 characters. */
+  truncated: { stdout: boolean; stderr: boolean }
+  /** Why the output is incomplete and where the full output is, when it is. */
+  note?: string
+  /** S3 URLs of the full output, when `outputS3` is set. */
+  outputUrls?: { stdout?: string; stderr?: string }
+}
+
+export interface SsmExecutor extends Executor {
+  run(target: Target, request: string | ExecRequest, ctx: AdapterContext): Promise<SsmExecResult>
+  readonly client: SSMClient
+}
+
+export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
+  const settings = resolveOptions(options)
+  const ownClient = !options.client
+  const client = options.client ?? new SSMClient({ ...options.clientConfig })
+  const retry = (signal?: AbortSignal) => ({
+    clock: systemClock,
+    signal,
+    retries: settings.throttleRetries,
+    baseMs: settings.throttleBaseMs,
+    maxMs: settings.throttleMaxMs,
+    random: Math.random,
+  })
+
+  const batcher = new CommandBatcher(settings.batchWindowMs, settings.maxBatchSize, async (key, instanceIds) => {
+    // The key is the command spec itself, so a batch needs no other state.
+    const spec = JSON.parse(key) as CommandSpec
+    const sendTo = async (ids: string[]) => {
+      const out = await withThrottleRetry(
+        () =>
+          client.send(
+            new SendCommandCommand({
+              DocumentName: 'AWS-RunShellScript',
+              InstanceIds: ids,
+              Comment: spec.comment,
+              TimeoutSeconds: settings.deliveryTimeoutSec,
+              Parameters: {
+                commands: [spec.script],
+                executionTimeout: [String(spec.executionTimeoutSec)],
+                ...(spec.workingDirectory === undefined ? {} : { workingDirectory: [spec.workingDirectory] }),
+              },
+              ...(settings.outputS3 ? { OutputS3BucketName: settings.outputS3.bucket, OutputS3KeyPrefix: settings.outputS3.prefix } : {}),
+            }),
+          ),
+        retry(),
+      )
+      const id = out.Command?.CommandId
+      if (!id) throw new RollingError('ADAPTER', `[rolling:ssm] SendCommand to ${ids.join(', ')} returned no CommandId`)
+      return id
+    }
+    const result = new Map<string, string | Error>()
+    try {
+      const id = await sendTo(instanceIds)
+      for (const i of instanceIds) result.set(i, id)
+    } catch (error) {
+      // One unknown instance fails the whole call; send to each alone so only that one fails.
+      if (instanceIds.length === 1 || errorName(error) !== 'InvalidInstanceId') throw sendError(instanceIds, error)
+      await Promise.all(
+        instanceIds.map(async (i) => {
+          try {
+            result.set(i, await sendTo([i]))
+          } catch (single) {
+            result.set(i, sendError([i], single))
+          }
+        }),
+      )
+    }
+    return result
+  })
+
+  const cancel = async (commandId: string, instanceId: string, ctx: AdapterContext) => {
+    try {
+      await withThrottleRetry(() => client.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] })), retry())
+    } catch (error) {
+      ctx.log.warn(`[rolling:ssm] could not cancel command ${commandId} on ${instanceId}: ${errorMessage(error)}`, { commandId, instanceId })
+    }
+  }
+
+  return {
+    name: 'ssm',
+    client,
+    async run(target, input, ctx) {
+      const request: ExecRequest = typeof input === 'string' ? { command: input } : input
+      const spec = commandSpec(target, request, settings)
+      const instanceId = settings.instanceId(target)
+      if (typeof instanceId !== 'string' || instanceId === '') {
+        throw new ValidationError('instanceId', `expected a non-empty instance id for ${describeTarget(target)}, got ${JSON.stringify(instanceId)}`)
+      }
+      if (ctx.signal.aborted) throw abortReason(ctx.signal)
+      const where = `${describeTarget(target)} [${instanceId}]`
+      const secrets = request.secrets ?? []
+      const shown = truncate(maskSecrets(request.command, secrets), 200)
+      const started = performance.now()
+
+      // One signal for both ways a run stops early: the caller's abort and `timeoutMs`.
+      const stop = new AbortController()
+      const onAbort = () => stop.abort(abortReason(ctx.signal))
+      ctx.signal.addEventListener('abort', onAbort, { once: true })
+      const timeoutMs = request.timeoutMs
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop.abort(execTimeout(where, timeoutMs, shown)), timeoutMs)
+
+      const sent = batcher.add(JSON.stringify(spec), instanceId, stop.signal)
+      let commandId: string | undefined
+      try {
+        commandId = await raceAbort(sent, stop.signal)
+        ctx.log.debug(`[rolling:ssm] command ${commandId} sent to ${where}: ${shown}`, { commandId, instanceId })
+        // An invocation is never done at once; the first look waits one poll interval.
+        await ctx.clock.sleep(settings.pollMs, stop.signal)
+        const id = commandId
+        const invocation = await waitUntil<GetCommandInvocationCommandOutput>(
+          async () => {
+            try {
+              const out = await withThrottleRetry(() => pollOnce(client, id, instanceId, stop.signal), retry(stop.signal))
+              if (TERMINAL_STATUS.has(out.Status ?? '') || TERMINAL_DETAILS.has(out.StatusDetails ?? '')) return { state: 'done', value: out }
+              return { state: 'retry', observed: `${out.Status}/${out.StatusDetails}` }
+            } catch (error) {
+              // Eventual consistency: a fresh command's invocation can be unknown for a moment.
+              if (errorName(error) === 'InvocationDoesNotExist') return { state: 'retry', observed: 'InvocationDoesNotExist' }
+              throw error
+            }
+          },
+          {
+            what: `command ${id} on ${where}`,
+            timeoutMs: (spec.executionTimeoutSec + settings.deliveryTimeoutSec) * 1000 + 60_000,
+            minDelayMs: settings.pollMs,
+            maxDelayMs: settings.maxPollMs,
+            signal: stop.signal,
+            clock: ctx.clock,
+          },
+        )
+        return toResult(invocation, { commandId: id, instanceId, where, shown, secrets, started, ctx, settings })
+      } catch (error) {
+        if (stop.signal.aborted) {
+          // Stop the remote process too; a command still in flight is cancelled once it has an id.
+          if (commandId !== undefined) await boundedCancel(cancel(commandId, instanceId, ctx), settings.cancelWaitMs)
+          else
+            sent.then(
+              (id) => cancel(id, instanceId, ctx),
+              () => {},
+            )
+          throw stop.signal.reason
+        }
+        if (error instanceof TimeoutError) {
+          if (commandId !== undefined) await boundedCancel(cancel(commandId, instanceId, ctx), settings.cancelWaitMs)
+          throw new RollingError('EXEC_TIMEOUT', `[rolling:ssm] command ${commandId} on ${where} did not finish: ${error.message}`, { cause: error })
+        }
+        if (error instanceof RollingError) throw error
+        throw new RollingError('ADAPTER', `[rolling:ssm] command on ${where} failed: ${maskSecrets(errorMessage(error), secrets)}`, { cause: error })
+      } finally {
+        if (timer !== undefined) clearTimeout(timer)
+        ctx.signal.removeEventListener('abort', onAbort)
+      }
+    },
+    async close() {
+      if (ownClient) client.destroy()
+    },
+  }
+}
+
+interface ResultContext {
+  commandId: string
+  instanceId: string
+  where: string
+  shown: string
+  secrets: readonly string[]
+  started: number
+  ctx: AdapterContext
+  settings: ResolvedOptions
+}
+
+function toResult(inv: GetCommandInvocationCommandOutput, r: ResultContext): SsmExecResult {
+  const status = inv.Status ?? 'Unknown'
+  const details = inv.StatusDetails ?? status
+  const label = `command ${r.commandId} on ${r.where}`
+  if (status === 'TimedOut' || details === 'ExecutionTimedOut') {
+    throw new RollingError('EXEC_TIMEOUT', `[rolling:ssm] ${label} timed out (${details}): ${r.shown}`)
+  }
+  if (details === 'DeliveryTimedOut' || details === 'Undeliverable' || details === 'Terminated') {
+    throw new RollingError('EXEC_FAILED', `[rolling:ssm] ${label} did not run (${details}): is the SSM agent online? ${r.shown}`)
+  }
+  if (status === 'Cancelled') throw new RollingError('EXEC_FAILED', `[rolling:ssm] ${label} was cancelled outside this rollout: ${r.shown}`)
+  const code = inv.ResponseCode
+  if (code === undefined || code < 0) {
+    throw new RollingError('EXEC_FAILED', `[rolling:ssm] ${label} ended ${status}/${details} without an exit code: ${r.shown}`)
+  }
+
+  const rawOut = inv.StandardOutputContent ?? ''
+  const rawErr = inv.StandardErrorContent ?? ''
+  const truncated = { stdout: rawOut.length >= SSM_OUTPUT_LIMIT, stderr: rawErr.length >= SSM_OUTPUT_LIMIT }
+  // SSM does not stream: the whole output arrives at the end, stdout first, then stderr.
+  const stdout = new OutputStream('stdout', r.secrets, r.settings.maxOutputChars, r.ctx, 'ssm')
+  stdout.write(Buffer.from(rawOut))
+  stdout.end()
+  const stderr = new OutputStream('stderr', r.secrets, r.settings.maxOutputChars, r.ctx, 'ssm')
+  stderr.write(Buffer.from(rawErr))
+  stderr.end()
+
+  const urls = { stdout: inv.StandardOutputUrl || undefined, stderr: inv.StandardErrorUrl || undefined }
+  const result: SsmExecResult = {
+    exitCode: code,
+    signal: null,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    durationMs: performance.now() - r.started,
+    commandId: r.commandId,
+    instanceId: r.instanceId,
+    status,
+    statusDetails: details,
+    truncated,
+  }
+  if (r.settings.outputS3) result.outputUrls = urls
+  if (truncated.stdout || truncated.stderr) {
+    const streams = [truncated.stdout && 'stdout', truncated.stderr && 'stderr'].filter(Boolean).join(' and ')
+    const full = r.settings.outputS3
+      ? `the full output is in ${[urls.stdout, urls.stderr].filter(Boolean).join(' and ') || `s3://${r.settings.outputS3.bucket}/${r.settings.outputS3.prefix}`}`
+      : 'set `outputS3` to keep the full output'
+    result.note = `SSM truncated ${streams} to its first ${SSM_OUTPUT_LIMIT.toLocaleString('en-US')} characters; ${full}`
+    r.ctx.log.warn(`[rolling:ssm] ${label}: ${result.note}`, { commandId: r.commandId, instanceId: r.instanceId, truncated })
+  }
+  return result
+}
+
+interface CommandSpec {
+  script: string
+  workingDirectory?: string
+  executionTimeoutSec: number
+  comment: string
+}
+
+/** Everything that goes into SendCommand except the instances: equal specs share one command. */
+function commandSpec(target: Target, request: ExecRequest, settings: ResolvedOptions): CommandSpec {
+  if (typeof request.command !== 'string' || request.command.trim() === '') {
+    throw new ValidationError('command', `expected a non-empty command line for ${describeTarget(target)}`)
+  }
+  const { timeoutMs } = request
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new ValidationError('timeoutMs', `expected a finite number > 0, got ${timeoutMs}`)
+  }
+  const lines: string[] = []
+  for (const [name, value] of Object.entries(request.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValidationError('env', `expected a shell variable name, got ${JSON.stringify(name)}`)
+    lines.push(`export ${name}=${shellQuote(value)}`)
+  }
+  lines.push(request.command)
+  // SSM's own limit is 1..172800 s; `timeoutMs` is enforced to the millisecond here, SSM is the backstop.
+  const executionTimeoutSec = timeoutMs === undefined ? settings.executionTimeoutSec : Math.min(172_800, Math.max(1, Math.ceil(timeoutMs / 1000)))
+  const spec: CommandSpec = {
+    script: lines.join('\n'),
+    executionTimeoutSec,
+    comment: truncate(`rolling: ${maskSecrets(request.command, request.secrets ?? [])}`.replace(/\s+/g, ' '), 100),
+  }
+  if (request.cwd !== undefined) spec.workingDirectory = request.cwd
+  return spec
+}
+
+function execTimeout(where: string, ms: number, shown: string): RollingError {
+  return new RollingError('EXEC_TIMEOUT', `[rolling:ssm] command on ${where} timed out after ${ms}ms: ${shown}`)
+}
+
+function sendError(instanceIds: string[], error: unknown): RollingError {
+  return new RollingError('ADAPTER', `[rolling:ssm] SendCommand to ${instanceIds.join(', ')} failed: ${errorMessage(error)}`, { cause: error })
+}
+
+/**
+ * One GetCommandInvocation. The SDK's HTTP handler may leave its listener on the signal it is
+ * given, so each call gets its own child signal, unlinked afterwards: polls do not pile up listeners.
+ */
+async function pollOnce(client: SSMClient, commandId: string, instanceId: string, signal: AbortSignal): Promise<GetCommandInvocationCommandOutput> {
+  const child = new AbortController()
+  const onAbort = () => child.abort(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), { abortSignal: child.signal })
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+/** Waits for the cancel at most `ms`: the caller asked to stop now, the cancel may finish behind it. */
+async function boundedCancel(cancel: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([cancel, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
+export { MAX_INSTANCES_PER_COMMAND }
