@@ -1,12 +1,6 @@
-import { defineConfig } from 'tsup'
+import { library } from '../../tsup.base'
 
-// ESM only, like core: Node >= 20.19 can require() ESM, and core is ESM-only.
-export default defineConfig({
+export default library({
   entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
   external: ['@org/rolling-core', '@aws-sdk/client-ssm'],
 })

@@ -1,12 +1,6 @@
-import { defineConfig } from 'tsup'
+import { library } from '../../tsup.base'
 
-// ESM only: p-limit is ESM-only and Node >= 20.19 can require() ESM.
-export default defineConfig({
+export default library({
   entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
   external: ['vitest'],
 })
