@@ -58,7 +58,11 @@ describe('batches of 10 out of 20 targets', () => {
     const ctx = contractContext()
     await Promise.all([lb.discover(ctx), lb.discover(ctx), lb.discover(ctx)])
     const at = f.aws.calls.filter((c) => c.action.startsWith('Describe')).map((c) => c.at)
-    for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(35)
+    // Arrival times at the fake, not send times: scheduling on a busy machine can bring two
+    // arrivals closer than they were sent. Without a limiter the gaps are ~1 ms.
+    expect(at.length).toBeGreaterThanOrEqual(3)
+    for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(20)
+    expect((at.at(-1) as number) - (at[0] as number)).toBeGreaterThanOrEqual((at.length - 1) * 40 * 0.8)
   })
 })
 
