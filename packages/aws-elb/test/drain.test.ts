@@ -40,7 +40,8 @@ describe('draining', () => {
     const took = Date.now() - started
     expect(f.aws.count('DeregisterTargets')).toBe(0)
     expect(took).toBeGreaterThanOrEqual(300)
-    expect(took).toBeLessThan(600)
+    // No DeregisterTargets above proves it was not restarted; this only bounds the wait.
+    expect(took).toBeLessThan(2000)
     expect(f.aws.state('web', two.address, two.port)).toBe('unused')
     await lb.attach([two], ctx)
   })

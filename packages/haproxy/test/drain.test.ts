@@ -87,7 +87,8 @@ describeHaproxy('haproxyLoadBalancer detach', () => {
     const abortedAt = Date.now()
     controller.abort(reason)
     expect(await detach).toBe(reason)
-    expect(Date.now() - abortedAt).toBeLessThan(150)
+    // Prompt: well under the 1.5 s the held request still has to run (loose for a busy 2-core machine).
+    expect(Date.now() - abortedAt).toBeLessThan(500)
     await slow.response
     await lb.attach([target(slow.id)], ctx())
     expect(await lb.discover(ctx())).toHaveLength(2)
