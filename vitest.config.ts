@@ -6,7 +6,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@org/source'] } },
   resolve: { conditions: ['@org/source'] },
   test: {
-    projects: ['packages/*'],
+    projects: ['packages/*', 'examples/*/vitest.config.ts'],
     // One test file at a time across all packages: the end-to-end tests assert latency
     // and request rates on a 2-core machine, and a neighbour's CPU burst skews them.
     maxWorkers: 1,

@@ -5,5 +5,13 @@ import { defineProject } from 'vitest/config'
 export default defineProject({
   ssr: { resolve: { conditions: ['@org/source'] } },
   resolve: { conditions: ['@org/source'] },
-  test: { name: 'local-fleet', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000, fileParallelism: false },
+  test: {
+    name: 'local-fleet',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    // The AWS-shaped fleet runs the real AWS SDK clients, which warn about Node 20 on every start.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
 })

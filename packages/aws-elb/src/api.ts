@@ -77,3 +77,22 @@ function toElbError(action: string, error: unknown): ElbError {
   }
   return new ElbError('api', `${action} failed: ${name}: ${message}`, { cause: error })
 }
+
+/**
+ * Follows a paginated list API to its last page. Each page is its own call through `send`
+ * (spaced and retried alone), not an SDK paginator, which would retry nothing and bypass
+ * the limiter. A token seen twice is an API fault, not a reason to loop forever.
+ */
+export async function allPages<T>(fetch: (token: string | undefined) => Promise<T>, nextToken: (page: T) => string | undefined): Promise<T[]> {
+  const pages: T[] = []
+  const seen = new Set<string>()
+  let token: string | undefined
+  do {
+    const page = await fetch(token)
+    pages.push(page)
+    token = nextToken(page) || undefined
+    if (token !== undefined && seen.has(token)) throw new ElbError('api', `pagination returned the token ${token} twice`)
+    if (token !== undefined) seen.add(token)
+  } while (token !== undefined)
+  return pages
+}

@@ -9,56 +9,16 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
-  type ElasticLoadBalancingV2ClientConfig,
   RegisterTargetsCommand,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import { TimeoutError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
 import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
-import { caller } from './api.js'
+import { allPages, caller } from './api.js'
 import { ElbError } from './errors.js'
+import { DEFAULTS, type Elbv2LoadBalancerOptions, validate } from './options.js'
 
-export interface Elbv2LoadBalancerOptions {
-  /**
-   * The target groups whose targets are the pool, by ARN or by name.
-   * @example ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef']
-   */
-  targetGroups: readonly string[]
-  /** An ELBv2 client to use as is. Clients the adapter makes itself use `clientConfig`. */
-  client?: ElasticLoadBalancingV2Client
-  /**
-   * Config for the ELBv2 client the adapter makes when `client` is not given. `maxAttempts`
-   * defaults to 1: the adapter retries throttling itself, with one budget for every call.
-   * @example { region: 'eu-west-1' }
-   */
-  clientConfig?: ElasticLoadBalancingV2ClientConfig
-  /** An EC2 client, for resolving instance targets to their private IP. */
-  ec2Client?: EC2Client
-  /** Config for the EC2 client when `ec2Client` is not given. @default clientConfig */
-  ec2ClientConfig?: EC2ClientConfig
-  /**
-   * Delay between DescribeTargetHealth polls while attaching (drain polls start here and grow to 4x).
-   * @default 5000
-   */
-  pollMs?: number
-  /** Consecutive polls an attached target may be `unhealthy` before attach fails. @default 3 */
-  unhealthyPolls?: number
-  /**
-   * Longest drain wait. By default the longest `deregistration_delay.timeout_seconds` of the
-   * batch's groups plus `drainMarginMs`; always capped by the engine's deadline.
-   */
-  drainTimeoutMs?: number
-  /** Slack added to the deregistration delay for the default drain deadline. @default 30_000 */
-  drainMarginMs?: number
-  /** Longest wait for attached targets to turn healthy (capped by the engine's deadline). @default 300_000 */
-  attachTimeoutMs?: number
-  /** Minimum time between two Describe* calls of this adapter (one shared limiter). @default 200 */
-  describeIntervalMs?: number
-  /** Retries of a throttled call (or a 5xx), with jittered exponential backoff. @default 8 */
-  maxThrottleRetries?: number
-  /** First backoff after throttling; doubles per retry up to 20 s. @default 200 */
-  throttleBaseMs?: number
-}
+export type { Elbv2LoadBalancerOptions }
 
 export interface Elbv2LoadBalancer extends LoadBalancer {
   readonly name: 'elbv2'
@@ -92,16 +52,7 @@ interface Observed {
 }
 
 export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadBalancer {
-  const opts = {
-    pollMs: 5000,
-    unhealthyPolls: 3,
-    drainMarginMs: 30_000,
-    attachTimeoutMs: 300_000,
-    describeIntervalMs: 200,
-    maxThrottleRetries: 8,
-    throttleBaseMs: 200,
-    ...options,
-  }
+  const opts = { ...DEFAULTS, ...options }
   validate(opts)
   const ownElb = !opts.client
   const client = opts.client ?? new ElasticLoadBalancingV2Client({ maxAttempts: 1, ...opts.clientConfig })
@@ -132,17 +83,18 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       ['Names', names],
     ] as const) {
       if (values.length === 0) continue
-      const out = await send(
-        'DescribeTargetGroups',
-        (abortSignal) => client.send(new DescribeTargetGroupsCommand({ [key]: [...values] }), { abortSignal }),
-        ctx,
+      // Paginated by Marker (up to 400 groups a page); one page in any real configuration.
+      const pages = await allPages(
+        (Marker) =>
+          send('DescribeTargetGroups', (abortSignal) => client.send(new DescribeTargetGroupsCommand({ [key]: [...values], Marker }), { abortSignal }), ctx),
+        (out) => out.NextMarker,
       ).catch((error: unknown) => {
         if (error instanceof ElbError && error.reason === 'unknown-target-group') {
           throw new ElbError('unknown-target-group', `target group(s) not found: ${values.join(', ')} (${(error.cause as Error).message})`, { cause: error })
         }
         throw error
       })
-      found.push(...(out.TargetGroups ?? []))
+      for (const out of pages) found.push(...(out.TargetGroups ?? []))
     }
     const byName = new Map<string, Group>()
     for (const tg of found) {
@@ -172,6 +124,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   }
 
   // One DescribeTargetHealth call for the group: every registered target, or only `refs`.
+  // It is not paginated: AWS answers every target of the group (up to 1000) at once.
   const health = async (group: Group, refs: readonly Ref[] | undefined, ctx: AdapterContext): Promise<Observed[]> => {
     const Targets = refs?.map((ref) => ({ Id: ref.id, Port: ref.port }))
     const out = await send(
@@ -219,18 +172,23 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   const discover = async (ctx: AdapterContext): Promise<Target[]> => {
     throwIfAborted(ctx.signal)
     const all = [...(await resolveGroups(ctx)).values()]
-    const rows = (await Promise.all(all.map(async (group) => (await health(group, undefined, ctx)).map((o) => ({ group, ...o }))))).flat()
-    const healthy = rows.filter((row) => row.state === 'healthy')
+    const perGroup = await Promise.all(
+      all.map(async (group) => (await health(group, undefined, ctx)).filter((o) => o.state === 'healthy').map((o) => ({ group, ...o }))),
+    )
+    const healthy = interleave(perGroup)
     const instanceIds = [...new Set(healthy.filter((row) => row.group.type === 'instance').map((row) => row.id))]
     const ips = new Map<string, string>()
-    if (instanceIds.length > 0) {
-      // One DescribeInstances for every instance of every group (up to 1000 ids per page).
-      const out = await send(
-        'DescribeInstances',
-        (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds: instanceIds }), { abortSignal }),
-        ctx,
+    // DescribeInstances for every instance of every group: AWS asks for at most 1000 ids per
+    // call (and refuses MaxResults with ids), so the ids go in chunks of 1000; each chunk
+    // still follows NextToken, as EC2 answers at most 1000 instances per page.
+    for (let at = 0; at < instanceIds.length; at += EC2_IDS_PER_CALL) {
+      const InstanceIds = instanceIds.slice(at, at + EC2_IDS_PER_CALL)
+      const pages = await allPages(
+        (NextToken) =>
+          send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
+        (out) => out.NextToken,
       )
-      for (const reservation of out.Reservations ?? []) {
+      for (const reservation of pages.flatMap((out) => out.Reservations ?? [])) {
         for (const instance of reservation.Instances ?? []) {
           if (instance.InstanceId && instance.PrivateIpAddress) ips.set(instance.InstanceId, instance.PrivateIpAddress)
         }
@@ -239,7 +197,10 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     return healthy.map((row) => {
       const address = row.group.type === 'instance' ? ips.get(row.id) : row.id
       if (!address) throw new ElbError('unknown-instance', `instance ${row.id} of target group ${row.group.name} has no private IP in DescribeInstances`)
-      return { id: `${row.group.name}/${row.id}:${row.port}`, address, port: row.port, labels: { targetGroup: row.group.name, targetId: row.id } }
+      // `instanceId` lets an instance-addressed executor (ssmExecutor's default) find the host.
+      const labels: Record<string, string> = { targetGroup: row.group.name, targetId: row.id }
+      if (row.group.type === 'instance') labels.instanceId = row.id
+      return { id: `${row.group.name}/${row.id}:${row.port}`, address, port: row.port, labels }
     })
   }
 
@@ -380,18 +341,16 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   }
 }
 
-function validate(opts: Elbv2LoadBalancerOptions): void {
-  if (!Array.isArray(opts.targetGroups) || opts.targetGroups.length === 0 || opts.targetGroups.some((tg) => typeof tg !== 'string' || tg === '')) {
-    throw new ValidationError('targetGroups', `expected a non-empty array of target group ARNs or names, got ${JSON.stringify(opts.targetGroups)}`)
+/** Instance ids per DescribeInstances call, as AWS recommends. */
+const EC2_IDS_PER_CALL = 1000
+
+// Round-robin over the groups' lists: the engine cuts batches from the front of the
+// candidates, so a batch then takes about the same share out of every group.
+function interleave<T>(lists: readonly T[][]): T[] {
+  const out: T[] = []
+  const total = lists.reduce((n, l) => n + l.length, 0)
+  for (let i = 0; out.length < total; i++) {
+    for (const l of lists) if (i < l.length) out.push(l[i] as T)
   }
-  const numbers = ['pollMs', 'drainTimeoutMs', 'drainMarginMs', 'attachTimeoutMs', 'describeIntervalMs', 'maxThrottleRetries', 'throttleBaseMs'] as const
-  for (const option of numbers) {
-    const value = opts[option]
-    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
-      throw new ValidationError(option, `expected a finite number >= 0, got ${String(value)}`)
-    }
-  }
-  if (!(Number.isInteger(opts.unhealthyPolls) && (opts.unhealthyPolls ?? 0) >= 1)) {
-    throw new ValidationError('unhealthyPolls', `expected an integer >= 1, got ${String(opts.unhealthyPolls)}`)
-  }
+  return out
 }

@@ -6,6 +6,8 @@ export {
   type FakeAwsOptions,
   type FakeCall,
   type FakeHealthCheck,
+  type FakeProbe,
+  type FakeProbeResult,
   type FakeTargetGroupOptions,
   type TargetState,
 } from './testing/fake-aws.js'

@@ -3,6 +3,7 @@
 import { contractContext } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ElbError } from '../src/index.js'
+import { AWS_HEALTH_CHECK, startSimulatedFleet } from './simulated.js'
 import { startFixture, type Fixture } from './support.js'
 
 describe('attach', () => {
@@ -63,6 +64,7 @@ describe('instance targets', () => {
     expect(all.map((t) => t.address).sort()).toEqual(f.fleet.targets.map((t) => t.host).sort())
     for (const t of all) {
       expect(t.labels?.targetId).toMatch(/^i-0/)
+      expect(t.labels?.instanceId).toBe(t.labels?.targetId)
       expect(t.id).toBe(`web/${t.labels?.targetId}:${t.port}`)
     }
     const [one] = all
@@ -71,5 +73,38 @@ describe('instance targets', () => {
     expect((await lb.discover(ctx)).map((t) => t.id)).not.toContain(one.id)
     await lb.attach([one], ctx)
     expect((await lb.discover(ctx)).map((t) => t.id)).toContain(one.id)
+  })
+})
+
+describe('attach in simulated time with ALB health-check defaults', () => {
+  it('fails a target that turns unhealthy (2 failed checks 30 s apart) after unhealthyPolls, naming the reason', async () => {
+    let failing = ''
+    const fleet = await startSimulatedFleet({
+      targets: 3,
+      probe: (address) =>
+        address !== failing || { ok: false, reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [503]' },
+    })
+    try {
+      const lb = fleet.lb()
+      const ctx = contractContext({ clock: fleet.clock })
+      const [one] = await lb.discover(ctx)
+      if (!one) throw new Error('no targets')
+      await lb.detach([one], ctx)
+      failing = one.address
+      const registered = fleet.clock.now()
+      const error = await lb.attach([one], ctx).catch((e: unknown) => e)
+      const took = fleet.clock.now() - registered
+      expect((error as ElbError).reason).toBe('unhealthy')
+      expect((error as Error).message).toContain(one.id)
+      expect((error as Error).message).toContain('Target.ResponseCodeMismatch')
+      // Unhealthy after the 2nd failed check (60 s), then 3 polls 5 s apart; long before
+      // the 5 passing checks (150 s) a healthy target would need.
+      expect(took).toBeGreaterThanOrEqual(AWS_HEALTH_CHECK.unhealthyThreshold * AWS_HEALTH_CHECK.intervalMs)
+      expect(took).toBeLessThan(AWS_HEALTH_CHECK.healthyThreshold * AWS_HEALTH_CHECK.intervalMs)
+      expect(fleet.aws.state('web', one.address, 8080)).toBe('unhealthy')
+      lb.destroy()
+    } finally {
+      await fleet.close()
+    }
   })
 })

@@ -1,23 +1,19 @@
 // The local fleet: N app processes on 127.0.0.2, 127.0.0.3, ... (one folder of releases
 // each, supervised by this process), a load balancer in front (HAProxy when installed, the
 // embedded Node one otherwise), a file artifact store, a local executor and the recipe.
-import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readlink, rm, symlink } from 'node:fs/promises'
-import { readlinkSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdir, mkdtemp, readlink, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 import type { AdapterContext, Artifact, DeployRecipe, Executor, LoadBalancer, Target } from '@org/rolling-core'
 import { ValidationError, fileArtifacts, httpHealthCheck, localExecutor, systemClock, waitUntil, type FileArtifactStore } from '@org/rolling-core'
 import { buildRelease, type ReleaseOptions } from './build.js'
 import type { HaproxyProcess } from '@org/rolling-haproxy'
 import { haproxyAvailable } from './haproxy.js'
+import { startHosts, type FleetHost, type Hosts } from './hosts.js'
 import { startNodeLoadBalancer } from './node-lb.js'
 import { fleetRecipe, type FleetRecipeOptions } from './recipe.js'
-import { Supervisor, type AppProcess } from './supervisor.js'
 
-const run = promisify(execFile)
+export { sharedFreePort, type FleetHost } from './hosts.js'
 
 export interface FleetOptions {
   /** Number of hosts. */
@@ -38,18 +34,6 @@ export interface FleetOptions {
   retries?: number
   /** Options of the deploy recipe. */
   recipe?: FleetRecipeOptions
-}
-
-export interface FleetHost {
-  id: string
-  target: Target
-  dir: string
-  /** Pid of the app running now, if any. */
-  readonly pid: number | undefined
-  /** Version `current` points to on disk. */
-  readonly version: string | undefined
-  /** Every app process this host has run, oldest first. */
-  readonly processes: readonly AppProcess[]
 }
 
 export interface Fleet {
@@ -96,14 +80,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     return artifacts.publish(SERVICE, release.file, { version: v, builtAt: release.builtAt })
   }
 
-  const supervisors: Supervisor[] = []
+  let hosts: Hosts | undefined
   let haproxy: HaproxyProcess | undefined
   let closeLb: (() => Promise<void>) | undefined
   const health = httpHealthCheck({ timeoutMs: 1000 })
   const stop = async (opts: { keep?: boolean } = {}) => {
     await closeLb?.().catch(() => {})
     await haproxy?.stop().catch(() => {})
-    await Promise.all(supervisors.map((s) => s.stop()))
+    await hosts?.stop()
     await health.close()
     if (!opts.keep) await rm(dir, { recursive: true, force: true })
   }
@@ -112,43 +96,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const artifact = await publish(version)
     const location = await artifacts.locate(artifact, { id: 'controller', address: '127.0.0.1' }, ctx)
     if (location.kind !== 'path') throw new Error('the file store gave no path')
-    const addresses = Array.from({ length: size }, (_, i) => `127.0.0.${i + 2}`)
-    const port = options.port ?? (await sharedFreePort(addresses))
-    const targets: Target[] = addresses.map((address, i) => ({ id: `host-${i + 1}`, address, port }))
-    const hosts: FleetHost[] = []
-    for (const target of targets) {
-      const hostDir = join(dir, 'hosts', target.id)
-      const release = join(hostDir, 'releases', version)
-      await mkdir(release, { recursive: true })
-      await run('tar', ['-xzf', location.path, '-C', release])
-      await symlink(join('releases', version), join(hostDir, 'current'))
-      const supervisor = new Supervisor({ dir: hostDir, host: target.address, port, startupDelayMs: options.startupDelayMs ?? 0 })
-      supervisors.push(supervisor)
-      supervisor.start()
-      hosts.push({
-        id: target.id,
-        target,
-        dir: hostDir,
-        get pid() {
-          return supervisor.pid
-        },
-        get version() {
-          return currentVersion(hostDir)
-        },
-        processes: supervisor.history,
-      })
-    }
-    await Promise.all(
-      targets.map((target) =>
-        waitUntil(
-          async () => {
-            const h = await health.check(target, ctx)
-            return h.ok ? { state: 'done', value: h } : { state: 'retry', observed: h.detail }
-          },
-          { what: `app on ${target.id} to answer /_status`, timeoutMs: 15_000 + (options.startupDelayMs ?? 0), minDelayMs: 50, maxDelayMs: 250 },
-        ),
-      ),
-    )
+    hosts = await startHosts({
+      size,
+      dir: join(dir, 'hosts'),
+      build: location.path,
+      version,
+      ...(options.port === undefined ? {} : { port: options.port }),
+      startupDelayMs: options.startupDelayMs ?? 0,
+    })
+    const { targets, port } = hosts
 
     let lb: LoadBalancer
     let lbKind: Fleet['lbKind']
@@ -191,7 +147,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       dir,
       service: SERVICE,
       targets,
-      hosts,
+      hosts: hosts.hosts,
       lb,
       lbKind,
       frontend,
@@ -208,39 +164,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   }
 }
 
-function currentVersion(hostDir: string): string | undefined {
-  try {
-    return basename(readlinkSync(join(hostDir, 'current')))
-  } catch {
-    return undefined
-  }
-}
-
 /** Reads where `current` points in a host folder: `releases/<version>`. */
 export async function readCurrent(hostDir: string): Promise<string> {
   return readlink(join(hostDir, 'current'))
-}
-
-/** A port free on every address: the hosts share one port, as servers behind a load balancer do. */
-export async function sharedFreePort(addresses: readonly string[]): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000)
-    const held: ReturnType<typeof createServer>[] = []
-    let ok = true
-    for (const address of addresses) {
-      const server = createServer()
-      const bound = await new Promise<boolean>((done) => {
-        server.once('error', () => done(false))
-        server.listen(port, address, () => done(true))
-      })
-      if (!bound) {
-        ok = false
-        break
-      }
-      held.push(server)
-    }
-    await Promise.all(held.map((s) => new Promise((done) => s.close(done))))
-    if (ok) return port
-  }
-  throw new Error(`[rolling:local-fleet] no port free on all of ${addresses.join(', ')} after 50 tries`)
 }

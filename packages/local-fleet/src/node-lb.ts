@@ -1,6 +1,8 @@
 // The embedded load balancer of the local fleet, for machines without HAProxy: an HTTP
 // reverse proxy on undici (a keep-alive pool per backend), round robin over backends in
 // service, counting each backend's in-flight requests so detach can wait for a real drain.
+// With `membership` it is the data plane of another control plane (the fake ELBv2's target
+// states, in the AWS-shaped fleet): new requests go only where that source says.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
@@ -28,10 +30,20 @@ export interface NodeLoadBalancerOptions {
   }
   /** Bound of detach and attach when the caller's context sets no deadline. @default 30_000 */
   defaultTimeoutMs?: number
+  /**
+   * An external view of which backends take new requests, asked for every request (so a
+   * change is followed at once, with no polling lag). A backend gets new requests only while
+   * this returns true and it is not detached; requests already in flight always finish, as
+   * on an ALB whose target turns `draining`. A source that throws counts as `false`.
+   * @default every backend (detach and attach alone decide)
+   * @example (target) => fakeAws.state('app', instanceIds.get(target.id), target.port) === 'healthy'
+   */
+  membership?: (target: Target) => boolean
 }
 
 export interface BackendStats {
   id: string
+  /** Taking new requests now: not detached and, with `membership`, a member. */
   inService: boolean
   inflight: number
   /** Requests answered by this backend, 502s included. */
@@ -67,6 +79,8 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
   if (!Array.isArray(options.targets) || options.targets.length === 0) throw new ValidationError('targets', 'expected at least one backend')
   if (!Number.isInteger(rise) || rise < 1) throw new ValidationError('check.rise', `expected an integer >= 1, got ${rise}`)
   if (!Number.isFinite(interMs) || interMs < 0) throw new ValidationError('check.interMs', `expected a finite number >= 0, got ${interMs}`)
+  const { membership } = options
+  if (membership !== undefined && typeof membership !== 'function') throw new ValidationError('membership', `expected a function, got ${typeof membership}`)
 
   const backends = new Map<string, Backend>()
   for (const target of options.targets) {
@@ -75,9 +89,19 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     const pool = new Pool(`http://${target.address}:${target.port}`, { connections: 128, keepAliveTimeout: 4000 })
     backends.set(target.id, { id: target.id, target: { ...target }, pool, inService: true, inflight: 0, served: 0, errors: 0 })
   }
+  const isMember = (backend: Backend): boolean => {
+    if (!membership) return true
+    try {
+      return membership(backend.target) === true
+    } catch {
+      return false
+    }
+  }
+  // `inService` is this load balancer's own admin state (detach/attach); membership is the other control plane's.
+  const routable = (backend: Backend) => backend.inService && isMember(backend)
   let turn = 0
   const pick = (): Backend | undefined => {
-    const live = [...backends.values()].filter((b) => b.inService)
+    const live = [...backends.values()].filter(routable)
     if (live.length === 0) return undefined
     return live[turn++ % live.length]
   }
@@ -160,7 +184,7 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     url: `http://${address}:${port}`,
 
     async discover() {
-      return [...backends.values()].filter((b) => b.inService).map((b) => ({ ...b.target }))
+      return [...backends.values()].filter(routable).map((b) => ({ ...b.target }))
     },
 
     async detach(targets, ctx) {
@@ -193,7 +217,7 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
       for (const backend of chosen) backend.inService = true
     },
 
-    stats: () => [...backends.values()].map(({ id, inService, inflight, served, errors }) => ({ id, inService, inflight, served, errors })),
+    stats: () => [...backends.values()].map((b) => ({ id: b.id, inService: routable(b), inflight: b.inflight, served: b.served, errors: b.errors })),
 
     async close() {
       server.closeAllConnections()

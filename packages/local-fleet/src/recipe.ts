@@ -1,8 +1,9 @@
 // The deploy recipe of the local fleet, as real shell commands run in each host's folder
 // (`releases/<version>/`, a `current` symlink, `app.pid`): the same steps a recipe for a
 // real server would take, so the engine is tested against a filesystem and processes.
-import type { ArtifactLocation, DeployRecipe, StepArgs } from '@org/rolling-core'
-import { RollingError, ValidationError, sh } from '@org/rolling-core'
+// The build is a path on the host (file store) or a URL it downloads (S3's presigned URLs).
+import type { ArtifactLocation, DeployRecipe, ExecRequest, StepArgs } from '@org/rolling-core'
+import { RollingError, ValidationError, sh, shellQuote } from '@org/rolling-core'
 import { PID_FILE, RELEASE_FILE, STOPPED_FILE } from './supervisor.js'
 
 export interface FleetRecipeOptions {
@@ -10,13 +11,34 @@ export interface FleetRecipeOptions {
   keep?: number
   /** How long a restart or stop waits for the old process to exit. @default 15_000 */
   stopTimeoutMs?: number
+  /**
+   * How a host downloads a build given as a URL: `curl`, or `node` (its built-in fetch, for
+   * hosts without curl); `auto` uses curl when the host has it.
+   * @default 'auto'
+   */
+  download?: 'auto' | 'curl' | 'node'
+  /** Longest download of a build given as a URL. @default 120_000 */
+  downloadTimeoutMs?: number
 }
+
+// The node fallback: argv is [node, url, file, timeout ms]. Prints the HTTP status, never the
+// URL (a presigned URL is a credential until it expires).
+const NODE_DOWNLOAD =
+  'const [u,f,t]=process.argv.slice(1);const r=await fetch(u,{signal:AbortSignal.timeout(Number(t))});' +
+  "if(!r.ok){console.error('download failed: HTTP '+r.status);process.exit(22)}" +
+  "await (await import('node:fs/promises')).writeFile(f,Buffer.from(await r.arrayBuffer()))"
 
 export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
   const keep = options.keep ?? 3
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000
+  const download = options.download ?? 'auto'
+  const downloadTimeoutMs = options.downloadTimeoutMs ?? 120_000
   if (!Number.isInteger(keep) || keep < 1) throw new ValidationError('keep', `expected an integer >= 1, got ${keep}`)
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0) throw new ValidationError('stopTimeoutMs', `expected a finite number > 0, got ${stopTimeoutMs}`)
+  if (!['auto', 'curl', 'node'].includes(download)) throw new ValidationError('download', `expected 'auto', 'curl' or 'node', got ${JSON.stringify(download)}`)
+  if (!Number.isFinite(downloadTimeoutMs) || downloadTimeoutMs <= 0) {
+    throw new ValidationError('downloadTimeoutMs', `expected a finite number > 0, got ${downloadTimeoutMs}`)
+  }
 
   // SIGTERM the app and wait until it is gone; the supervisor then starts `current` again.
   // A zombie still answers `kill -0`, hence the look at its state in /proc.
@@ -26,30 +48,44 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
     sh`if [ "$i" -gt ${Math.ceil(stopTimeoutMs / 50)} ]; then echo "app (pid $pid) still running ${Math.round(stopTimeoutMs)} ms after SIGTERM" >&2; exit 1; fi; sleep 0.05; done; fi`
   const restart = `${sh`rm -f ${STOPPED_FILE}`} && ${endApp}`
 
+  /** Downloads `url` into `file` (a shell word: quoted, or a quoted variable). */
+  const fetchTo = (url: string, file: string): string => {
+    const curl = `${sh`curl -fsS --max-time ${Math.ceil(downloadTimeoutMs / 1000)} -o`} ${file} ${shellQuote(url)}`
+    const node = `${sh`node --input-type=module -e ${NODE_DOWNLOAD} ${url}`} ${file} ${Math.round(downloadTimeoutMs)}`
+    if (download === 'curl') return curl
+    if (download === 'node') return node
+    return `if command -v curl >/dev/null 2>&1; then ${curl}; else ${node}; fi`
+  }
+
   /**
    * Checks the build's sha256 on the host, on the bytes it will unpack, then unpacks it into
    * a fresh temp folder renamed to `releases/<v>`, so a release is whole or absent. Skipped
-   * when that release is already there.
+   * when that release is already there. A URL is first downloaded next to the temp folder.
    */
   const install = (version: string, location: ArtifactLocation): string => {
-    if (location.kind !== 'path') {
-      throw new RollingError('ADAPTER', `[rolling:local-fleet] expected a path to the build on the host, got a ${location.kind} location`)
-    }
     const release = `releases/${version}`
+    const file = location.kind === 'path' ? shellQuote(location.path) : '"$tmp.tgz"'
+    // Never the URL in a message: it carries its signature.
+    const shown = location.kind === 'path' ? location.path : `the download of ${version}`
     return (
       sh`mkdir -p releases && if [ ! -f ${release}/release.json ]; then ` +
-      sh`got=$(sha256sum < ${location.path} | cut -d' ' -f1) && { [ "$got" = ${location.sha256} ] || ` +
-      sh`{ echo "sha256 mismatch for ${location.path}: expected ${location.sha256}, got $got" >&2; exit 1; }; } && ` +
-      sh`tmp=$(mktemp -d releases/.unpack-XXXXXX) && trap 'rm -rf "$tmp"' EXIT && chmod 755 "$tmp" && ` +
-      sh`tar -xzf ${location.path} -C "$tmp" && rm -rf ${release} && mv -T "$tmp" ${release}; fi && touch ${release}`
+      sh`tmp=$(mktemp -d releases/.unpack-XXXXXX) && trap 'rm -rf "$tmp" "$tmp.tgz"' EXIT && chmod 755 "$tmp" && ` +
+      (location.kind === 'url' ? `${fetchTo(location.url, file)} && ` : '') +
+      `got=$(sha256sum < ${file} | cut -d' ' -f1) && { [ "$got" = ${shellQuote(location.sha256)} ] || ` +
+      sh`{ echo "sha256 mismatch for ${shown}: expected ${location.sha256}, got $got" >&2; exit 1; }; } && ` +
+      `tar -xzf ${file} -C "$tmp" && ${sh`rm -rf ${release} && mv -T "$tmp" ${release}; fi && touch ${release}`}`
     )
   }
+
+  /** The command, with a URL location masked wherever the command is shown (events, errors). */
+  const request = (command: string, location: ArtifactLocation): string | ExecRequest =>
+    location.kind === 'url' ? { command, secrets: [location.url] } : command
 
   return {
     // While the host is still in service: check the bytes and unpack them, so the time out
     // of service is only the switch and the restart.
     async prepare({ artifact, location, exec }) {
-      await exec(install(artifact.version, location))
+      await exec(request(install(artifact.version, location), location))
     },
 
     async deploy({ artifact, location, exec }) {
@@ -59,10 +95,13 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
       // switch, then the restart. `previous` remembers what to roll back to; a re-run
       // (resume) must not overwrite it.
       await exec(
-        `${install(artifact.version, location)} && ` +
-          sh`cur=$(readlink current || true); if [ -n "$cur" ] && [ "$cur" != ${release} ]; then ` +
-          sh`ln -sfn "$cur" previous.new && mv -T previous.new previous; fi && ln -sfn ${release} current.new && mv -T current.new current && ` +
-          restart,
+        request(
+          `${install(artifact.version, location)} && ` +
+            sh`cur=$(readlink current || true); if [ -n "$cur" ] && [ "$cur" != ${release} ]; then ` +
+            sh`ln -sfn "$cur" previous.new && mv -T previous.new previous; fi && ln -sfn ${release} current.new && mv -T current.new current && ` +
+            restart,
+          location,
+        ),
       )
       await exec(
         sh`cur=$(readlink current); prev=$(readlink previous || true); ls -1t releases | tail -n +${keep + 1} | while read -r d; do ` +

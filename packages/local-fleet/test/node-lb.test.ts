@@ -125,3 +125,70 @@ describe('node-lb', () => {
     }
   })
 })
+
+describe('node-lb driven by an external membership source', () => {
+  let list: Backend[]
+  beforeAll(async () => {
+    list = await backends(3)
+  })
+  afterAll(async () => {
+    await closeAll(list)
+  })
+  const get = async (lb: NodeLoadBalancer, path = '/') => {
+    const response = await fetch(`${lb.url}${path}`)
+    await response.arrayBuffer()
+    return { status: response.status, backend: response.headers.get('x-backend') }
+  }
+
+  it('sends new requests only to members, following a change at once, and lets in-flight requests finish', async () => {
+    const members = new Set(['b-1', 'b-2', 'b-3'])
+    const lb = await startNodeLoadBalancer({ targets: list.map((b) => b.target), membership: (t) => members.has(t.id) })
+    try {
+      // Round robin: the second of three requests goes to b-2; it stays in flight for 500 ms.
+      await get(lb)
+      const slow = get(lb, '/slow?ms=500')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(lb.stats().find((s) => s.id === 'b-2')).toMatchObject({ inService: true, inflight: 1 })
+      members.delete('b-2')
+      const seen = new Set<string | null>()
+      for (let i = 0; i < 8; i++) seen.add((await get(lb)).backend)
+      expect([...seen].sort()).toEqual(['b-1', 'b-3'])
+      expect(lb.stats().find((s) => s.id === 'b-2')).toMatchObject({ inService: false, inflight: 1 })
+      expect(await slow).toEqual({ status: 200, backend: 'b-2' })
+      expect((await lb.discover(context())).map((t) => t.id)).toEqual(['b-1', 'b-3'])
+      members.add('b-2')
+      seen.clear()
+      for (let i = 0; i < 6; i++) seen.add((await get(lb)).backend)
+      expect([...seen].sort()).toEqual(['b-1', 'b-2', 'b-3'])
+      // Detach still applies on top: a member that is detached gets nothing.
+      await lb.detach([list[0]!.target], context())
+      for (let i = 0; i < 4; i++) expect((await get(lb)).backend).not.toBe('b-1')
+    } finally {
+      await lb.close()
+    }
+  })
+
+  it('treats a source that throws as "not a member", and answers 503 when nobody is', async () => {
+    let broken = false
+    const lb = await startNodeLoadBalancer({
+      targets: list.map((b) => b.target),
+      membership: (t) => {
+        if (broken || t.id === 'b-3') throw new Error('source unavailable')
+        return true
+      },
+    })
+    try {
+      for (let i = 0; i < 4; i++) expect((await get(lb)).backend).not.toBe('b-3')
+      broken = true
+      expect(await get(lb)).toEqual({ status: 503, backend: null })
+    } finally {
+      await lb.close()
+    }
+  })
+
+  it('refuses a membership that is not a function, naming the option', async () => {
+    await expect(startNodeLoadBalancer({ targets: list.map((b) => b.target), membership: 'healthy' as never })).rejects.toThrow(
+      /membership.*expected a function, got string/,
+    )
+  })
+})

@@ -1,14 +1,25 @@
 // A loopback ELBv2 + EC2 endpoint for tests: speaks the real Query/XML wire protocols so
 // the real SDK clients talk to it, and models real behaviour: targets go initial → healthy
 // through real HTTP health checks, deregistration drains for the group's delay, throttling
-// can be injected, and every call is recorded so tests can count them.
+// can be injected, and every call is recorded so tests can count them. On a fake clock
+// (with a simulated probe) a whole rollout with AWS's real delays runs in no real time.
 import { randomUUID } from 'node:crypto'
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { systemClock, type Clock, type TimerHandle } from '@org/rolling-core'
+import { describeInstances } from './fake-ec2.js'
+import { httpProbe } from './http-targets.js'
+import { ApiError, esc, intParam, key, list, page, targetsOf } from './fake-wire.js'
+import type { FakeProbeResult } from './http-targets.js'
+
+export type { FakeProbeResult }
 
 const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/'
-const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/'
 const ACCOUNT = '123456789012'
+/** DescribeTargetGroups answers at most this many groups per page (`PageSize` 1..400). */
+const ELB_PAGE_MAX = 400
 
 export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'draining'
 
@@ -41,8 +52,12 @@ export interface FakeCall {
   params: Record<string, string>
   /** The error code returned instead of a result (`Throttling`, `TargetGroupNotFound`, ...). */
   error?: string
+  /** Epoch ms on the fake's clock when the call arrived. */
   at: number
 }
+
+/** Stands in for the HTTP health check of one target: `true`/`ok` passes. */
+export type FakeProbe = (address: string, port: number) => boolean | FakeProbeResult | Promise<boolean | FakeProbeResult>
 
 interface FakeTarget {
   id: string
@@ -52,8 +67,8 @@ interface FakeTarget {
   description?: string
   passes: number
   failures: number
-  timer?: NodeJS.Timeout
-  drainTimer?: NodeJS.Timeout
+  timer?: TimerHandle
+  drainTimer?: TimerHandle
 }
 
 interface FakeGroup {
@@ -75,6 +90,17 @@ export interface FakeAwsOptions {
   random?: () => number
   /** Defaults for every group's health check. */
   healthCheck?: FakeHealthCheck
+  /**
+   * Clock of the health-check and drain timers and of `FakeCall.at`. A `FakeClock` runs
+   * 30 s checks and 300 s drains in no real time; hold it while `inFlight > 0`.
+   * @default systemClock
+   */
+  clock?: Clock
+  /**
+   * Replaces the HTTP health check (`GET path` on the target) for simulated fleets.
+   * @default a real HTTP GET of the group's health-check path, 200 passes
+   */
+  probe?: FakeProbe
 }
 
 export interface FakeAws {
@@ -83,6 +109,13 @@ export interface FakeAws {
   /** Ready-made client config: endpoint, us-east-1, fake credentials. */
   readonly clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }
   readonly calls: FakeCall[]
+  /**
+   * Work in progress right now: requests being answered, health checks being made, and
+   * calls of `track`ed clients awaiting their answer. A fake clock must not jump while > 0.
+   */
+  readonly inFlight: number
+  /** Counts the client's calls in `inFlight` from send to answer (an SDK middleware); returns the client. */
+  track<C extends ElasticLoadBalancingV2Client | EC2Client>(client: C): C
   /** Calls of `action` (all of them when omitted), throttled ones included unless `succeeded`. */
   count(action?: string, options?: { succeeded?: boolean }): number
   resetCalls(): void
@@ -99,6 +132,8 @@ export interface FakeAws {
 
 export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
   const random = options.random ?? Math.random
+  const clock = options.clock ?? systemClock
+  let inFlight = 0
   const groups = new Map<string, FakeGroup>()
   const instances = new Map<string, string>()
   const calls: FakeCall[] = []
@@ -114,31 +149,29 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const addressOf = (group: FakeGroup, target: FakeTarget) => (group.targetType === 'instance' ? instances.get(target.id) : target.id)
 
   const stopChecks = (target: FakeTarget) => {
-    clearTimeout(target.timer)
+    if (target.timer !== undefined) clock.clearTimeout(target.timer)
     target.timer = undefined
   }
 
-  const probe = (group: FakeGroup, target: FakeTarget): Promise<{ ok: boolean; reason: string; description: string }> =>
-    new Promise((resolve) => {
-      const host = addressOf(group, target)
-      if (!host) return resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
-      const req = request({ host, port: target.port, path: group.check.path, timeout: group.check.timeoutMs, agent: false }, (res) => {
-        res.resume()
-        const ok = res.statusCode === 200
-        resolve({ ok, reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${res.statusCode}]` })
-      })
-      req.on('timeout', () => {
-        req.destroy()
-        resolve({ ok: false, reason: 'Target.Timeout', description: 'Request timed out' })
-      })
-      req.on('error', () => resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }))
-      req.end()
-    })
+  const failed: FakeProbeResult = { ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }
+  const probe = async (group: FakeGroup, target: FakeTarget): Promise<FakeProbeResult> => {
+    const host = addressOf(group, target)
+    if (!host) return failed
+    inFlight++
+    try {
+      const result = await (options.probe ? options.probe(host, target.port) : httpProbe(host, target.port, group.check))
+      return typeof result === 'boolean' ? (result ? { ok: true } : failed) : { ...(result.ok ? {} : failed), ...result }
+    } catch {
+      return failed
+    } finally {
+      inFlight--
+    }
+  }
 
   // Each registered target is checked every intervalMs, like ELB's health checker.
   const schedule = (group: FakeGroup, target: FakeTarget) => {
     stopChecks(target)
-    target.timer = setTimeout(async () => {
+    target.timer = clock.setTimeout(async () => {
       // Checked again after the probe: the target may have been deregistered meanwhile.
       const checking = () => !closed && target.state !== 'draining' && group.targets.get(key(target.id, target.port)) === target
       if (!checking()) return
@@ -168,7 +201,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const p = port ?? group.port
     const existing = group.targets.get(key(id, p))
     if (existing && existing.state !== 'draining') return
-    if (existing) clearTimeout(existing.drainTimer)
+    if (existing?.drainTimer !== undefined) clock.clearTimeout(existing.drainTimer)
     const target: FakeTarget = {
       id,
       port: p,
@@ -189,7 +222,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     if (!target || target.state === 'draining') return
     stopChecks(target)
     setState(target, 'draining', 'Target.DeregistrationInProgress', 'Target deregistration is in progress')
-    target.drainTimer = setTimeout(() => {
+    target.drainTimer = clock.setTimeout(() => {
       if (group.targets.get(k) === target) group.targets.delete(k)
     }, group.deregistrationDelayMs)
   }
@@ -201,7 +234,9 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         const found = wanted.length === 0 ? [...groups.values()] : wanted.map((w) => groupOf(w))
         const missing = wanted.filter((_, i) => !found[i])
         if (missing.length > 0) throw new ApiError('TargetGroupNotFound', `One or more target groups not found: ${missing.join(', ')}`)
-        const members = (found as FakeGroup[])
+        const size = intParam(p, 'PageSize', 1, ELB_PAGE_MAX, 'ValidationError') ?? ELB_PAGE_MAX
+        const { items, next } = page(found as FakeGroup[], size, p.Marker, 'ValidationError')
+        const members = items
           .map(
             (g) =>
               `<member><TargetGroupArn>${esc(g.arn)}</TargetGroupArn><TargetGroupName>${esc(g.name)}</TargetGroupName><Protocol>HTTP</Protocol>` +
@@ -213,7 +248,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
               `<TargetType>${g.targetType}</TargetType><ProtocolVersion>HTTP1</ProtocolVersion><IpAddressType>ipv4</IpAddressType></member>`,
           )
           .join('')
-        return `<TargetGroups>${members}</TargetGroups>`
+        return `<TargetGroups>${members}</TargetGroups>${next ? `<NextMarker>${next}</NextMarker>` : ''}`
       }
       case 'DescribeTargetGroupAttributes': {
         const g = needGroup(p.TargetGroupArn)
@@ -273,33 +308,17 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     return g
   }
 
-  const handleEc2 = (p: Record<string, string>): string => {
-    const ids = Object.keys(p)
-      .filter((k) => /^InstanceId\.\d+$/.test(k))
-      .map((k) => p[k] as string)
-    const missing = ids.filter((id) => !instances.has(id))
-    if (missing.length > 0) throw new ApiError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
-    const chosen = ids.length === 0 ? [...instances.keys()] : ids
-    const items = chosen
-      .map(
-        (id) =>
-          `<item><instanceId>${esc(id)}</instanceId><instanceState><code>16</code><name>running</name></instanceState>` +
-          `<privateIpAddress>${esc(instances.get(id) ?? '')}</privateIpAddress></item>`,
-      )
-      .join('')
-    const reservation = `<item><reservationId>r-0fake</reservationId><ownerId>${ACCOUNT}</ownerId><groupSet/><instancesSet>${items}</instancesSet></item>`
-    return `<DescribeInstancesResponse xmlns="${EC2_NS}"><requestId>${randomUUID()}</requestId><reservationSet>${chosen.length ? reservation : ''}</reservationSet></DescribeInstancesResponse>`
-  }
-
   const fake = {} as FakeAws
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++
+    res.once('close', () => inFlight--)
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')))
       const action = params.Action ?? ''
       const ec2 = params.Version === '2016-11-15'
-      const call: FakeCall = { action, params, at: Date.now() }
+      const call: FakeCall = { action, params, at: clock.now() }
       calls.push(call)
       const requestId = randomUUID()
       res.setHeader('content-type', 'text/xml')
@@ -310,7 +329,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         }
         if (ec2) {
           if (action !== 'DescribeInstances') throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`)
-          res.end(handleEc2(params))
+          res.end(describeInstances(instances, params))
           return
         }
         const body = handleElb(action, params)
@@ -341,6 +360,21 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     endpoint,
     clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake-secret' } },
     calls,
+    track: <C extends ElasticLoadBalancingV2Client | EC2Client>(client: C): C => {
+      // `initialize` wraps the whole call: endpoint, signing, the round trip and parsing.
+      ;(client as ElasticLoadBalancingV2Client).middlewareStack.add(
+        (next) => async (args) => {
+          inFlight++
+          try {
+            return await next(args)
+          } finally {
+            inFlight--
+          }
+        },
+        { step: 'initialize', name: 'fakeAwsInFlight', override: true },
+      )
+      return client
+    },
     throttleRate: options.throttleRate ?? 0,
     count: (action?: string, o?: { succeeded?: boolean }) =>
       calls.filter((c) => (action === undefined || c.action === action) && !(o?.succeeded && c.error)).length,
@@ -382,45 +416,15 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       closed = true
       for (const g of groups.values()) {
         for (const t of g.targets.values()) {
-          clearTimeout(t.timer)
-          clearTimeout(t.drainTimer)
+          stopChecks(t)
+          if (t.drainTimer !== undefined) clock.clearTimeout(t.drainTimer)
         }
       }
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   })
+  // A getter: Object.assign above would copy its value once.
+  Object.defineProperty(fake, 'inFlight', { get: () => inFlight, enumerable: true })
   return fake
-}
-
-class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message)
-  }
-}
-
-const key = (id: string, port: number) => `${id}:${port}`
-
-// Query-protocol lists: `Names.member.1`, `Targets.member.2.Id`.
-function list(p: Record<string, string>, name: string): string[] {
-  const out: string[] = []
-  for (let i = 1; p[`${name}.member.${i}`] !== undefined; i++) out.push(p[`${name}.member.${i}`] as string)
-  return out
-}
-
-function targetsOf(p: Record<string, string>): { id: string; port: number | undefined }[] {
-  const out: { id: string; port: number | undefined }[] = []
-  for (let i = 1; p[`Targets.member.${i}.Id`] !== undefined; i++) {
-    const port = p[`Targets.member.${i}.Port`]
-    out.push({ id: p[`Targets.member.${i}.Id`] as string, port: port === undefined ? undefined : Number(port) })
-  }
-  return out
-}
-
-function esc(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }

@@ -1,6 +1,7 @@
 // Real HTTP servers on 127.0.0.x for the fake's health checks: `/_status` answers the
-// status a test sets, so a target can be made to fail its checks.
-import { createServer, type Server } from 'node:http'
+// status a test sets, so a target can be made to fail its checks. And the check itself:
+// one GET as ELB makes it, with ELB's reason codes for each way it fails.
+import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface HttpTarget {
@@ -49,4 +50,28 @@ export async function startHttpTargets(count: number, options: { firstHost?: num
       )
     },
   }
+}
+
+/** What a health check saw: `ok`, or ELB's reason code and description of the failure. */
+export interface FakeProbeResult {
+  ok: boolean
+  reason?: string
+  description?: string
+}
+
+/** One health check of `host:port`: GET `path`, 200 within `timeoutMs` passes. */
+export function httpProbe(host: string, port: number, check: { path: string; timeoutMs: number }): Promise<FakeProbeResult> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path: check.path, timeout: check.timeoutMs, agent: false }, (res) => {
+      res.resume()
+      const ok = res.statusCode === 200
+      resolve({ ok, reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${res.statusCode}]` })
+    })
+    req.on('timeout', () => {
+      req.destroy()
+      resolve({ ok: false, reason: 'Target.Timeout', description: 'Request timed out' })
+    })
+    req.on('error', () => resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }))
+    req.end()
+  })
 }

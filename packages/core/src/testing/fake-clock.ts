@@ -13,6 +13,19 @@ export interface FakeClockOptions {
    * @default true
    */
   autoAdvance?: boolean
+  /**
+   * Holds auto-advance while it returns true. For work the idle check cannot see: an HTTP
+   * request waiting for its answer on an open keep-alive socket holds no libuv request,
+   * so without this, time could jump (and a deadline fire) while an API call is in flight.
+   * @example () => fakeAws.inFlight > 0
+   */
+  busy?: () => boolean
+  /**
+   * Real milliseconds `busy` may hold time at most; after that time moves on until `busy`
+   * turns false once, so a call that never returns cannot freeze fake time.
+   * @default 5000
+   */
+  busyTimeoutMs?: number
 }
 
 interface Timer {
@@ -33,6 +46,10 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export class FakeClock implements Clock {
   #now: number
   readonly #autoAdvance: boolean
+  readonly #busy: (() => boolean) | undefined
+  readonly #busyTimeoutMs: number
+  /** Real time (performance.now) since which `busy` has held time. */
+  #busySince: number | undefined
   /** Min-heap on (due, id); cleared timers stay in it until they reach the top. */
   readonly #heap: Timer[] = []
   readonly #live = new Map<number, Timer>()
@@ -45,6 +62,9 @@ export class FakeClock implements Clock {
   constructor(options: FakeClockOptions = {}) {
     this.#now = options.start ?? Date.UTC(2025, 0, 1)
     this.#autoAdvance = options.autoAdvance ?? true
+    this.#busy = options.busy
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000
+    if (!(this.#busyTimeoutMs >= 0)) throw new TypeError(`Expected \`busyTimeoutMs\` to be a number >= 0, got ${options.busyTimeoutMs}`)
   }
 
   now(): number {
@@ -140,8 +160,7 @@ export class FakeClock implements Clock {
     if (this.#driving > 0) return
     const next = this.#peek()
     if (!next || !Number.isFinite(next.due)) return
-    if (this.#busyChecks < MAX_BUSY_CHECKS && process.getActiveResourcesInfo().some((r) => BUSY.test(r))) {
-      this.#busyChecks++
+    if (this.#held()) {
       this.#checkScheduled = true
       setTimeout(() => this.#idleCheck(), 1)
       return
@@ -152,6 +171,21 @@ export class FakeClock implements Clock {
     } finally {
       this.#scheduleCheck()
     }
+  }
+
+  // True while time must not jump: the caller's `busy` says so (within its time limit),
+  // or libuv has requests in flight (within MAX_BUSY_CHECKS).
+  #held(): boolean {
+    if (this.#busy?.()) {
+      const now = performance.now()
+      this.#busySince ??= now
+      if (now - this.#busySince < this.#busyTimeoutMs) return true
+    } else this.#busySince = undefined
+    if (this.#busyChecks < MAX_BUSY_CHECKS && process.getActiveResourcesInfo().some((r) => BUSY.test(r))) {
+      this.#busyChecks++
+      return true
+    }
+    return false
   }
 
   #peek(): Timer | undefined {

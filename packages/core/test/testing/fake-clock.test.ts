@@ -121,3 +121,72 @@ describe('FakeClock', () => {
     await expect(clock.runAll({ limit: 50 })).rejects.toThrow(/re-arming/)
   })
 })
+
+describe('FakeClock busy', () => {
+  it('holds auto-advance while busy() is true, and moves on once it turns false', async () => {
+    let busy = true
+    const clock = new FakeClock({ start: 0, busy: () => busy })
+    let fired = false
+    clock.setTimeout(() => (fired = true), 60_000)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(fired).toBe(false)
+    expect(clock.now()).toBe(0)
+    busy = false
+    await clock.sleep(60_000)
+    expect(fired).toBe(true)
+    expect(clock.now()).toBe(60_000)
+  })
+
+  it('keeps a deadline from firing while an HTTP answer is awaited on a keep-alive socket', async () => {
+    const { createServer, Agent, request } = await import('node:http')
+    const server = createServer((req, res) => {
+      // The answer takes real time; the socket is open and idle meanwhile (no libuv request).
+      setTimeout(() => res.end(req.url), req.url === '/slow' ? 150 : 0)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    let inFlight = 0
+    const get = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        inFlight++
+        const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+          let body = ''
+          res.on('data', (c: Buffer) => (body += c))
+          res.on('end', () => {
+            inFlight--
+            resolve(body)
+          })
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    try {
+      await get('/warm') // opens the keep-alive socket
+      const clock = new FakeClock({ start: 0, busy: () => inFlight > 0 })
+      const { signal, dispose } = deadlineSignal(clock, 300_000, undefined, 'the call')
+      expect(await get('/slow')).toBe('/slow')
+      expect(signal.aborted).toBe(false)
+      expect(clock.now()).toBe(0)
+      dispose()
+    } finally {
+      agent.destroy()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('lets time move on after busyTimeoutMs when busy() is stuck at true', async () => {
+    const clock = new FakeClock({ start: 0, busy: () => true, busyTimeoutMs: 100 })
+    const started = performance.now()
+    await clock.sleep(60_000)
+    const took = performance.now() - started
+    expect(clock.now()).toBe(60_000)
+    expect(took).toBeGreaterThanOrEqual(90)
+    expect(took).toBeLessThan(2_000)
+  })
+
+  it('rejects a busyTimeoutMs that is not a number >= 0', () => {
+    expect(() => new FakeClock({ busyTimeoutMs: -1 })).toThrow(/busyTimeoutMs.*-1/)
+  })
+})

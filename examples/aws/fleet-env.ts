@@ -1,0 +1,17 @@
+// The environment rollout.config.ts reads to reach an AWS-shaped local fleet's fakes
+// (startAwsFleet): their loopback endpoints, the target group, and fake credentials.
+import type { AwsFleet } from '@org/rolling-local-fleet/aws'
+
+export function awsFleetEnv(fleet: AwsFleet): Record<string, string> {
+  return {
+    ROLLING_ELBV2_ENDPOINT: fleet.endpoints.elbv2,
+    ROLLING_SSM_ENDPOINT: fleet.endpoints.ssm,
+    ROLLING_S3_ENDPOINT: fleet.endpoints.s3,
+    ROLLING_TARGET_GROUP: fleet.targetGroup.name,
+    ROLLING_BUCKET: fleet.fakes.s3.bucket,
+    AWS_REGION: 'us-east-1',
+    // s3rver accepts only its own key pair; the ELBv2 and SSM fakes accept any.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  }
+}

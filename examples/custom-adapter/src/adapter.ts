@@ -1,0 +1,151 @@
+// The LoadBalancer adapter for tinylb, written from scratch against @org/rolling-core's
+// contract: discover what is in service, detach (drain, then wait for in-flight requests
+// to finish) and attach (enable, then wait for tinylb's own fresh health check to pass).
+import {
+  type AdapterContext,
+  type LoadBalancer,
+  type Target,
+  TimeoutError,
+  ValidationError,
+  describeTarget,
+  throwIfAborted,
+  waitUntil,
+} from '@org/rolling-core'
+import { adminClient } from './admin-client.js'
+import { TinyLbError } from './errors.js'
+import type { TinyLbBackend } from './tinylb.js'
+
+export interface TinyLbLoadBalancerOptions {
+  /**
+   * Base URL of tinylb's admin API.
+   * @example 'http://127.0.0.1:9000'
+   */
+  adminUrl: string
+  /**
+   * Longest wait for a draining backend's in-flight requests to reach 0.
+   * The engine's own deadline (`timeouts.detach`), when sooner, wins.
+   * @default 60_000
+   */
+  drainTimeoutMs?: number
+  /**
+   * Longest wait for an enabled backend to pass tinylb's fresh health check.
+   * The engine's own deadline (`timeouts.attach`), when sooner, wins.
+   * @default 60_000
+   */
+  attachTimeoutMs?: number
+  /** First delay between polls of the admin API; later delays grow to 1 s. @default 50 */
+  pollMs?: number
+  /** Longest wait for one admin API call. @default 5000 */
+  requestTimeoutMs?: number
+}
+
+export interface TinyLbLoadBalancer extends LoadBalancer {
+  readonly name: 'tinylb'
+}
+
+export function tinyLbLoadBalancer(options: TinyLbLoadBalancerOptions): TinyLbLoadBalancer {
+  const opts = { drainTimeoutMs: 60_000, attachTimeoutMs: 60_000, pollMs: 50, requestTimeoutMs: 5000, ...options }
+  validate(opts)
+  const api = adminClient(opts.adminUrl, opts.requestTimeoutMs)
+
+  // Every target must be a known backend before anything changes: a batch with one bad id
+  // touches nothing (the contract suite checks this).
+  const resolve = async (targets: readonly Target[], ctx: AdapterContext): Promise<TinyLbBackend[]> => {
+    const byId = new Map((await api.list(ctx.signal)).map((b) => [b.id, b]))
+    return targets.map((target) => {
+      const backend = byId.get(target.id)
+      if (!backend) throw new TinyLbError('unknown-target', `target ${describeTarget(target)} is not a backend of tinylb at ${opts.adminUrl}`)
+      return backend
+    })
+  }
+
+  // The adapter's own limit, cut short by the engine's deadline for this step.
+  const budget = (limitMs: number, ctx: AdapterContext): number =>
+    Math.max(0, Math.min(limitMs, ctx.deadline === undefined ? Number.POSITIVE_INFINITY : ctx.deadline - ctx.clock.now()))
+
+  // Polls the admin API until every backend in `ids` passes `ok`; the timeout error names the late ones.
+  const waitFor = async (ids: readonly string[], ok: (b: TinyLbBackend) => boolean, what: string, limitMs: number, ctx: AdapterContext) => {
+    const ms = budget(limitMs, ctx)
+    try {
+      await waitUntil(
+        async () => {
+          const now = new Map((await api.list(ctx.signal)).map((b) => [b.id, b]))
+          const late = ids.map((id) => now.get(id) ?? { id, missing: true }).filter((b) => 'missing' in b || !ok(b))
+          return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late }
+        },
+        {
+          what: `${ids.join(', ')} to ${what}`,
+          timeoutMs: ms,
+          minDelayMs: opts.pollMs,
+          maxDelayMs: Math.max(opts.pollMs, 1000),
+          signal: ctx.signal,
+          clock: ctx.clock,
+        },
+      )
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      const late = (error.lastObserved ?? []) as (TinyLbBackend | { id: string; missing: true })[]
+      const detail = late.map((b) =>
+        'missing' in b ? `${b.id} was removed` : `${b.id} is ${b.state}, ${b.healthy ? 'healthy' : 'unhealthy'}, ${b.active} in flight`,
+      )
+      throw new TimeoutError(`[rolling:tinylb] ${ids.join(', ')} did not ${what} within ${ms}ms: ${detail.join('; ')}`, late, { cause: error })
+    }
+  }
+
+  return {
+    name: 'tinylb',
+
+    async discover(ctx) {
+      throwIfAborted(ctx.signal)
+      const backends = await api.list(ctx.signal)
+      // In service = takes new requests: enabled and passing tinylb's health check.
+      return backends.filter((b) => b.state === 'active' && b.healthy).map((b) => ({ id: b.id, address: b.address, port: b.port }))
+    },
+
+    async detach(targets, ctx) {
+      throwIfAborted(ctx.signal)
+      const backends = await resolve(targets, ctx)
+      // Already draining (a retry, or `resume` after a crash): do not drain again, just wait.
+      await Promise.all(backends.filter((b) => b.state !== 'draining').map((b) => api.post(`/backends/${encodeURIComponent(b.id)}/drain`, ctx.signal)))
+      await waitFor(
+        backends.map((b) => b.id),
+        (b) => b.state === 'draining' && b.active === 0,
+        'drain',
+        opts.drainTimeoutMs,
+        ctx,
+      )
+      ctx.log.debug(`[rolling:tinylb] drained ${backends.map((b) => b.id).join(', ')}`)
+    },
+
+    async attach(targets, ctx) {
+      throwIfAborted(ctx.signal)
+      const backends = await resolve(targets, ctx)
+      await Promise.all(backends.filter((b) => b.state !== 'active').map((b) => api.post(`/backends/${encodeURIComponent(b.id)}/enable`, ctx.signal)))
+      // tinylb resets `healthy` on enable, so this waits for a check of the new build.
+      await waitFor(
+        backends.map((b) => b.id),
+        (b) => b.state === 'active' && b.healthy,
+        'pass a fresh health check',
+        opts.attachTimeoutMs,
+        ctx,
+      )
+      ctx.log.debug(`[rolling:tinylb] attached ${backends.map((b) => b.id).join(', ')}`)
+    },
+  }
+}
+
+function validate(opts: Required<TinyLbLoadBalancerOptions>): void {
+  let url: URL | undefined
+  try {
+    url = new URL(opts.adminUrl)
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ValidationError('adminUrl', `tinyLbLoadBalancer: expected an http(s) URL of the admin API, got ${JSON.stringify(opts.adminUrl)}`)
+  }
+  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'requestTimeoutMs'] as const) {
+    const value = opts[key]
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+      throw new ValidationError(key, `tinyLbLoadBalancer: expected a finite number of ms >= 1, got ${String(value)}`)
+    }
+  }
+}

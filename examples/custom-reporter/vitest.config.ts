@@ -1,0 +1,8 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  ssr: { resolve: { conditions: ['@org/source'] } },
+  resolve: { conditions: ['@org/source'] },
+  // Each file starts its own webhook receiver on loopback (a free port), so files may run in parallel.
+  test: { name: 'example-custom-reporter', include: ['test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 },
+})

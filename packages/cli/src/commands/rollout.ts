@@ -1,0 +1,78 @@
+// `rolling deploy` and `rolling resume`: load the config, apply the flags, start the
+// rollout (or resume it from the journal), feed its events to the reporters, handle
+// Ctrl-C, and turn the way it ended into the exit code.
+import { join } from 'node:path'
+import { type RolloutOptions, type RolloutResult, type RolloutRun, resume, rollout } from '@org/rolling-core'
+import type { ParsedArgs } from '../args.js'
+import type { CliIo } from '../io.js'
+import type { ReporterContext } from '../reporters/reporter.js'
+import { loadConfig } from '../config/load.js'
+import { configErrorOf, rolloutOptions } from '../config/options.js'
+import { combineReporters, reporterError, reporterKind, selectReporters } from '../reporters/select.js'
+import { InFlight } from '../inflight.js'
+import { watchInterrupts } from '../interrupts.js'
+import { exitCodeOf } from '../exit-codes.js'
+import { exitCodeOfError, isValidationError, messageOf } from '../errors.js'
+
+export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedArgs, io: CliIo): Promise<number> {
+  const loaded = await loadConfig({ cwd: io.cwd, command, env: io.env, ...(args.config === undefined ? {} : { explicit: args.config }) })
+  const options = rolloutOptions(loaded, {
+    cwd: io.cwd,
+    flags: args.rollout,
+    flagOf: args.flagOf,
+    ...(args.stateDir === undefined ? {} : { stateDir: args.stateDir }),
+  })
+  const journal = options.journal?.location ?? join(options.stateDir as string, `${options.service}.journal.jsonl`)
+  const kind = reporterKind(args, io.stdout, io.env)
+  const ctx: ReporterContext = {
+    command,
+    service: options.service,
+    out: io.stdout,
+    color: kind === 'tty' && !io.env.NO_COLOR,
+    now: io.now,
+    ...(io.stdin ? { input: io.stdin } : {}),
+  }
+  const reporter = combineReporters(selectReporters(args, io.stdout, io.env, io.cwd), ctx, (error) => io.stderr.write(`${reporterError(error)}\n`))
+
+  const run = start(command, options)
+  const inflight = new InFlight()
+  const unsubscribe = run.subscribe((event) => {
+    inflight.update(event)
+    reporter.event(event)
+  })
+  const interrupts = watchInterrupts(run, reporter, inflight, io, journal)
+  type Ending = { result: RolloutResult } | { error: unknown } | { code: number }
+  try {
+    const ending: Ending = await Promise.race([
+      run.result.then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      ),
+      interrupts.stopped.then((code) => ({ code })),
+    ])
+    if ('code' in ending) {
+      // The run goes on winding down in this process when `io.exit` did not end it; nobody listens.
+      unsubscribe()
+      run.result.catch(() => {})
+      return ending.code
+    }
+    if ('error' in ending) {
+      const error = isValidationError(ending.error) ? configErrorOf(ending.error, loaded.shown, args.flagOf) : ending.error
+      await reporter.fail?.(error)
+      // JSON lines are for programs; a person reading the terminal still gets the message.
+      if (kind === 'json') io.stderr.write(`rolling ${command}: ${messageOf(error)}\n`)
+      return exitCodeOfError(error)
+    }
+    await reporter.end(ending.result)
+    return exitCodeOf(ending.result.status)
+  } finally {
+    interrupts.dispose()
+  }
+}
+
+function start(command: 'deploy' | 'resume', options: RolloutOptions): RolloutRun {
+  if (command === 'deploy') return rollout(options)
+  // The build and the batches of a resumed run come from its journal.
+  const { batch: _batch, version: _version, ...rest } = options
+  return resume(rest)
+}

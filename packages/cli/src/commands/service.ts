@@ -1,0 +1,43 @@
+// The journal and the lock of a service, for `status` and `unlock`: from the config when
+// there is one, else from the service named on the command line and the state folder.
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { type Journal, type Lock, fileJournal, fileLock } from '@org/rolling-core'
+import type { ParsedArgs } from '../args.js'
+import type { CliIo } from '../io.js'
+import { CONFIG_NAMES, type LoadedConfig, loadConfig } from '../config/load.js'
+import { stateDirOf } from '../config/options.js'
+import { ConfigError, UsageError } from '../errors.js'
+
+export interface ServiceState {
+  service: string
+  stateDir: string
+  journal: Journal
+  lock: Lock
+}
+
+const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+export async function serviceState(command: 'status' | 'unlock', args: ParsedArgs, io: CliIo): Promise<ServiceState> {
+  // With a service named and no --config, a config is optional: read it only if there is one.
+  const wantConfig = args.config !== undefined || args.service === undefined || CONFIG_NAMES.some((name) => existsSync(resolve(io.cwd, name)))
+  const loaded: LoadedConfig | undefined = wantConfig
+    ? await loadConfig({ cwd: io.cwd, command, env: io.env, ...(args.config === undefined ? {} : { explicit: args.config }) })
+    : undefined
+  const service = args.service ?? loaded?.config.service
+  if (args.service !== undefined && !SERVICE.test(args.service)) {
+    throw new UsageError(`rolling ${command}: invalid service '${args.service}': expected a name of letters, digits, '.', '_' or '-'`)
+  }
+  if (typeof service !== 'string' || !SERVICE.test(service)) {
+    throw new ConfigError(`${loaded?.shown ?? 'config'}: \`service\` expected a name of letters, digits, \`.\`, \`_\` or \`-\`, got ${JSON.stringify(service)}`)
+  }
+  const stateDir = stateDirOf(loaded, io.cwd, args.stateDir)
+  // A journal object in the config is that service's; another service's lives in the folder.
+  const ownJournal = loaded?.config.journal !== undefined && loaded.config.service === service ? loaded.config.journal : undefined
+  return {
+    service,
+    stateDir,
+    journal: ownJournal ?? fileJournal(join(stateDir, `${service}.journal.jsonl`)),
+    lock: loaded?.config.lock ?? fileLock({ dir: stateDir }),
+  }
+}

@@ -1,0 +1,80 @@
+// `rolling status`: the last rollout of a service as its journal tells it, who holds the
+// lock, and whether `rolling resume` is needed; as text or one JSON object.
+import { hostname } from 'node:os'
+import { type LockHolder, isProcessAlive } from '@org/rolling-core'
+import type { ParsedArgs } from '../args.js'
+import type { CliIo } from '../io.js'
+import { serviceState } from './service.js'
+import { type JournalStatus, type TargetStatus, journalStatus } from './journal-status.js'
+import { addressOf, formatDuration } from '../reporters/format.js'
+import { ExitCode } from '../exit-codes.js'
+
+export interface LockStatus extends LockHolder {
+  /** Whether the holder's process runs; null when it is on another host (cannot be probed). */
+  alive: boolean | null
+}
+
+export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const { service, journal, lock } = await serviceState('status', args, io)
+  let status: JournalStatus
+  try {
+    status = journalStatus(await journal.read())
+  } finally {
+    await journal.close()
+  }
+  const holder = await lock.inspect(service)
+  const lockStatus: LockStatus | null = holder ? { ...holder, alive: holder.host === hostname() ? isProcessAlive(holder.pid) : null } : null
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify({ service, journal: journal.location, ...status, lock: lockStatus })}\n`)
+  } else {
+    io.stdout.write(`${statusText(service, journal.location, status, lockStatus, io.now()).join('\n')}\n`)
+  }
+  return ExitCode.succeeded
+}
+
+export function statusText(service: string, location: string, status: JournalStatus, lock: LockStatus | null, now: number): string[] {
+  const lines = [`service: ${service}`, `journal: ${location}`]
+  if (status.state === 'none') {
+    lines.push('no rollout recorded')
+  } else {
+    const started = status.startedAt ? `, started ${status.startedAt}${ago(status.startedAt, now)}` : ''
+    lines.push(`run: ${status.runId}, build ${status.version ?? '?'} (asked for ${status.ref})${started}`)
+    lines.push(
+      status.resumeNeeded
+        ? 'status: interrupted: `rolling resume` finishes it'
+        : `status: ${status.state}${status.endedAt ? ` at ${status.endedAt}` : ''}: nothing to resume`,
+    )
+    const { total, finished, inProgress } = status.batches
+    lines.push(
+      `batches: ${finished} of ${total} finished${inProgress === undefined ? '' : `, batch ${inProgress} in progress`}${status.verifying ? ', verify started' : ''}`,
+    )
+    lines.push(`targets: ${countStates(status.targets)}`)
+    lines.push(`out of the load balancer mid-step: ${listTargets(status.outOfService, true)}`)
+    lines.push(`needs attention (failed, left out of the load balancer): ${listTargets(status.needsAttention, false)}`)
+  }
+  lines.push(`lock: ${describeLock(lock)}`)
+  return lines
+}
+
+function countStates(targets: readonly TargetStatus[]): string {
+  const counts = new Map<string, number>()
+  for (const t of targets) counts.set(t.state, (counts.get(t.state) ?? 0) + 1)
+  return counts.size === 0 ? 'none' : [...counts].map(([state, n]) => `${n} ${state}`).join(', ')
+}
+
+function listTargets(targets: readonly TargetStatus[], withState: boolean): string {
+  if (targets.length === 0) return 'none'
+  return targets.map((t) => `${t.id} (${addressOf(t)})${withState ? ` ${t.state}` : ''}`).join(', ')
+}
+
+function describeLock(lock: LockStatus | null): string {
+  if (!lock) return 'free'
+  const who = `held by run ${lock.runId} (pid ${lock.pid} on ${lock.host}) since ${lock.since}`
+  if (lock.alive === null) return `${who}; on another host, so not checked`
+  return lock.alive ? `${who}; that process is running` : `${who}; that process is not running: stale (\`rolling resume\` or \`rolling unlock\` clears it)`
+}
+
+function ago(iso: string, now: number): string {
+  const at = Date.parse(iso)
+  return Number.isNaN(at) || now < at ? '' : ` (${formatDuration(now - at)} ago)`
+}

@@ -1,0 +1,37 @@
+// `rolling unlock`: breaks the lock of a service left by a rollout that died, and says who
+// held it. A holder that is a live process on this host is most likely a rollout still
+// running: refused unless --force.
+import { hostname } from 'node:os'
+import { breakLock, isProcessAlive } from '@org/rolling-core'
+import type { ParsedArgs } from '../args.js'
+import type { CliIo } from '../io.js'
+import { serviceState } from './service.js'
+import { CliError } from '../errors.js'
+import { ExitCode } from '../exit-codes.js'
+
+export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const { service, lock } = await serviceState('unlock', args, io)
+  const holder = await lock.inspect(service)
+  if (!holder) {
+    io.stdout.write(`${service} is not locked (${lock.location})\n`)
+    return ExitCode.succeeded
+  }
+  const who = `run ${holder.runId} (pid ${holder.pid} on ${holder.host}) since ${holder.since}`
+  const here = holder.host === hostname()
+  const alive = here && isProcessAlive(holder.pid)
+  if (alive && !args.force) {
+    throw new CliError(
+      `rolling unlock: ${service} is locked by ${who}, which is still running on this host; stop that rollout (Ctrl-C), or pass --force to break the lock anyway`,
+      ExitCode.failed,
+    )
+  }
+  const broken = await breakLock(service, { lock })
+  const was = broken ?? holder
+  const note = alive
+    ? 'its process was still running (--force)'
+    : here
+      ? 'its process was not running'
+      : 'it is on another host: make sure no rollout runs there'
+  io.stdout.write(`broke the lock of ${service} held by run ${was.runId} (pid ${was.pid} on ${was.host}) since ${was.since}; ${note}\n`)
+  return ExitCode.succeeded
+}

@@ -1,0 +1,73 @@
+// Turns a loaded config and the command-line flags into the core's rollout options:
+// flags override the file, relative paths are resolved, and everything is validated
+// once here so a bad value is reported with its source (the file or the flag).
+import { dirname, resolve } from 'node:path'
+import { type RolloutOptions, type SettleOptions, validateOptions } from '@org/rolling-core'
+import type { RolloutFlags } from '../args.js'
+import { CONFIG_KEYS, type RollingConfig } from './define.js'
+import type { LoadedConfig } from './load.js'
+import { ConfigError, isValidationError, validationDetail } from '../errors.js'
+
+export interface BuildOptions {
+  cwd: string
+  /** `--state-dir`, as typed (relative to the working directory). */
+  stateDir?: string
+  flags: RolloutFlags
+  /** Rollout option (e.g. `settle.delay`) -> the flag that set it (e.g. `--settle 10s`). */
+  flagOf: ReadonlyMap<string, string>
+}
+
+/** The folder of the journal and the lock: `--state-dir`, else the config's (beside the file), else `.rolling` beside the file. */
+export function stateDirOf(loaded: Pick<LoadedConfig, 'file' | 'config'> | undefined, cwd: string, flag?: string): string {
+  if (flag !== undefined) return resolve(cwd, flag)
+  const base = loaded ? dirname(loaded.file) : cwd
+  const configured = loaded?.config.stateDir
+  return resolve(base, typeof configured === 'string' && configured !== '' ? configured : '.rolling')
+}
+
+/** Rollout options from the config file with the flags applied; throws a ConfigError naming the source of a bad value. */
+export function rolloutOptions(loaded: LoadedConfig, options: BuildOptions): RolloutOptions {
+  const { config, shown } = loaded
+  for (const key of Object.keys(config)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      const hint = key === 'signal' || key === 'clock' || key === 'runId' ? ' (the CLI sets it)' : ''
+      throw new ConfigError(`${shown}: unknown option \`${key}\`${hint}; the options are ${CONFIG_KEYS.join(', ')}`)
+    }
+  }
+  const { flags } = options
+  const merged: RollingConfig = { ...config, stateDir: stateDirOf(loaded, options.cwd, options.stateDir) }
+  if (flags.version !== undefined) merged.version = flags.version
+  if (flags.batch !== undefined) merged.batch = flags.batch
+  if (flags.minHealthy !== undefined) merged.minHealthy = flags.minHealthy
+  if (flags.onFailure !== undefined) merged.onFailure = flags.onFailure
+  if (flags.maxStopped !== undefined) merged.maxStopped = flags.maxStopped
+  if (flags.verify !== undefined) merged.verify = flags.verify
+  if (flags.settleDelay !== undefined || flags.settleInterval !== undefined || flags.settleDeadline !== undefined) {
+    // Flags change single settle fields; the file's other settle fields stay.
+    const base = typeof config.settle === 'object' && config.settle !== null ? config.settle : {}
+    const settle: SettleOptions = { ...base }
+    if (flags.settleDelay !== undefined) settle.delay = flags.settleDelay
+    if (flags.settleInterval !== undefined) settle.interval = flags.settleInterval
+    if (flags.settleDeadline !== undefined) settle.deadline = flags.settleDeadline
+    merged.settle = settle
+  }
+  const rollout = merged as RolloutOptions
+  check(() => validateOptions(rollout), shown, options.flagOf)
+  return rollout
+}
+
+/** Runs a validation; a ValidationError becomes a ConfigError worded by where the value came from. */
+export function check<T>(validate: () => T, shown: string, flagOf: ReadonlyMap<string, string>): T {
+  try {
+    return validate()
+  } catch (error) {
+    if (isValidationError(error)) throw configErrorOf(error, shown, flagOf)
+    throw error
+  }
+}
+
+export function configErrorOf(error: Error & { option: string }, shown: string, flagOf: ReadonlyMap<string, string>): ConfigError {
+  const detail = validationDetail(error)
+  const flag = flagOf.get(error.option) ?? flagOf.get(error.option.replace(/\[\d+\]$/, ''))
+  return new ConfigError(flag ? `${flag}: \`${error.option}\` ${detail}` : `${shown}: \`${error.option}\` ${detail}`, { cause: error })
+}

@@ -1,0 +1,15 @@
+// Public API of @org/rolling-cli: `defineConfig` and the config types for rollout.config.ts,
+// `main` to run the CLI in-process, the exit codes, and the reporters the CLI uses.
+export { defineConfig, CONFIG_KEYS, type RollingConfig, type ConfigExport, type ConfigEnv, type CliCommand } from './config/define.js'
+export { loadConfig, findConfig, CONFIG_NAMES, type LoadedConfig, type LoadOptions } from './config/load.js'
+export { main } from './main.js'
+export type { CliIo, SignalSource, InterruptSignal } from './io.js'
+export { ExitCode, exitCodeOf, type ExitCodeValue } from './exit-codes.js'
+export { CliError, ConfigError, UsageError } from './errors.js'
+export type { Reporter, ReporterContext, ReporterFactory, PlanPrinter } from './reporters/reporter.js'
+export { plainReporter, type PlainReporterOptions } from './reporters/plain.js'
+export { jsonReporter } from './reporters/json.js'
+export { markdownSummary, renderSummary, phaseTimings, type MarkdownSummaryOptions, type PhaseTiming } from './reporters/markdown.js'
+export { ttyReporter, createTtyReporter, type TtyOptions } from './reporters/tty/index.js'
+export { planText, planJson, type PlanExtras } from './reporters/plan.js'
+export { selectReporters, combineReporters, reporterKind, type ReporterChoice, type ReporterKind } from './reporters/select.js'

@@ -1,0 +1,84 @@
+// The CLI's entry: picks the command, parses its flags, runs it, and turns what happened
+// into the exit code. Every error a person can cause is one line on stderr; `main` never
+// throws and never exits the process itself (bin.ts does, with the code it returns).
+import type { CliCommand } from './config/define.js'
+import { type CliIo, resolveIo } from './io.js'
+import { parseCommand } from './args.js'
+import { commandHelp, mainHelp } from './help.js'
+import { COMMAND_NAMES } from './spec.js'
+import { cliVersion } from './version.js'
+import { CliError, UsageError, messageOf } from './errors.js'
+import { ExitCode } from './exit-codes.js'
+import { planCommand } from './commands/plan.js'
+import { rolloutCommand } from './commands/rollout.js'
+import { statusCommand } from './commands/status.js'
+import { unlockCommand } from './commands/unlock.js'
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves with the exit code.
+ * @example process.exitCode = await main(process.argv.slice(2))
+ */
+export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const cli = resolveIo(io)
+  const [first, ...rest] = argv
+  let command: CliCommand | undefined
+  try {
+    if (first === undefined) {
+      cli.stderr.write(mainHelp())
+      return ExitCode.badConfig
+    }
+    if (first === '--help' || first === '-h') return print(cli, mainHelp())
+    if (first === '--version') return print(cli, `${cliVersion()}\n`)
+    if (first === 'help') {
+      const topic = rest[0]
+      if (topic === undefined) return print(cli, mainHelp())
+      return print(cli, commandHelp(commandOf(topic)))
+    }
+    if (first.startsWith('-')) throw new UsageError(`rolling: expected a command before ${first}: rolling <command> [flags]; see \`rolling --help\``)
+    command = commandOf(first)
+    const args = parseCommand(command, rest)
+    if (args.help) return print(cli, commandHelp(command))
+    switch (command) {
+      case 'plan':
+        return await planCommand(args, cli)
+      case 'deploy':
+      case 'resume':
+        return await rolloutCommand(command, args, cli)
+      case 'status':
+        return await statusCommand(args, cli)
+      case 'unlock':
+        return await unlockCommand(args, cli)
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      cli.stderr.write(`${error.message}\n`)
+      return error.exitCode
+    }
+    cli.stderr.write(`rolling${command ? ` ${command}` : ''}: ${messageOf(error)}\n`)
+    return ExitCode.failed
+  }
+}
+
+function print(io: CliIo, text: string): number {
+  io.stdout.write(text)
+  return ExitCode.succeeded
+}
+
+function commandOf(name: string): CliCommand {
+  if ((COMMAND_NAMES as readonly string[]).includes(name)) return name as CliCommand
+  const near = COMMAND_NAMES.find((command) => distance(command, name) <= 2)
+  throw new UsageError(`rolling: unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}; the commands are ${COMMAND_NAMES.join(', ')}`)
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length] as number
+}

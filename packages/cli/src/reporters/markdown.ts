@@ -1,0 +1,116 @@
+// The Markdown summary: a heading with the service, build and status, a table of the
+// targets (address, outcome, batch, deploy time, reason) and the time spent per phase.
+// Written to $GITHUB_STEP_SUMMARY (appended, as GitHub expects) and/or a file given by flag.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { appendFile, mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Phase, RolloutResult, RolloutStatus, TargetReport } from '@org/rolling-core'
+import type { Reporter, ReporterFactory } from './reporter.js'
+import { addressOf, countOutcomes, formatDuration, oneLine } from './format.js'
+import { messageOf } from '../errors.js'
+
+export interface MarkdownSummaryOptions {
+  /** The file to write. */
+  path: string
+  /** Add to the file instead of replacing it (what `$GITHUB_STEP_SUMMARY` expects). @default false */
+  append?: boolean
+  /** Past this many targets, only those not `done` get a row. @default 200 */
+  maxRows?: number
+}
+
+const ICON: Record<RolloutStatus, string> = { succeeded: '✅', halted: '⚠️', failed: '❌', aborted: '⏹️' }
+const PHASES: readonly Phase[] = ['precheck', 'prepare', 'detach', 'deploy', 'settle', 'attach', 'rollback', 'verify', 'stop']
+
+export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactory {
+  return (ctx) => {
+    const notices: string[] = []
+    const save = async (text: string) => {
+      await mkdir(dirname(options.path), { recursive: true })
+      if (options.append) await appendFile(options.path, text)
+      else await writeFile(options.path, text)
+    }
+    const reporter: Reporter = {
+      event() {
+        // Everything the summary shows is in the result.
+      },
+      notice(message) {
+        notices.push(message)
+      },
+      end: (result) => save(renderSummary(result, ctx.command, notices, options.maxRows ?? 200)),
+      fail: (error) => save(`## ❌ rolling ${ctx.command} ${ctx.service}: could not start\n\n> ${cell(messageOf(error))}\n\n`),
+      interrupted(message) {
+        // Synchronous: the process exits right after this returns.
+        const text = `## ⏹️ rolling ${ctx.command} ${ctx.service}: interrupted\n\n> ${cell(message)}\n\n`
+        mkdirSync(dirname(options.path), { recursive: true })
+        if (options.append) appendFileSync(options.path, text)
+        else writeFileSync(options.path, text)
+      },
+    }
+    return reporter
+  }
+}
+
+/** The summary of a run as Markdown. */
+export function renderSummary(result: RolloutResult, command: string, notices: readonly string[] = [], maxRows = 200): string {
+  const build = result.artifact
+  const lines = [
+    `## ${ICON[result.status]} ${[result.service, build?.version].filter(Boolean).join(' ')}: ${result.status}`,
+    '',
+    `\`rolling ${command}\`, run \`${result.runId}\`: ${countOutcomes(result.targets.map((t) => t.outcome))} in ${result.batches} batch(es), ${formatDuration(result.durationMs)}.`,
+  ]
+  if (build) lines.push('', `Build **${build.version}**, built ${build.builtAt}, sha256 \`${build.sha256.slice(0, 12)}\`.`)
+  if (result.reason) lines.push('', `> **${result.status}**: ${cell(result.reason)}`)
+  for (const notice of notices) lines.push('', `> ${cell(notice)}`)
+  if (result.needsAttention.length > 0) {
+    lines.push('', `**Needs attention** (left out of the load balancer): ${result.needsAttention.map((t) => `\`${t.id}\``).join(', ')}`)
+  }
+
+  const rows = result.targets.length > maxRows ? result.targets.filter((t) => t.outcome !== 'done') : result.targets
+  lines.push('', '### Targets', '', '| target | address | outcome | batch | deploy | reason |', '| --- | --- | --- | --- | --- | --- |')
+  for (const report of rows) {
+    const deploy = report.timings.deploy === undefined ? '' : formatDuration(report.timings.deploy)
+    const batch = report.batch < 0 ? 'verify' : String(report.batch + 1)
+    const reason = report.reason ? cell(report.failedIn ? `${report.failedIn}: ${report.reason}` : report.reason) : ''
+    lines.push(`| ${cell(report.target.id)} | ${cell(addressOf(report.target))} | ${report.outcome} | ${batch} | ${deploy} | ${reason} |`)
+  }
+  if (rows.length < result.targets.length) lines.push('', `${result.targets.length - rows.length} target(s) done, not listed.`)
+
+  const timings = phaseTimings(result.targets)
+  if (timings.length > 0) {
+    lines.push('', '### Phase timings', '', '| phase | targets | total | slowest |', '| --- | --- | --- | --- |')
+    for (const t of timings) lines.push(`| ${t.phase} | ${t.targets} | ${formatDuration(t.total)} | ${formatDuration(t.slowest)} |`)
+  }
+  lines.push('', '')
+  return lines.join('\n')
+}
+
+export interface PhaseTiming {
+  phase: Phase
+  targets: number
+  total: number
+  slowest: number
+}
+
+/** Time per phase across the targets: how many went through it, the sum and the slowest. */
+export function phaseTimings(targets: readonly TargetReport[]): PhaseTiming[] {
+  const out: PhaseTiming[] = []
+  for (const phase of PHASES) {
+    let count = 0
+    let total = 0
+    let slowest = 0
+    for (const report of targets) {
+      const ms = report.timings[phase]
+      if (ms === undefined) continue
+      count++
+      total += ms
+      slowest = Math.max(slowest, ms)
+    }
+    if (count > 0) out.push({ phase, targets: count, total, slowest })
+  }
+  return out
+}
+
+/** Text safe inside a table cell or a quote: one line, pipes escaped. */
+function cell(text: string): string {
+  return oneLine(text).replace(/\|/g, '\\|')
+}

@@ -1,0 +1,120 @@
+// The plain reporter: one line per meaningful event, prefixed with the time since the
+// run started, for CI logs and pipes. Host output is shown only when asked for, each
+// line prefixed by its target id. Ends with the outcome counts and the exit status.
+import type { RolloutEvent, RolloutResult } from '@org/rolling-core'
+import type { Reporter, ReporterFactory } from './reporter.js'
+import { countOutcomes, describe, formatDuration, listIds, oneLine } from './format.js'
+import { exitCodeOf } from '../exit-codes.js'
+import { exitCodeOfError, messageOf } from '../errors.js'
+
+export interface PlainReporterOptions {
+  /** Print the hosts' command output (`target:output`), each line prefixed by the target id. @default false */
+  output?: boolean
+}
+
+export function plainReporter(options: PlainReporterOptions = {}): ReporterFactory {
+  return (ctx) => {
+    const started = ctx.now()
+    let version: string | undefined
+    // Output arrives in chunks; a line is printed once complete, so two hosts never interleave mid-line.
+    const partial = new Map<string, string>()
+
+    const line = (text: string) => {
+      const elapsed = `${((ctx.now() - started) / 1000).toFixed(1)}s`
+      ctx.out.write(`${elapsed.padStart(7)}  ${text}\n`)
+    }
+    const flushOutput = () => {
+      for (const [key, rest] of partial) if (rest !== '') line(`${key.slice(0, key.lastIndexOf('\0'))} | ${rest}`)
+      partial.clear()
+    }
+
+    /** The line an event prints, if any. */
+    const describeEvent = (event: RolloutEvent): string | undefined => {
+      switch (event.type) {
+        case 'rollout:start':
+          return event.resumed
+            ? `resume ${event.service}: run ${event.runId}, build ${event.ref}`
+            : `${ctx.command} ${event.service}: build ${event.ref}, run ${event.runId}`
+        case 'plan':
+          version = event.artifact.version
+          return `plan: ${event.artifact.version} (built ${event.artifact.builtAt}) to ${event.candidates.length} target(s) in ${event.batches.length} batch(es)`
+        case 'batch:start':
+          return `batch ${event.index + 1}/${event.total}: ${listIds(event.targets)}`
+        case 'target:skipped':
+          return `${event.target.id} skipped: ${oneLine(event.reason)}`
+        case 'target:detached':
+          return `${event.target.id} detached`
+        case 'target:deploying':
+          return `${event.target.id} deploying ${event.artifact.version}`
+        case 'target:output': {
+          if (!options.output) return undefined
+          const key = `${event.target.id}\0${event.stream}`
+          const lines = ((partial.get(key) ?? '') + event.chunk).split('\n')
+          partial.set(key, lines.pop() as string)
+          return lines.length > 0 ? lines.map((text) => `${event.target.id} | ${text}`).join('\n') : undefined
+        }
+        case 'target:deployed':
+          return `${event.target.id} deployed in ${formatDuration(event.durationMs)}`
+        case 'target:healthy':
+          return `${event.target.id} healthy${event.health.version ? ` on ${event.health.version}` : ''}`
+        case 'target:unhealthy':
+          return `${event.target.id} unhealthy: ${oneLine(event.reason)}`
+        case 'target:attached':
+          return `${event.target.id} attached`
+        case 'target:failed':
+          return `${event.target.id} FAILED in ${event.phase}: ${oneLine(event.reason)}`
+        case 'target:rolled-back':
+          return `${event.target.id} rolled back to its previous build`
+        case 'batch:end':
+          return `batch ${event.index + 1}/${event.total} ended: ${countOutcomes(Object.values(event.outcomes))}`
+        case 'verify:start':
+          return `verify: ${event.targets.length} target(s) should run ${version ?? 'the new build'}`
+        case 'verify:mismatch':
+          return `${event.target.id} runs ${event.actual.version ?? 'an unknown build'}, expected ${event.expected.version} (from ${event.source})`
+        case 'target:stopped':
+          return `${event.target.id} stopped: ${oneLine(event.reason)}`
+        case 'warning':
+          return `warning: ${event.target ? `${event.target.id}: ` : ''}${oneLine(event.message)}`
+        case 'log':
+          return event.level === 'error' ? `error: ${oneLine(event.message)}` : undefined
+        case 'listener:error':
+          return `warning: a listener of '${event.event}' threw: ${oneLine(messageOf(event.error))}`
+        case 'rollout:end':
+          return undefined // end() prints the summary
+      }
+    }
+
+    const reporter: Reporter = {
+      event(event) {
+        const text = describeEvent(event)
+        if (text !== undefined) for (const one of text.split('\n')) line(one)
+      },
+      notice: (message) => line(message),
+      end(result: RolloutResult) {
+        flushOutput()
+        const code = exitCodeOf(result.status)
+        const build = result.artifact?.version ?? 'the build'
+        line(result.reason ? `${result.status}: ${oneLine(result.reason)}` : `${result.status}: ${build} on ${result.targets.length} target(s)`)
+        line(
+          `targets: ${countOutcomes(result.targets.map((t) => t.outcome))} (${result.targets.length} in ${result.batches} batch(es), ${formatDuration(result.durationMs)})`,
+        )
+        for (const report of result.targets) {
+          if (report.outcome === 'failed')
+            line(
+              `needs attention: ${describe(report.target)} failed in ${report.failedIn ?? 'deploy'}, left out of the load balancer: ${oneLine(report.reason ?? '')}`,
+            )
+          else if (report.outcome === 'skipped' || report.outcome === 'stopped' || report.outcome === 'rolled-back' || report.outcome === 'restored') {
+            line(`${report.outcome}: ${describe(report.target)}: ${oneLine(report.reason ?? '')}`)
+          }
+        }
+        line(`exit ${code} (${result.status})`)
+      },
+      fail(error: unknown) {
+        flushOutput()
+        line(`could not start: ${oneLine(messageOf(error))}`)
+        line(`exit ${exitCodeOfError(error)}`)
+      },
+    }
+    return reporter
+  }
+}

@@ -1,0 +1,59 @@
+// How `rolling plan` shows a dry run: the build, the candidates and each batch's targets,
+// then the settle, failure and verify settings; or the same as one JSON object.
+import type { Amount, Plan, ResolvedSettle } from '@org/rolling-core'
+import type { PlanPrinter } from './reporter.js'
+import { addressOf, describe, formatDuration } from './format.js'
+
+/** What `plan()` does not return but a reader of the plan wants to know. */
+export interface PlanExtras {
+  verify: boolean
+  minHealthy: Amount
+}
+
+export function planText(extras: PlanExtras): PlanPrinter {
+  return (plan, ctx) => {
+    const { artifact, batches } = plan
+    const lines = [
+      `plan for ${plan.service}: build ${artifact.version} (built ${artifact.builtAt}, sha256 ${artifact.sha256.slice(0, 12)})`,
+      `${plan.candidates.length} target(s) in service, ${batches.length} batch(es):`,
+      ...batches.map((batch, i) => `  batch ${i + 1}/${batches.length}: ${targetsOf(batch)}`),
+      `settle: ${describeSettle(plan.settle)}`,
+      plan.onFailure === 'halt'
+        ? 'on failure: halt (a failed target stays out of the load balancer; no further batch starts)'
+        : 'on failure: rollback (a failed target gets its previous build back; no further batch starts)',
+      extras.verify ? `verify: on (more than ${plan.maxStopped} target(s) on the wrong build fails the rollout)` : 'verify: off',
+      `min healthy: ${extras.minHealthy}`,
+      'nothing was changed: this is a dry run',
+    ]
+    ctx.out.write(`${lines.join('\n')}\n`)
+  }
+}
+
+export function planJson(extras: PlanExtras): PlanPrinter {
+  return (plan, ctx) => {
+    const out = {
+      service: plan.service,
+      artifact: plan.artifact,
+      candidates: plan.candidates,
+      batches: plan.batches.map((batch) => batch.map((t) => t.id)),
+      settle: plan.settle,
+      onFailure: plan.onFailure,
+      maxStopped: plan.maxStopped,
+      verify: extras.verify,
+      minHealthy: extras.minHealthy,
+    }
+    ctx.out.write(`${JSON.stringify(out)}\n`)
+  }
+}
+
+function targetsOf(batch: Plan['batches'][number], max = 12): string {
+  const shown = batch.slice(0, max).map((t) => (t.id === addressOf(t) ? t.id : describe(t)))
+  return batch.length > max ? `${shown.join(', ')}, ... and ${batch.length - max} more` : shown.join(', ')
+}
+
+export function describeSettle(settle: ResolvedSettle): string {
+  const wait = `wait ${formatDuration(settle.delay)}`
+  if (settle.interval === undefined) return `${wait}, then check _status once`
+  const streak = settle.successes > 1 ? ` until ${settle.successes} checks pass in a row` : ' until it answers 200'
+  return `${wait}, then poll _status every ${formatDuration(settle.interval)}${streak} (give up ${formatDuration(settle.deadline)} after the deploy)`
+}
