@@ -49,12 +49,7 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const result = await rollout({
-    service: fleet.service,
-    loadBalancer: fleet.lb,
-    artifacts: fleet.artifacts,
-    executor: fleet.executor,
-    healthCheck: fleet.health,
-    deploy: fleet.recipe,
+    ...fleet.adapters,
     batch,
     // Zero-latency settle: no delay, one `_status` check right after the deploy.
     settle: { delay: 0 },

@@ -33,12 +33,7 @@ fleet.unhealthyBefore('host-4') // a box that is already down: the pre-check ski
 
 const reporter = webhookReporter({ url, timeoutMs: 3000, retries: 2 })
 const run = rollout({
-  service: fleet.service,
-  loadBalancer: fleet.lb,
-  artifacts: fleet.artifacts,
-  executor: fleet.executor,
-  healthCheck: fleet.health,
-  deploy: fleet.recipe,
+  ...fleet.adapters,
   batch: [1, '50%'], // a canary, then halves
   settle: { delay: 0 },
   journal: memoryJournal(),

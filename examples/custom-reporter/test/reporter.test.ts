@@ -21,12 +21,7 @@ function fleetOf(size: number): MemoryFleet {
 
 function options(fleet: MemoryFleet): RolloutOptions {
   return {
-    service: fleet.service,
-    loadBalancer: fleet.lb,
-    artifacts: fleet.artifacts,
-    executor: fleet.executor,
-    healthCheck: fleet.health,
-    deploy: fleet.recipe,
+    ...fleet.adapters,
     batch: 2,
     settle: { delay: 0 },
     journal: memoryJournal(),

@@ -20,12 +20,7 @@ describe('Ctrl-C in-process', () => {
     const signals = new EventEmitter()
     const stdout = new Capture()
     const running = runMain(['deploy', '--plain'], { cwd: project.dir, signals, stdout })
-    await waitUntil(async () => (stdout.text().includes('host-1 deploying v2') ? { state: 'done', value: true } : { state: 'retry' }), {
-      what: 'host-1 to start deploying',
-      timeoutMs: 10_000,
-      minDelayMs: 10,
-      maxDelayMs: 20,
-    })
+    await stdout.waitFor('host-1 deploying v2')
     signals.emit('SIGINT')
     const { code } = await running
     expect(normalise(stdout.lines()).slice(4)).toEqual([
@@ -54,12 +49,7 @@ describe('Ctrl-C in-process', () => {
     const signals = new EventEmitter()
     const stdout = new Capture()
     const running = runMain(['deploy', '--plain', '--batch', '2'], { cwd: project.dir, signals, stdout })
-    await waitUntil(async () => (stdout.text().includes('host-2 deploying v2') ? { state: 'done', value: true } : { state: 'retry' }), {
-      what: 'host-2 to start deploying',
-      timeoutMs: 10_000,
-      minDelayMs: 10,
-      maxDelayMs: 20,
-    })
+    await stdout.waitFor('host-2 deploying v2')
     signals.emit('SIGTERM')
     expect((await running).code).toBe(3)
     expect(stdout.text()).toContain(
@@ -71,12 +61,7 @@ describe('Ctrl-C in-process', () => {
     const signals = new EventEmitter()
     const stdout = new Capture()
     const running = runMain(['deploy', '--plain'], { cwd: project.dir, signals, stdout })
-    await waitUntil(async () => (stdout.text().includes('host-1 deploying v2') ? { state: 'done', value: true } : { state: 'retry' }), {
-      what: 'host-1 to start deploying',
-      timeoutMs: 10_000,
-      minDelayMs: 10,
-      maxDelayMs: 20,
-    })
+    await stdout.waitFor('host-1 deploying v2')
     signals.emit('SIGINT')
     const second = Date.now()
     signals.emit('SIGINT')

@@ -61,12 +61,7 @@ function setup(
   cleanups.push(() => reporter.fail?.(new Error('test over')))
   const start = () => {
     const run = rollout({
-      service: fleet.service,
-      loadBalancer: fleet.lb,
-      artifacts: fleet.artifacts,
-      executor: fleet.executor,
-      healthCheck: fleet.health,
-      deploy: fleet.recipe,
+      ...fleet.adapters,
       batch: options.batch ?? 2,
       settle: options.settle ?? { delay: 3000 },
       clock,
@@ -195,12 +190,7 @@ describe('tty view', () => {
   it('counts the targets an interrupted run finished when the view follows its resume', async () => {
     const { screenText, clock, fleet, reporter } = setup()
     const options = {
-      service: fleet.service,
-      loadBalancer: fleet.lb,
-      artifacts: fleet.artifacts,
-      executor: fleet.executor,
-      healthCheck: fleet.health,
-      deploy: fleet.recipe,
+      ...fleet.adapters,
       batch: 2,
       settle: { delay: 3000 },
       clock,

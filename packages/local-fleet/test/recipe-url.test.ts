@@ -10,7 +10,7 @@ import { localExecutor, type Artifact, type ArtifactLocation, type DeployArgs, t
 import { s3Artifacts, type S3ArtifactStore } from '@org/rolling-s3'
 import { startFakeS3, type FakeS3 } from '@org/rolling-s3/testing'
 import { buildRelease, fleetRecipe } from '../src/index.js'
-import { context } from './support.js'
+import { context, stepArgsWith } from './support.js'
 
 let root: string
 let s3: FakeS3
@@ -43,21 +43,7 @@ async function prepareOn(name: string, download: 'curl' | 'node', location: Arti
     requests.push(request)
     return executor.run(target, request, ctx)
   }
-  const args: DeployArgs = {
-    target,
-    artifact: v2,
-    location,
-    run,
-    async exec(request) {
-      const result = await run(request)
-      if (result.exitCode !== 0) throw new Error(`exit ${result.exitCode}: ${result.stderr.trim()}`)
-      return result
-    },
-    signal: ctx.signal,
-    clock: ctx.clock,
-    log: ctx.log,
-    ctx,
-  }
+  const args: DeployArgs = { ...stepArgsWith(run, target, v2, ctx), location }
   const error = await fleetRecipe({ download, downloadTimeoutMs: 10_000 })
     .prepare?.(args)
     .then(

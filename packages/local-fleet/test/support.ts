@@ -23,10 +23,14 @@ export function rolloutOn(fleet: Fleet, extra: Partial<RolloutOptions> = {}) {
   })
 }
 
-/** Arguments to call a recipe step on `target` outside a rollout. */
+/** Arguments to call a recipe step on `target` outside a rollout, through the fleet's executor. */
 export function stepArgs(fleet: Fleet, target: Target, artifact: Artifact): StepArgs {
   const ctx = context()
-  const run = (request: Parameters<StepArgs['run']>[0]) => fleet.executor.run(target, request, ctx)
+  return stepArgsWith((request) => fleet.executor.run(target, request, ctx), target, artifact, ctx)
+}
+
+/** Arguments to call a recipe step whose commands go to `run`; `exec` throws on a non-zero exit. */
+export function stepArgsWith(run: StepArgs['run'], target: Target, artifact: Artifact, ctx: AdapterContext): StepArgs {
   return {
     target,
     artifact,

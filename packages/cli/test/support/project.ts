@@ -59,6 +59,15 @@ export class Capture extends Writable {
     this.chunks.push(String(chunk))
     callback()
   }
+  /** Resolves once the output holds `text`; fails after `timeoutMs` naming what was awaited. */
+  waitFor(text: string, timeoutMs = 10_000): Promise<void> {
+    return waitUntil(async () => (this.text().includes(text) ? { state: 'done', value: undefined } : { state: 'retry' }), {
+      what: `the output to show '${text}'`,
+      timeoutMs,
+      minDelayMs: 10,
+      maxDelayMs: 20,
+    })
+  }
   text(): string {
     return this.chunks.join('')
   }

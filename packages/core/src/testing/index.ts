@@ -12,7 +12,7 @@ export {
 export { memoryArtifacts, type MemoryArtifactStore, type MemoryArtifactsOptions, type PublishOptions } from './memory-artifacts.js'
 export { memoryExecutor, type MemoryExecutor, type MemoryExecutorOptions, type MemoryExecHandler, type MemoryExecContext } from './memory-exec.js'
 export { memoryHealthCheck, type MemoryHealthCheck, type MemoryHealthCheckOptions } from './memory-health.js'
-export { memoryFleet, splitWords, type MemoryFleet, type MemoryFleetOptions, type FakeHost } from './memory-fleet.js'
+export { memoryFleet, splitWords, type MemoryFleet, type MemoryFleetOptions, type FleetAdapters, type FakeHost } from './memory-fleet.js'
 export { silentLogger } from './util.js'
 export { contractContext, type ContractOptions } from './contracts/suite.js'
 export { testLoadBalancer, loadBalancerTests, type LoadBalancerFixture, type LoadBalancerTestName } from './contracts/load-balancer.js'

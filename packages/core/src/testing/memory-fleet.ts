@@ -39,6 +39,15 @@ export interface MemoryFleetOptions {
   idPrefix?: string
 }
 
+export interface FleetAdapters {
+  service: string
+  loadBalancer: MemoryLoadBalancer
+  artifacts: MemoryArtifactStore
+  executor: MemoryExecutor
+  healthCheck: MemoryHealthCheck
+  deploy: DeployRecipe
+}
+
 export interface MemoryFleet {
   service: string
   /** The hosts at creation, in order (`host-1` ... `host-N`). */
@@ -49,6 +58,8 @@ export interface MemoryFleet {
   artifacts: MemoryArtifactStore
   recipe: DeployRecipe
   hosts: Map<string, FakeHost>
+  /** The fleet's adapters as rollout options: `rollout({ ...fleet.adapters, batch: 2 })`. */
+  adapters: FleetAdapters
   /** Publishes a build of the fleet's service; it becomes `latest`. */
   publish(version: string, options?: PublishOptions): Artifact
   /** Adds a host running `version` and registers it in service, as autoscaling would. */
@@ -201,6 +212,7 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
     artifacts,
     recipe,
     hosts,
+    adapters: { service, loadBalancer: lb, artifacts, executor, healthCheck: health, deploy: recipe },
     publish,
     addHost(version) {
       const stored = version === undefined ? initial : published.get(version)

@@ -10,12 +10,7 @@ export function setup(fleetOptions: Partial<MemoryFleetOptions> & { size: number
   const journal = memoryJournal()
   const lock = memoryLock()
   const options = (extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
-    service: fleet.service,
-    loadBalancer: fleet.lb,
-    artifacts: fleet.artifacts,
-    executor: fleet.executor,
-    healthCheck: fleet.health,
-    deploy: fleet.recipe,
+    ...fleet.adapters,
     clock,
     journal,
     lock,

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { expect } from 'vitest'
 import type { DeployArgs, DeployRecipe, LoadBalancer, RolloutOptions, RolloutResult, Target } from '@org/rolling-core'
 import { parseServersState, parseStat, type HaproxyLoadBalancer } from '@org/rolling-haproxy'
 import {
@@ -68,6 +69,20 @@ export async function loadWithBaseline(fleet: Fleet, options: { ms?: number; ref
 
 /** Answered-2xx requests per second of a window: what users were served. */
 export const servedRps = (r: LoadReport) => Math.round((r.ok * 100_000) / r.durationMs) / 100
+
+/**
+ * Users saw nothing of a rollout: the load ran through it (`before` served, `during` long
+ * enough), no failed request (neither a load balancer 5xx nor a socket error), what users
+ * were served held while hosts restarted, and no hidden stall (queued requests show as p99).
+ */
+export function expectNoUserImpact(before: LoadReport, during: LoadReport, p99BoundMs: number): void {
+  expect(before.ok).toBeGreaterThan(0)
+  expect(during.durationMs).toBeGreaterThan(3000)
+  expect(during.non2xx, JSON.stringify(during.statusCodes)).toBe(0)
+  expect(during.errors).toBe(0)
+  expect(servedRps(during)).toBeGreaterThanOrEqual(0.8 * servedRps(before))
+  expect(during.latency.p99).toBeLessThanOrEqual(p99BoundMs)
+}
 /**
  * The p99 a rollout may reach: three times the one before, with a floor that absorbs
  * scheduler noise on a busy 2-core box: 50 ms, or three times the p99 of the reference
