@@ -27,8 +27,7 @@ export default defineConfig(({ env }) => {
     }),
     executor: ssmExecutor({
       clientConfig: client(env.ROLLING_SSM_ENDPOINT),
-      // ELBv2 instance targets carry their EC2 instance id as a label.
-      instanceId: (target) => target.labels?.instanceId ?? target.id,
+      // The instance id comes from the ELBv2 target's `labels.instanceId` (the default `instanceId`).
       ...(env.ROLLING_SSM_ENDPOINT ? { pollMs: 100, maxPollMs: 500, throttleBaseMs: 50 } : {}),
     }),
     artifacts: s3Artifacts({
