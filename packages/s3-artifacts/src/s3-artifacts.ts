@@ -73,6 +73,8 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
   const buildKey = (service: string, version: string, file: string) => `${prefix}${service}/${version}/${file}`
   const manifestKey = (service: string, version: string) => buildKey(service, version, 'manifest.json')
   const latestKey = (service: string) => `${prefix}${service}/LATEST`
+  /** Presigned GET URLs by object key, reused while they have half their lifetime left. */
+  const presigned = new Map<string, { url: string; expiresAtMs: number }>()
 
   /** Fails with the abort reason when the signal fired, else an ADAPTER error naming the object. */
   function failure(error: unknown, what: string, key: string, signal?: AbortSignal): Error {
@@ -160,17 +162,24 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
 
     async locate(artifact, _target, ctx): Promise<ArtifactLocation> {
       const manifest = await manifestOf(artifact, ctx.signal)
-      const expiresAt = new Date(Date.now() + presignExpiresSec * 1000).toISOString()
       const key = buildKey(artifact.service, artifact.version, manifest.file)
-      let url: string
-      try {
-        // Presigning is local: it only signs with the client's credentials, it sends nothing.
-        url = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: presignExpiresSec })
-      } catch (error) {
-        throw failure(error, 'presign a URL for', key, ctx.signal)
+      // Every host of a batch gets the same URL while it has at least half its lifetime left:
+      // identical deploy commands, which the SSM executor sends in one SendCommand for up to
+      // 50 instances (a URL per host would make one call per host).
+      const now = Date.now()
+      let signed = presigned.get(key)
+      if (!signed || signed.expiresAtMs - now < (presignExpiresSec * 1000) / 2) {
+        try {
+          // Presigning is local: it only signs with the client's credentials, it sends nothing.
+          const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: presignExpiresSec })
+          signed = { url, expiresAtMs: now + presignExpiresSec * 1000 }
+          presigned.set(key, signed)
+        } catch (error) {
+          throw failure(error, 'presign a URL for', key, ctx.signal)
+        }
       }
       throwIfAborted(ctx.signal)
-      return { kind: 'url', url, sha256: manifest.sha256, size: manifest.size, expiresAt }
+      return { kind: 'url', url: signed.url, sha256: manifest.sha256, size: manifest.size, expiresAt: new Date(signed.expiresAtMs).toISOString() }
     },
 
     async verify(artifact, ctx) {

@@ -224,6 +224,29 @@ describe('validation', () => {
     expect(s3Artifacts({ bucket: 'builds', client: s3.client, prefix: 'a/b/' }).prefix).toBe('a/b/')
   })
 
+  it('gives every host the same URL while it has half its lifetime left, then signs a new one', async () => {
+    const own = s3Artifacts({ bucket: s3.bucket, prefix: 'shared-url', clientConfig: s3.clientConfig, presignExpiresSec: 2 })
+    try {
+      const artifact = await own.publish('svc', await s3.tempFile(new Uint8Array(randomBytes(10))), { version: '1' })
+      const url = async (id: string) => {
+        const location = await own.locate(artifact, { id, address: '127.0.0.2' }, contractContext())
+        if (location.kind !== 'url') throw new Error('expected a url')
+        return location
+      }
+      const [a, b] = [await url('host-1'), await url('host-2')]
+      // Identical commands for a batch: the SSM executor sends them in one SendCommand.
+      expect(b.url).toBe(a.url)
+      expect(b.expiresAt).toBe(a.expiresAt)
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      const c = await url('host-3')
+      expect(c.url).not.toBe(a.url)
+      expect(Date.parse(c.expiresAt ?? '') - Date.now()).toBeGreaterThan(1000)
+      expect((await fetch(c.url)).status).toBe(200)
+    } finally {
+      own.destroy()
+    }
+  })
+
   it('creates and owns a client from clientConfig, with a custom presign lifetime', async () => {
     const own = s3Artifacts({ bucket: s3.bucket, prefix: 'own', clientConfig: s3.clientConfig, presignExpiresSec: 60 })
     try {
