@@ -1,6 +1,6 @@
 // A loopback ELBv2 + EC2 endpoint for tests: speaks the real Query/XML wire protocols so
 // the real SDK clients talk to it, and models real behaviour: targets go initial → healthy
-// through real HTTP health checks, deregistration drains for the group's delay, throttling
+// through real HTTP health checks (one pass when new, `healthyThreshold` when unhealthy), deregistration drains for the group's delay, throttling
 // can be injected, and every call is recorded so tests can count them. On a fake clock
 // (with a simulated probe) a whole rollout with AWS's real delays runs in no real time.
 import { randomUUID } from 'node:crypto'
@@ -30,7 +30,7 @@ export interface FakeHealthCheck {
   intervalMs?: number
   /** Per-check timeout. @default 500 */
   timeoutMs?: number
-  /** Consecutive passes to turn healthy. @default 2 */
+  /** Consecutive passes for an unhealthy target to turn healthy (a newly registered one needs one, as on ALB). @default 2 */
   healthyThreshold?: number
   /** Consecutive failures to turn unhealthy. @default 2 */
   unhealthyThreshold?: number
@@ -180,7 +180,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (result.ok) {
         target.failures = 0
         target.passes++
-        if (target.state !== 'healthy' && target.passes >= group.check.healthyThreshold) setState(target, 'healthy')
+        // As ALB documents it: a newly registered target needs one passing check; an unhealthy
+        // one needs `healthyThreshold` consecutive passes.
+        const needed = target.state === 'initial' ? 1 : group.check.healthyThreshold
+        if (target.state !== 'healthy' && target.passes >= needed) setState(target, 'healthy')
       } else {
         target.passes = 0
         target.failures++
