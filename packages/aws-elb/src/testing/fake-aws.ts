@@ -1,25 +1,25 @@
 // A loopback ELBv2 + EC2 endpoint for tests: speaks the real Query/XML wire protocols so
 // the real SDK clients talk to it, and models real behaviour: targets go initial → healthy
-// through real HTTP health checks (one pass when new, `healthyThreshold` when unhealthy), deregistration drains for the group's delay, throttling
-// can be injected, and every call is recorded so tests can count them. On a fake clock
-// (with a simulated probe) a whole rollout with AWS's real delays runs in no real time.
+// through real HTTP health checks (one pass when new, `healthyThreshold` when unhealthy),
+// deregistration drains for the group's delay, throttling can be injected, and every call is
+// recorded so tests can count them. On a fake clock (with a simulated probe) a whole rollout
+// with AWS's real delays runs in no real time. The API actions are in fake-elbv2-api.ts.
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { systemClock, type Clock, type TimerHandle } from '@org/rolling-core'
+import { systemClock, type Clock } from '@org/rolling-core'
 import { describeInstances } from './fake-ec2.js'
 import { httpProbe } from './http-targets.js'
-import { ApiError, esc, intParam, key, list, page, targetsOf } from './fake-wire.js'
+import { ApiError, esc, key } from './fake-wire.js'
+import { type ElbModel, type FakeGroup, type FakeTarget, handleElbAction } from './fake-elbv2-api.js'
 import type { FakeProbeResult } from './http-targets.js'
 
 export type { FakeProbeResult }
 
 const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/'
 const ACCOUNT = '123456789012'
-/** DescribeTargetGroups answers at most this many groups per page (`PageSize` 1..400). */
-const ELB_PAGE_MAX = 400
 
 export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'draining'
 
@@ -58,28 +58,6 @@ export interface FakeCall {
 
 /** Stands in for the HTTP health check of one target: `true`/`ok` passes. */
 export type FakeProbe = (address: string, port: number) => boolean | FakeProbeResult | Promise<boolean | FakeProbeResult>
-
-interface FakeTarget {
-  id: string
-  port: number
-  state: TargetState
-  reason?: string
-  description?: string
-  passes: number
-  failures: number
-  timer?: TimerHandle
-  drainTimer?: TimerHandle
-}
-
-interface FakeGroup {
-  arn: string
-  name: string
-  targetType: string
-  port: number
-  deregistrationDelayMs: number
-  check: Required<FakeHealthCheck>
-  targets: Map<string, FakeTarget>
-}
 
 export interface FakeAwsOptions {
   /** Loopback address to listen on. @default '127.0.0.1' */
@@ -230,85 +208,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     }, group.deregistrationDelayMs)
   }
 
-  const handleElb = (action: string, p: Record<string, string>): string => {
-    switch (action) {
-      case 'DescribeTargetGroups': {
-        const wanted = [...list(p, 'TargetGroupArns'), ...list(p, 'Names')]
-        const found = wanted.length === 0 ? [...groups.values()] : wanted.map((w) => groupOf(w))
-        const missing = wanted.filter((_, i) => !found[i])
-        if (missing.length > 0) throw new ApiError('TargetGroupNotFound', `One or more target groups not found: ${missing.join(', ')}`)
-        const size = intParam(p, 'PageSize', 1, ELB_PAGE_MAX, 'ValidationError') ?? ELB_PAGE_MAX
-        const { items, next } = page(found as FakeGroup[], size, p.Marker, 'ValidationError')
-        const members = items
-          .map(
-            (g) =>
-              `<member><TargetGroupArn>${esc(g.arn)}</TargetGroupArn><TargetGroupName>${esc(g.name)}</TargetGroupName><Protocol>HTTP</Protocol>` +
-              `<Port>${g.port}</Port><VpcId>vpc-0fake</VpcId><HealthCheckProtocol>HTTP</HealthCheckProtocol><HealthCheckPort>traffic-port</HealthCheckPort>` +
-              `<HealthCheckEnabled>true</HealthCheckEnabled><HealthCheckIntervalSeconds>${Math.max(1, Math.round(g.check.intervalMs / 1000))}</HealthCheckIntervalSeconds>` +
-              `<HealthCheckTimeoutSeconds>${Math.max(1, Math.round(g.check.timeoutMs / 1000))}</HealthCheckTimeoutSeconds>` +
-              `<HealthyThresholdCount>${g.check.healthyThreshold}</HealthyThresholdCount><UnhealthyThresholdCount>${g.check.unhealthyThreshold}</UnhealthyThresholdCount>` +
-              `<HealthCheckPath>${esc(g.check.path)}</HealthCheckPath><Matcher><HttpCode>200</HttpCode></Matcher><LoadBalancerArns/>` +
-              `<TargetType>${g.targetType}</TargetType><ProtocolVersion>HTTP1</ProtocolVersion><IpAddressType>ipv4</IpAddressType></member>`,
-          )
-          .join('')
-        return `<TargetGroups>${members}</TargetGroups>${next ? `<NextMarker>${next}</NextMarker>` : ''}`
-      }
-      case 'DescribeTargetGroupAttributes': {
-        const g = needGroup(p.TargetGroupArn)
-        const attrs: [string, string][] = [
-          ['deregistration_delay.timeout_seconds', String(g.deregistrationDelayMs / 1000)],
-          ['stickiness.enabled', 'false'],
-          ['load_balancing.algorithm.type', 'round_robin'],
-          ['slow_start.duration_seconds', '0'],
-        ]
-        return `<Attributes>${attrs.map(([k, v]) => `<member><Key>${k}</Key><Value>${v}</Value></member>`).join('')}</Attributes>`
-      }
-      case 'DescribeTargetHealth': {
-        const g = needGroup(p.TargetGroupArn)
-        const asked = targetsOf(p)
-        const rows =
-          asked.length === 0
-            ? [...g.targets.values()].map((t) => ({ id: t.id, port: t.port, t }))
-            : asked.map((a) => ({ id: a.id, port: a.port ?? g.port, t: g.targets.get(key(a.id, a.port ?? g.port)) }))
-        const members = rows
-          .map(({ id, port, t }) => {
-            const state = t?.state ?? 'unused'
-            const reason = t ? t.reason : 'Target.NotRegistered'
-            const description = t ? t.description : 'Target is not registered to the target group'
-            return (
-              `<member><Target><Id>${esc(id)}</Id><Port>${port}</Port></Target><HealthCheckPort>${port}</HealthCheckPort>` +
-              `<TargetHealth><State>${state}</State>${reason ? `<Reason>${reason}</Reason>` : ''}${description ? `<Description>${esc(description)}</Description>` : ''}</TargetHealth></member>`
-            )
-          })
-          .join('')
-        return `<TargetHealthDescriptions>${members}</TargetHealthDescriptions>`
-      }
-      case 'RegisterTargets': {
-        const g = needGroup(p.TargetGroupArn)
-        const targets = targetsOf(p)
-        if (targets.length === 0) throw new ApiError('ValidationError', 'Targets must not be empty')
-        for (const t of targets) {
-          if (g.targetType === 'instance' && !instances.has(t.id)) throw new ApiError('InvalidTarget', `The following targets are not valid: '${t.id}'`)
-        }
-        for (const t of targets) registerOne(g, t.id, t.port)
-        return ''
-      }
-      case 'DeregisterTargets': {
-        const g = needGroup(p.TargetGroupArn)
-        const targets = targetsOf(p)
-        if (targets.length === 0) throw new ApiError('ValidationError', 'Targets must not be empty')
-        for (const t of targets) deregisterOne(g, t.id, t.port)
-        return ''
-      }
-      default:
-        throw new ApiError('InvalidAction', `Could not find operation ${action} for version 2015-12-01`)
-    }
-  }
-
-  const needGroup = (arn: string | undefined) => {
-    const g = arn === undefined ? undefined : [...groups.values()].find((x) => x.arn === arn)
-    if (!g) throw new ApiError('TargetGroupNotFound', `Target groups '${arn}' not found`)
-    return g
+  const model: ElbModel = {
+    groups,
+    instances,
+    groupOf,
+    register: (group, id, port) => registerOne(group, id, port),
+    deregister: (group, id, port) => deregisterOne(group, id, port),
   }
 
   const fake = {} as FakeAws
@@ -335,7 +240,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           res.end(describeInstances(instances, params))
           return
         }
-        const body = handleElb(action, params)
+        const body = handleElbAction(model, action, params)
         res.end(
           `<${action}Response xmlns="${ELB_NS}"><${action}Result>${body}</${action}Result>` +
             `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
