@@ -233,6 +233,9 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       }),
     )
     if (pending.size === 0) return
+    // Draining ends by the deregistration delay (sooner when nothing is in flight): a poll
+    // just after that moment, not up to a whole grown poll delay later.
+    const expectAt = ctx.clock.now() + Math.max(...delays) + Math.min(1000, opts.pollMs)
     const what = `targets ${names([...pending.values()].flat())} to drain`
     try {
       await waitUntil(
@@ -252,7 +255,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
           )
           return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
         },
-        { what, timeoutMs, minDelayMs: opts.pollMs, maxDelayMs: opts.pollMs * 4, signal: ctx.signal, clock: ctx.clock },
+        { what, timeoutMs, minDelayMs: opts.pollMs, maxDelayMs: opts.pollMs * 4, expectAt, signal: ctx.signal, clock: ctx.clock },
       )
     } catch (error) {
       if (error instanceof TimeoutError) {

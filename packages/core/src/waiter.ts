@@ -28,6 +28,11 @@ export interface WaitOptions {
   clock?: Clock
   /** Random source, injectable for deterministic tests. @default Math.random */
   random?: () => number
+  /**
+   * Clock time at which the awaited state is expected (e.g. a deregistration delay's end): no
+   * sleep runs past it, so the first poll after it is not late by a whole grown delay.
+   */
+  expectAt?: number
 }
 
 /** Polls `check` until it says done (returns the value) or fail (throws WAIT_FAILED), or the deadline passes (throws TIMEOUT). */
@@ -70,8 +75,9 @@ export async function waitUntil<T>(
       )
     }
     const jittered = delay * (1 - jitter + 2 * jitter * random())
+    const untilExpected = options.expectAt === undefined ? Number.POSITIVE_INFINITY : options.expectAt - clock.now()
     // Never sleep past the deadline: the last try happens at the deadline itself.
-    await clock.sleep(Math.min(jittered, left), options.signal)
+    await clock.sleep(Math.min(jittered, left, untilExpected > 0 ? untilExpected : Number.POSITIVE_INFINITY), options.signal)
     delay = Math.min(maxDelay, delay * factor)
   }
 }

@@ -119,6 +119,17 @@ describe('waitUntil', () => {
     for (const gap of gaps) expect(gap).toBeLessThanOrEqual(1_000)
   })
 
+  it('does not sleep past expectAt: the first try after the expected time is on time, then the delays go on', async () => {
+    const clock = new FakeClock()
+    const r = recorder(clock)
+    const start = clock.now()
+    await expect(
+      waitUntil(r.check, { what: 'x', timeoutMs: 10_000, minDelayMs: 1_000, maxDelayMs: 4_000, factor: 2, jitter: 0, clock, expectAt: start + 5_500 }),
+    ).rejects.toMatchObject({ code: 'TIMEOUT' })
+    // 0, 1, 3 s as usual; the 4 s delay would reach 7 s: cut to 5.5 s; then 4 s steps resume.
+    expect(r.times().slice(0, 5)).toEqual([0, 1_000, 3_000, 5_500, 9_500])
+  })
+
   it('uses the documented defaults: 250 ms growing by 1.5 up to 5 s', async () => {
     const clock = new FakeClock()
     const r = recorder(clock)
