@@ -236,37 +236,11 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     // Draining ends by the deregistration delay (sooner when nothing is in flight): a poll
     // just after that moment, not up to a whole grown poll delay later.
     const expectAt = ctx.clock.now() + Math.max(...delays) + Math.min(1000, opts.pollMs)
-    const what = `targets ${names([...pending.values()].flat())} to drain`
-    try {
-      await waitUntil(
-        async () => {
-          const observed: Record<string, string> = {}
-          await Promise.all(
-            [...pending].map(async ([group, refs]) => {
-              const now = byKey(await health(group, refs, ctx))
-              const left = refs.filter((ref) => {
-                const state = now.get(key(ref.id, ref.port))?.state ?? 'unused'
-                observed[ref.target.id] = state
-                return state !== 'unused'
-              })
-              if (left.length === 0) pending.delete(group)
-              else pending.set(group, left)
-            }),
-          )
-          return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
-        },
-        { what, timeoutMs, minDelayMs: opts.pollMs, maxDelayMs: opts.pollMs * 4, expectAt, signal: ctx.signal, clock: ctx.clock },
-      )
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        throw new TimeoutError(
-          `[rolling:elbv2] ${names([...pending.values()].flat())} did not drain within ${Math.round(timeoutMs / 1000)}s (last observed: ${JSON.stringify(error.lastObserved)})`,
-          error.lastObserved,
-          { cause: error },
-        )
-      }
-      throw error
-    }
+    await pollUntil(pending, 'drain', (_ref, o) => (o?.state ?? 'unused') !== 'unused', ctx, {
+      timeoutMs,
+      maxDelayMs: opts.pollMs * 4,
+      expectAt,
+    })
   }
 
   const attach = async (targets: readonly Target[], ctx: AdapterContext): Promise<void> => {
@@ -288,6 +262,40 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     const pending = new Map(batch)
     const unhealthy = new Map<string, number>()
     const timeoutMs = timeLeft(ctx, opts.attachTimeoutMs)
+    await pollUntil(
+      pending,
+      'turn healthy',
+      (ref, o, group) => {
+        const state = o?.state ?? 'unused'
+        // `unavailable` means health checks are disabled: the target takes traffic.
+        if (state === 'healthy' || state === 'unavailable') return false
+        const count = state === 'unhealthy' ? (unhealthy.get(ref.target.id) ?? 0) + 1 : 0
+        unhealthy.set(ref.target.id, count)
+        if (count >= opts.unhealthyPolls) {
+          throw new ElbError(
+            'unhealthy',
+            `target ${describeTarget(ref.target)} is unhealthy in target group ${group.name} for ${count} consecutive polls: ${o?.reason ?? 'no reason'}${o?.description ? ` (${o.description})` : ''}`,
+          )
+        }
+        return true
+      },
+      ctx,
+      { timeoutMs, maxDelayMs: opts.pollMs },
+    )
+  }
+
+  /**
+   * Polls the pending targets (one DescribeTargetHealth per group per poll, the whole batch in
+   * it) until `waiting` says none is left; it may throw to fail fast. A timeout names the
+   * targets still pending and what was last seen of each.
+   */
+  const pollUntil = async (
+    pending: Map<Group, Ref[]>,
+    goal: string,
+    waiting: (ref: Ref, seen: Observed | undefined, group: Group) => boolean,
+    ctx: AdapterContext,
+    wait: { timeoutMs: number; maxDelayMs: number; expectAt?: number },
+  ): Promise<void> => {
     try {
       await waitUntil(
         async () => {
@@ -299,17 +307,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
                 const o = now.get(key(ref.id, ref.port))
                 const state = o?.state ?? 'unused'
                 observed[ref.target.id] = o?.reason ? `${state} (${o.reason})` : state
-                // `unavailable` means health checks are disabled: the target takes traffic.
-                if (state === 'healthy' || state === 'unavailable') return false
-                const count = state === 'unhealthy' ? (unhealthy.get(ref.target.id) ?? 0) + 1 : 0
-                unhealthy.set(ref.target.id, count)
-                if (count >= opts.unhealthyPolls) {
-                  throw new ElbError(
-                    'unhealthy',
-                    `target ${describeTarget(ref.target)} is unhealthy in target group ${group.name} for ${count} consecutive polls: ${o?.reason ?? 'no reason'}${o?.description ? ` (${o.description})` : ''}`,
-                  )
-                }
-                return true
+                return waiting(ref, o, group)
               })
               if (left.length === 0) pending.delete(group)
               else pending.set(group, left)
@@ -317,12 +315,12 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
           )
           return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
         },
-        { what: `targets to turn healthy`, timeoutMs, minDelayMs: opts.pollMs, maxDelayMs: opts.pollMs, signal: ctx.signal, clock: ctx.clock },
+        { what: `targets ${names([...pending.values()].flat())} to ${goal}`, minDelayMs: opts.pollMs, signal: ctx.signal, clock: ctx.clock, ...wait },
       )
     } catch (error) {
       if (error instanceof TimeoutError) {
         throw new TimeoutError(
-          `[rolling:elbv2] ${names([...pending.values()].flat())} did not turn healthy within ${Math.round(timeoutMs / 1000)}s (last observed: ${JSON.stringify(error.lastObserved)})`,
+          `[rolling:elbv2] ${names([...pending.values()].flat())} did not ${goal} within ${Math.round(wait.timeoutMs / 1000)}s (last observed: ${JSON.stringify(error.lastObserved)})`,
           error.lastObserved,
           { cause: error },
         )
