@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Fleet } from '../../src/index.js'
 import { status } from '../support.js'
 import {
@@ -23,8 +23,7 @@ import {
   servers,
   skip,
   skipNote,
-  startHaproxyFleet,
-  type LoadProcess,
+  fleetPerTest,
   type ServerView,
 } from './support.js'
 
@@ -62,26 +61,13 @@ async function checkAfterAbort(fleet: Fleet, end: End, pids: Map<string, number 
 }
 
 describe.skipIf(skip)(`e2e: abort in the middle of a batch behind HAProxy (retries 0), ${SIZE} hosts, ${RATE} req/s${skipNote}`, () => {
-  let fleet: Fleet | undefined
-  let load: LoadProcess | undefined
-  afterEach(async () => {
-    await load?.stop()
-    await fleet?.stop()
-    load = undefined
-    fleet = undefined
-  })
-
-  const start = async () => {
-    fleet = await startHaproxyFleet()
-    await fleet.publish('v2')
-    return fleet
-  }
+  const { start, track } = fleetPerTest()
 
   it('abort (AbortSignal) on the first deploy of batch 2: status aborted, healthy hosts back in, none out of HAProxy unnamed, no failed request', async () => {
     const fleet = await start()
     const pids = new Map(fleet.hosts.map((h) => [h.id, h.pid]))
     const baseline = await loadWithBaseline(fleet, { ms: 2000 })
-    load = baseline.load
+    const load = track(baseline.load)
     const controller = new AbortController()
     const run = rollTwoByTwo(fleet, { signal: controller.signal })
     let abortedOn: string | undefined
@@ -95,7 +81,6 @@ describe.skipIf(skip)(`e2e: abort in the middle of a batch behind HAProxy (retri
     const during = await load.mark()
     const views = await servers(fleet)
     const whole = await load.stop()
-    load = undefined
     figures('abort mid-batch', { before: baseline.before, during, whole })
     console.info(
       `[e2e] abort mid-batch: aborted after ${abortedOn} deployed; ${result.status}; outcomes ${JSON.stringify(outcomes(result))}; ` +
@@ -121,7 +106,7 @@ describe.skipIf(skip)(`e2e: abort in the middle of a batch behind HAProxy (retri
     const fleet = await start()
     const pids = new Map(fleet.hosts.map((h) => [h.id, h.pid]))
     const baseline = await loadWithBaseline(fleet, { ms: 2000 })
-    load = baseline.load
+    const load = track(baseline.load)
     const { NODE_OPTIONS: _, ...env } = process.env
     const child = spawn(process.execPath, ['--conditions=@org/source', '--import', 'tsx', CHILD, fleet.dir, runtimeApiOf(fleet).address], {
       cwd: dirname(CHILD),
@@ -152,7 +137,6 @@ describe.skipIf(skip)(`e2e: abort in the middle of a batch behind HAProxy (retri
     const during = await load.mark()
     const views = await servers(fleet)
     const whole = await load.stop()
-    load = undefined
     figures('Ctrl-C mid-batch', { before: baseline.before, during, whole })
     console.info(
       `[e2e] Ctrl-C mid-batch: SIGINT after ${interrupted} deployed; exit ${code}; ${end?.status}; outcomes ${JSON.stringify(end?.outcomes)}; ` +

@@ -4,7 +4,7 @@
 // named in the result, what HAProxy shows for each server, and that no request failed.
 import { existsSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sh, waitUntil } from '@org/rolling-core'
 import { STOPPED_FILE, UNHEALTHY_FILE, type Fleet } from '../../src/index.js'
 import { status } from '../support.js'
@@ -28,27 +28,13 @@ import {
   servers,
   skip,
   skipNote,
-  startHaproxyFleet,
-  type LoadProcess,
+  fleetPerTest,
 } from './support.js'
 
 const current = (fleet: Fleet, id: string) => readlinkSync(join(host(fleet, id).dir, 'current'))
 
 describe.skipIf(skip)(`e2e: failures during a rollout behind HAProxy (retries 0), ${SIZE} hosts, ${RATE} req/s${skipNote}`, () => {
-  let fleet: Fleet | undefined
-  let load: LoadProcess | undefined
-  afterEach(async () => {
-    await load?.stop()
-    await fleet?.stop()
-    load = undefined
-    fleet = undefined
-  })
-
-  const start = async () => {
-    fleet = await startHaproxyFleet()
-    await fleet.publish('v2')
-    return fleet
-  }
+  const { start, track } = fleetPerTest()
 
   it('halts when a new build never answers 200 on _status: that host left in MAINT and named in needsAttention, the rest serving, no failed request', async () => {
     const fleet = await start()
@@ -61,12 +47,11 @@ describe.skipIf(skip)(`e2e: failures during a rollout behind HAProxy (retries 0)
       await real()
     })
     const baseline = await loadWithBaseline(fleet, { ms: 2000 })
-    load = baseline.load
+    const load = track(baseline.load)
     const result = await rollTwoByTwo(fleet, { deploy: recipe, settle: { ...SETTLE, deadline: 5000 } })
     const during = await load.mark()
     const codes = await frontendStatuses(fleet)
     const whole = await load.stop()
-    load = undefined
     figures('new build never healthy', { before: baseline.before, during, whole })
     console.info(`[e2e] new build never healthy: ${result.status} (${result.reason}); needsAttention ${ids(result.needsAttention).join(', ')}`)
 
@@ -107,7 +92,7 @@ describe.skipIf(skip)(`e2e: failures during a rollout behind HAProxy (retries 0)
     const pid = sick.pid
     const processes = sick.processes.length
     const baseline = await loadWithBaseline(fleet, { ms: 2000 })
-    load = baseline.load
+    const load = track(baseline.load)
     const run = rollTwoByTwo(fleet)
     // Sick right after discovery: HAProxy listed it in service, the pre-check must catch it.
     run.on('plan', () => writeFileSync(join(sick.dir, UNHEALTHY_FILE), ''))
@@ -115,7 +100,6 @@ describe.skipIf(skip)(`e2e: failures during a rollout behind HAProxy (retries 0)
     const during = await load.mark()
     const views = await servers(fleet)
     const whole = await load.stop()
-    load = undefined
     figures('sick before deploy', { before: baseline.before, during, whole })
     const report = result.targets.find((t) => hostId(t.target) === sick.id)
     console.info(`[e2e] sick before deploy: ${result.status}; ${sick.id} ${report?.outcome} (${report?.reason}); HAProxy: ${describeServers(views)}`)
@@ -167,7 +151,7 @@ describe.skipIf(skip)(`e2e: failures during a rollout behind HAProxy (retries 0)
         if (!(stale as readonly string[]).includes(hostId(args.target))) await real()
       })
       const baseline = await loadWithBaseline(fleet, { ms: 2000 })
-      load = baseline.load
+      const load = track(baseline.load)
       const run = rollTwoByTwo(fleet, { deploy: recipe })
       const stoppedAt: string[] = []
       run.on('target:stopped', ({ target }) => stoppedAt.push(hostId(target)))
@@ -175,7 +159,6 @@ describe.skipIf(skip)(`e2e: failures during a rollout behind HAProxy (retries 0)
       const during = await load.mark()
       const views = await servers(fleet)
       const whole = await load.stop()
-      load = undefined
       figures(`${stale.length} stale hosts`, { before: baseline.before, during, whole })
       console.info(`[e2e] ${stale.length} stale hosts: ${result.status} (${result.reason ?? 'no reason'}); HAProxy: ${describeServers(views)}`)
 

@@ -4,18 +4,10 @@
 import { spawn } from 'node:child_process'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { expect } from 'vitest'
+import { afterEach, expect } from 'vitest'
 import type { DeployArgs, DeployRecipe, LoadBalancer, RolloutOptions, RolloutResult, Target } from '@org/rolling-core'
 import { parseServersState, parseStat, type HaproxyLoadBalancer } from '@org/rolling-haproxy'
-import {
-  APP_FILE,
-  haproxyAvailable,
-  sharedFreePort,
-  startFleet,
-  type Fleet,
-  type FleetHost,
-  type LoadReport,
-} from '../../src/index.js'
+import { APP_FILE, haproxyAvailable, sharedFreePort, startFleet, type Fleet, type FleetHost, type LoadReport } from '../../src/index.js'
 import { rolloutOn } from '../support.js'
 import { startLoadProcess, type LoadProcess, type Window } from '../../src/load-process.js'
 
@@ -51,6 +43,32 @@ export function rollTwoByTwo(fleet: Fleet, extra: Partial<RolloutOptions> = {}) 
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Each test's fleet behind HAProxy (v2 published) and the load on it, both stopped after the
+ * test whatever happened to it; `track` hands a load over for that.
+ */
+export function fleetPerTest(): { start(): Promise<Fleet>; track(load: LoadProcess): LoadProcess } {
+  let fleet: Fleet | undefined
+  let load: LoadProcess | undefined
+  afterEach(async () => {
+    await load?.stop()
+    await fleet?.stop()
+    load = undefined
+    fleet = undefined
+  })
+  return {
+    start: async () => {
+      fleet = await startHaproxyFleet()
+      await fleet.publish('v2')
+      return fleet
+    },
+    track: (started) => {
+      load = started
+      return started
+    },
+  }
+}
 
 /** Starts the load, lets it warm up for 1 s, then measures a "before" window of `ms`. */
 export async function loadWithBaseline(fleet: Fleet, options: { ms?: number; reference?: string } = {}): Promise<{ load: LoadProcess; before: Window }> {
