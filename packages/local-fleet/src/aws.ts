@@ -214,8 +214,6 @@ export async function startAwsFleet(options: AwsFleetOptions = {}): Promise<AwsF
       throttleBaseMs: 50,
       throttleMaxMs: 1000,
       throttleRetries: 12,
-      // ELBv2 instance targets carry their instance id in `labels.targetId`.
-      instanceId: (target) => target.labels?.targetId ?? target.labels?.instanceId ?? target.id,
       ...options.ssm,
       // The executor retries throttling itself, with one budget; the SDK's own retries would hide it.
       clientConfig: { maxAttempts: 1, ...ssmClientConfig, ...options.ssm?.clientConfig },
