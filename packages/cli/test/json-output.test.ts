@@ -93,6 +93,8 @@ describe('rolling deploy --json', () => {
       artifact: undefined,
       targets: [],
       needsAttention: [],
+      excluded: [],
+      warnings: [],
       batches: 0,
       startedAt: 0,
       endedAt: 0,

@@ -1,13 +1,19 @@
 // The rollout's typed events, and an emitter whose listeners cannot break the
 // rollout: a listener that throws (or rejects) is reported, never fatal.
 import { EventEmitter } from 'eventemitter3'
-import type { Artifact, Health, Target } from './types.js'
-import type { RolloutResult, TargetOutcome } from './result.js'
+import type { Artifact, ExcludedTarget, Health, Target } from './types.js'
+import type { Phase, RolloutResult, TargetOutcome } from './result.js'
 
 export interface RolloutEventMap {
   'rollout:start': { runId: string; service: string; ref: string; resumed: boolean }
-  plan: { runId: string; artifact: Artifact; candidates: readonly Target[]; batches: readonly (readonly Target[])[] }
+  plan: { runId: string; artifact: Artifact; candidates: readonly Target[]; batches: readonly (readonly Target[])[]; excluded: readonly ExcludedTarget[] }
   'batch:start': { index: number; total: number; targets: readonly Target[] }
+  /** Before a batch after the first: the fleet's health is checked again (the gate). */
+  'fleet:check': { batch: number; targets: readonly Target[] }
+  /** The fleet check found targets failing, or too few healthy in service: the rollout halts. */
+  'fleet:unhealthy': { batch: number; failing: readonly { target: Target; reason: string }[]; healthy: number; minHealthy: number }
+  'target:precheck': { target: Target; batch: number }
+  'target:detaching': { target: Target; batch: number }
   'target:skipped': { target: Target; batch: number; reason: string }
   'target:detached': { target: Target; batch: number }
   'target:deploying': { target: Target; batch: number; artifact: Artifact }
@@ -16,7 +22,9 @@ export interface RolloutEventMap {
   'target:healthy': { target: Target; batch: number; health: Health }
   'target:unhealthy': { target: Target; batch: number; health: Health; reason: string }
   'target:attached': { target: Target; batch: number }
-  'target:failed': { target: Target; batch: number; phase: string; reason: string }
+  /** `settle.hold`: attached, and watched for this long before its batch counts. */
+  'target:holding': { target: Target; batch: number; holdMs: number }
+  'target:failed': { target: Target; batch: number; phase: Phase; reason: string }
   'target:rolled-back': { target: Target; batch: number }
   'batch:end': { index: number; total: number; outcomes: Readonly<Record<string, TargetOutcome>> }
   'verify:start': { targets: readonly Target[] }

@@ -22,6 +22,31 @@ export interface SettleOptions {
   deadline?: number
   /** With polling: consecutive passing checks needed. @default 1 */
   successes?: number
+  /**
+   * Pass only on the build being deployed, when the health check reports one (`version`,
+   * `builtAt`): a 200 from another build fails settle (`still running v1`). Turn off for
+   * apps whose `_status` reports something other than the deployed build.
+   * @default true
+   */
+  requireBuild?: boolean
+  /**
+   * After attach, a batch's targets must stay healthy this long (checked every `interval`,
+   * or every second) before the batch counts; a failure takes the target out again and
+   * halts. Nomad's `min_healthy_time`. @default 0
+   */
+  hold?: number
+}
+
+export interface DrainOptions {
+  /** How long a detach waits for connections to drain. @default the load balancer adapter's own */
+  timeout?: number
+  /**
+   * At the timeout: `'halt'` puts the undrained target back in service on its old build, lists
+   * it, lets its drained batch-mates go on and starts no further batch; `'proceed'` closes the
+   * remaining connections the load balancer's way, warns, and deploys.
+   * @default 'halt'
+   */
+  onTimeout?: 'halt' | 'proceed'
 }
 
 export interface Timeouts {
@@ -60,6 +85,8 @@ export interface RolloutOptions {
   /** Targets that must stay in service; caps each batch to `candidates - minHealthy`. @default 0 */
   minHealthy?: Amount
   settle?: SettleOptions
+  /** Connection draining at detach. */
+  drain?: DrainOptions
   /** What happens to a target whose new build fails its check. @default 'halt' */
   onFailure?: 'halt' | 'rollback'
   /** Verify phase: more targets on the wrong build than this fails the rollout. @default 3 */
@@ -88,6 +115,8 @@ export interface ResolvedSettle {
   interval: number | undefined
   deadline: number
   successes: number
+  requireBuild: boolean
+  hold: number
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = {
@@ -242,5 +271,7 @@ export function resolveSettle(settle: SettleOptions | undefined): ResolvedSettle
     interval,
     deadline: settle?.deadline ?? Math.max(delay, 120_000),
     successes: settle?.successes ?? 1,
+    requireBuild: settle?.requireBuild ?? true,
+    hold: settle?.hold ?? 0,
   }
 }

@@ -1,10 +1,12 @@
 // What a rollout returns: each target's outcome and phase timings, and the status.
-import type { Artifact, Target } from './types.js'
+import type { Artifact, ExcludedTarget, Target } from './types.js'
 
 export type RolloutStatus = 'succeeded' | 'halted' | 'failed' | 'aborted'
 
 /**
- * - `done`: attached and healthy on the new build
+ * - `done`: attached and seen healthy on the new build (the health check or verify said which build)
+ * - `unverified`: attached and healthy, but its build could not be confirmed (the health check
+ *   reports none and verify did not run or could not tell)
  * - `skipped`: pre-check failed (or `beforeTarget` vetoed); nothing about it changed
  * - `failed`: left out of the load balancer for manual verification
  * - `rolled-back`: new build failed, previous build restored and attached (`onFailure: 'rollback'`)
@@ -12,9 +14,9 @@ export type RolloutStatus = 'succeeded' | 'halted' | 'failed' | 'aborted'
  * - `stopped`: verify found the wrong build; detached and stopped
  * - `pending`: never reached (halted or aborted before its batch)
  */
-export type TargetOutcome = 'done' | 'skipped' | 'failed' | 'rolled-back' | 'restored' | 'stopped' | 'pending'
+export type TargetOutcome = 'done' | 'unverified' | 'skipped' | 'failed' | 'rolled-back' | 'restored' | 'stopped' | 'pending'
 
-export type Phase = 'precheck' | 'prepare' | 'detach' | 'deploy' | 'settle' | 'attach' | 'rollback' | 'verify' | 'stop'
+export type Phase = 'precheck' | 'prepare' | 'detach' | 'deploy' | 'settle' | 'attach' | 'hold' | 'gate' | 'rollback' | 'verify' | 'stop'
 
 export interface TargetReport {
   target: Target
@@ -31,6 +33,21 @@ export interface TargetReport {
   version?: string
 }
 
+/** Something a user must know about a finished rollout, even a `succeeded` one. */
+export interface RolloutWarning {
+  /**
+   * - `skipped`: a planned target was not deployed (pre-check, veto, operator, drain);
+   * - `stopped`: verify stopped a target on the wrong build;
+   * - `unverified`: deployed, but its build was never confirmed;
+   * - `excluded`: out of service by an operator's hand when the rollout began;
+   * - `left-out`: a planned target no longer in service at the end;
+   * - `forced-drain`: its remaining connections were closed (`drain.onTimeout: 'proceed'`).
+   */
+  kind: 'skipped' | 'stopped' | 'unverified' | 'excluded' | 'left-out' | 'forced-drain'
+  target: Target
+  message: string
+}
+
 export interface RolloutResult {
   status: RolloutStatus
   runId: string
@@ -38,8 +55,15 @@ export interface RolloutResult {
   artifact: Artifact | undefined
   /** Every target the rollout saw, in plan order, then those found by verify. */
   targets: TargetReport[]
-  /** Targets left out of the load balancer that need a human: `failed` ones. */
+  /**
+   * Targets that need a human: `failed` ones (left out of the load balancer), planned
+   * targets no longer in service at the end, and targets someone else took out mid-run.
+   */
   needsAttention: Target[]
+  /** Registered targets an operator had taken out of service; not deployed, left as found. */
+  excluded: ExcludedTarget[]
+  /** Skipped, stopped, unverified, excluded and left-out targets, one line each. */
+  warnings: RolloutWarning[]
   batches: number
   startedAt: number
   endedAt: number

@@ -131,7 +131,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         engine.report(t, b)
       })
     })
-    engine.emitter.emit('plan', { runId: engine.runId, artifact: engine.artifact, candidates: all, batches })
+    engine.emitter.emit('plan', { runId: engine.runId, artifact: engine.artifact, candidates: all, batches, excluded: [] })
 
     let status: RolloutStatus = 'succeeded'
     let reason: string | undefined
@@ -270,6 +270,8 @@ function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason
     artifact: engine.artifact,
     targets,
     needsAttention: targets.filter((r) => r.outcome === 'failed').map((r) => r.target),
+    excluded: [],
+    warnings: [],
     batches: engine.batchCount,
     startedAt,
     endedAt,

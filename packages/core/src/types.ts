@@ -41,17 +41,89 @@ export interface AdapterContext {
   deadline?: number
   /** Streams a command's output; the engine turns it into `target:output` events. */
   output?: (stream: 'stdout' | 'stderr', chunk: string) => void
+  /** Set by the engine on `detach` calls: how to handle a drain that does not finish. */
+  drain?: DrainPolicy
+}
+
+/** A target the load balancer holds that the rollout must leave alone, and why. */
+export interface ExcludedTarget {
+  target: Target
+  /** Names the state and who set it: `MAINT set by an operator (not by rolling)`. */
+  reason: string
+}
+
+/**
+ * What `inventory` returns: the candidates (what `discover` returns), and the registered
+ * targets someone else took out of service (HAProxy MAINT/DRAIN by admin, an ELBv2 target
+ * already `draining` or `unused`). Excluded targets are not candidates; `plan` lists them.
+ */
+export interface Discovery {
+  targets: Target[]
+  excluded: ExcludedTarget[]
+}
+
+/** How the engine wants a detach to treat connections that have not drained in time. */
+export interface DrainPolicy {
+  /** How long to wait for connections to drain. Unset: the adapter's own default. */
+  timeoutMs?: number
+  /**
+   * At the drain timeout:
+   * - `'halt'`: resolve, listing the undrained targets in `DetachResult.undrained` (still
+   *   detached; the engine puts them back in service on their old build);
+   * - `'proceed'`: close what is left the load balancer's own way (HAProxy:
+   *   `shutdown sessions server`), list them in `DetachResult.forced`, and resolve.
+   * Without a policy (a direct call), a drain timeout rejects as before.
+   */
+  onTimeout: 'halt' | 'proceed'
+}
+
+/** Per-target news from a `detach` call; every list is optional (omitted = empty). */
+export interface DetachResult {
+  /**
+   * Targets found out of service by someone else's hand (an operator's MAINT or DRAIN, an
+   * ELBv2 target already draining): the call did not touch them, and the rollout will
+   * never put them back in service.
+   */
+  foreign?: ExcludedTarget[]
+  /** `drain.onTimeout: 'halt'`: detached but still holding connections; reason says what is left. */
+  undrained?: ExcludedTarget[]
+  /** `drain.onTimeout: 'proceed'`: detached, and their remaining connections were closed. */
+  forced?: ExcludedTarget[]
+}
+
+/** Per-target news from an `attach` call. */
+export interface AttachResult {
+  /**
+   * Targets whose state someone else changed while the rollout held them out (an operator
+   * set MAINT or DRAIN, or deregistered them): left as found, never re-enabled.
+   */
+  foreign?: ExcludedTarget[]
 }
 
 export interface LoadBalancer {
   /** Names the adapter in errors and events, e.g. `haproxy`, `elbv2`. */
   readonly name: string
-  /** Targets in service now (registered and healthy). */
+  /** Targets in service now (registered and healthy): the candidates of a rollout. */
   discover(ctx: AdapterContext): Promise<Target[]>
-  /** Stops new traffic to the targets; resolves once draining has completed. */
-  detach(targets: readonly Target[], ctx: AdapterContext): Promise<void>
-  /** Puts the targets back in service; resolves once the load balancer sees them healthy. */
-  attach(targets: readonly Target[], ctx: AdapterContext): Promise<void>
+  /**
+   * Optional, and what the engine calls instead of `discover` when present: the candidates
+   * and, apart, the registered targets an operator took out of service (excluded). One
+   * call to the load balancer, like `discover`.
+   */
+  inventory?(ctx: AdapterContext): Promise<Discovery>
+  /**
+   * Stops new traffic to the targets; resolves once draining has completed (or as
+   * `ctx.drain` says at its timeout). A target found already out of service by someone
+   * else's hand is left as it is and listed in `foreign`.
+   */
+  detach(targets: readonly Target[], ctx: AdapterContext): Promise<void | DetachResult>
+  /**
+   * Puts the targets back in service; resolves once the load balancer sees them healthy.
+   * Must work from a fresh adapter instance (as `resume` makes): the state of a target is
+   * read from the load balancer, never from the adapter's memory. A target whose state
+   * someone else changed while it was out is left as found and listed in `foreign`.
+   */
+  attach(targets: readonly Target[], ctx: AdapterContext): Promise<void | AttachResult>
 }
 
 /** A build of a service, made once, never on the host. */

@@ -48,6 +48,7 @@ export const CONFIG_KEYS = [
   'batch',
   'minHealthy',
   'settle',
+  'drain',
   'onFailure',
   'maxStopped',
   'verify',
