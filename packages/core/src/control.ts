@@ -1,0 +1,25 @@
+// The control channel: how a person or another job reaches a running (or paused) rollout
+// from outside its process: `rolling approve` / `rolling abort`. A file folder locally, an
+// S3 prefix across machines (@org/rolling-s3); the engine polls it on its own clock.
+import type { AdapterContext } from './types.js'
+
+export interface ControlMessage {
+  /** Unique per message, so a message is acted on once. */
+  id: string
+  kind: 'approve' | 'abort'
+  /** The run it is meant for; a message for another run is ignored. */
+  runId: string
+  /** ISO-8601 time it was sent. */
+  at: string
+  /** Who sent it (user@host, a CI job), for the journal and the reports. */
+  by?: string
+  note?: string
+}
+
+export interface ControlChannel {
+  /** Where it lives, for messages (a folder, `s3://bucket/prefix`). */
+  readonly location: string
+  send(service: string, message: ControlMessage, ctx?: Partial<AdapterContext>): Promise<void>
+  /** Messages for `service` in the order sent, optionally only those after the one with id `after`. */
+  receive(service: string, options?: { after?: string }, ctx?: Partial<AdapterContext>): Promise<ControlMessage[]>
+}
