@@ -1,12 +1,27 @@
 // The state of one rollout run and the steps every phase shares: adapter
 // contexts with deadlines, journal records, hooks, health checks, reports.
-// The phases themselves live in batch.ts and verify.ts; the flow in run.ts.
-import type { AdapterContext, Artifact, ArtifactStore, Clock, Executor, ExecRequest, ExecResult, Health, HealthCheck, LoadBalancer, Logger, Target } from './types.js'
+// The phases themselves live in phases/*.ts; a batch in batch.ts; the flow in run.ts.
+import type {
+  AdapterContext,
+  Artifact,
+  ArtifactStore,
+  Clock,
+  DrainPolicy,
+  ExcludedTarget,
+  Executor,
+  ExecRequest,
+  ExecResult,
+  Health,
+  HealthCheck,
+  LoadBalancer,
+  Logger,
+  Target,
+} from './types.js'
 import type { DeployArgs, DeployFunction, DeployRecipe, StepArgs } from './recipe.js'
 import type { Hooks, HookContext } from './hooks.js'
 import type { Journal, JournalRecord } from './journal.js'
 import type { Lock } from './lock.js'
-import type { Phase, TargetOutcome, TargetReport } from './result.js'
+import type { Phase, RolloutWarning, TargetOutcome, TargetReport } from './result.js'
 import type { Prepared } from './prepare.js'
 import { type Amount, type ResolvedSettle, type RolloutOptions, type Timeouts, DEFAULT_TIMEOUTS, resolveSettle } from './options.js'
 import type { RolloutEmitter } from './events.js'
@@ -24,10 +39,18 @@ export type TargetState =
   | 'deployed'
   | 'rolling-back'
   | 'attaching'
+  | 'holding'
+  | 'ejecting'
   | 'stopping'
   | TargetOutcome
 
-export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'failed', 'rolled-back', 'restored', 'stopped'])
+export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'unverified', 'failed', 'rolled-back', 'restored', 'stopped'])
+
+/** Outcomes of targets this rollout put (back) in service. */
+export const ATTACHED: ReadonlySet<TargetOutcome> = new Set(['done', 'unverified', 'rolled-back', 'restored'])
+
+/** What a health answer says of the build: ours, another, or it does not say. */
+export type BuildSeen = 'new' | 'other' | 'unknown'
 
 /** Makes a recipe of a deploy function; a returned list of commands runs in order. */
 export function toRecipe(deploy: DeployRecipe | DeployFunction): DeployRecipe {
@@ -63,6 +86,9 @@ export class Engine {
   readonly onFailure: 'halt' | 'rollback'
   readonly maxStopped: number
   readonly minHealthy: Amount
+  readonly drain: DrainPolicy
+  /** Deploy targets already on the build too. */
+  readonly redeploy: boolean
   readonly clock: Clock
   readonly journal: Journal
   readonly lock: Lock
@@ -83,6 +109,13 @@ export class Engine {
   #deferred: JournalRecord[] = []
   /** Prepare steps under way, by target id. */
   readonly preparing = new Map<string, Promise<Prepared>>()
+  /** Registered targets an operator had taken out when the rollout began. */
+  excluded: ExcludedTarget[] = []
+  /** Targets needing a human that are not `failed` (left out by someone else's hand, gone). */
+  readonly attention = new Map<string, Target>()
+  readonly warnings: RolloutWarning[] = []
+  /** The number of targets planned, for `minHealthy` percentages. */
+  planned = 0
 
   constructor(
     options: RolloutOptions,
@@ -101,6 +134,8 @@ export class Engine {
     this.onFailure = options.onFailure ?? 'halt'
     this.maxStopped = options.maxStopped ?? 3
     this.minHealthy = options.minHealthy ?? 0
+    this.drain = { onTimeout: options.drain?.onTimeout ?? 'halt', ...(options.drain?.timeout === undefined ? {} : { timeoutMs: options.drain.timeout }) }
+    this.redeploy = options.redeploy ?? false
     this.clock = options.clock ?? systemClock
     this.journal = deps.journal
     this.lock = deps.lock
@@ -122,7 +157,8 @@ export class Engine {
       },
       warn: (message, data) => {
         user.warn(message, data)
-        emitter.emit('warning', { message, data })
+        const target = typeof data?.target === 'string' ? this.reports.get(data.target)?.target : undefined
+        emitter.emit('warning', target ? { message, target, data } : { message, data })
       },
       error: (message, data) => {
         user.error(message, data)
@@ -252,21 +288,39 @@ export class Engine {
     const checked = shared
       ? this.health.check(target, shared.ctx())
       : this.withContext(`health check of ${describeTarget(target)}`, this.timeouts.precheck, (ctx) => this.health.check(target, ctx))
-    return checked.catch(
-      (error: unknown): Health => {
-        if (this.cancelSignal.aborted) throw error
-        return { ok: false, detail: errorMessage(error) }
-      },
-    )
+    return checked.catch((error: unknown): Health => {
+      if (this.cancelSignal.aborted) throw error
+      return { ok: false, detail: errorMessage(error) }
+    })
+  }
+
+  /** Which build a health answer reports: ours (version and, when given, build time), another, or none. */
+  buildSeen(health: Health): BuildSeen {
+    if (health.version === undefined && health.builtAt === undefined) return 'unknown'
+    if (health.version !== undefined && health.version !== this.artifact.version) return 'other'
+    if (health.builtAt !== undefined && !sameTime(health.builtAt, this.artifact.builtAt)) return 'other'
+    return 'new'
   }
 
   /** True when the target answers 200 and, if it says which build it runs, runs ours. */
   onNewBuild(health: Health): boolean {
-    return health.ok && (health.version === undefined || health.version === this.artifact.version)
+    return health.ok && this.buildSeen(health) !== 'other'
   }
 
   describeHealth(health: Health): string {
+    if (health.ok && this.buildSeen(health) === 'other') return `still running ${describeBuild(health)}, expected ${this.artifact.version}`
     return health.detail ?? (health.status === undefined ? 'no answer' : `status ${health.status}`)
+  }
+
+  /** Records a warning for the result and sends it as a `warning` event. */
+  warn(kind: RolloutWarning['kind'], target: Target, message: string): void {
+    this.warnings.push({ kind, target, message })
+    this.log.warn(`[rolling] ${describeTarget(target)}: ${message}`, { target: target.id, kind })
+  }
+
+  /** Lists a target for a human without failing it (someone else took it out, it left the pool). */
+  needsHuman(target: Target): void {
+    this.attention.set(target.id, target)
   }
 
   /** Arguments of a recipe step on `target`. */
@@ -294,14 +348,23 @@ export class Engine {
   }
 }
 
+/** `v1`, or `v1 built 2026-01-02T03:04:05Z` when the build time is known. */
+export function describeBuild(build: { version?: string; builtAt?: string }): string {
+  const version = build.version ?? 'an unnamed build'
+  return build.builtAt === undefined ? version : `${version} built ${build.builtAt}`
+}
+
+/** Two build times name the same build: equal instants, or equal strings when unparseable. */
+export function sameTime(a: string, b: string): boolean {
+  const [x, y] = [Date.parse(a), Date.parse(b)]
+  return a === b || (!Number.isNaN(x) && x === y)
+}
+
 function execFailed(executor: string, target: Target, request: string | ExecRequest, result: ExecResult): RollingError {
   const req = typeof request === 'string' ? { command: request } : request
   const command = maskSecrets(req.command, req.secrets)
   const shown = command.length > 120 ? `${command.slice(0, 117)}...` : command
   const how = result.exitCode === null ? `signal ${result.signal}` : `exit code ${result.exitCode}`
   const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ')
-  return new RollingError(
-    'EXEC_FAILED',
-    `[rolling:${executor}] \`${shown}\` failed on ${describeTarget(target)} with ${how}${tail ? `: ${tail}` : ''}`,
-  )
+  return new RollingError('EXEC_FAILED', `[rolling:${executor}] \`${shown}\` failed on ${describeTarget(target)} with ${how}${tail ? `: ${tail}` : ''}`)
 }

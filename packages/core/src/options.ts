@@ -91,6 +91,12 @@ export interface RolloutOptions {
   onFailure?: 'halt' | 'rollback'
   /** Verify phase: more targets on the wrong build than this fails the rollout. @default 3 */
   maxStopped?: number
+  /**
+   * Deploy targets whose health check already reports the build being deployed. Off, they
+   * are skipped (`already on v2`) without being detached, so a re-run after a halt only
+   * touches what is left. @default false
+   */
+  redeploy?: boolean
   /** Run the verify phase after the last batch. @default true */
   verify?: boolean
   timeouts?: Partial<Timeouts>

@@ -2,15 +2,20 @@
 // batches, verify, result. Shared by a new rollout and by `resume`, which enters
 // the same flow at the batch the journal says was in flight.
 import { hostname } from 'node:os'
-import type { Artifact, Target } from './types.js'
+import type { Artifact, ExcludedTarget, Target } from './types.js'
 import type { Engine } from './engine.js'
 import type { JournalRecord } from './journal.js'
 import { type LockLease, isProcessAlive } from './lock.js'
-import type { RolloutResult, RolloutStatus } from './result.js'
+import type { RolloutResult, RolloutStatus, RolloutWarning } from './result.js'
 import type { Amount } from './options.js'
 import { FINAL_STATES } from './engine.js'
-import { runBatch, type Entry } from './batch.js'
-import { verify } from './verify.js'
+import { runBatch, type Resumed } from './batch.js'
+import type { AttachAs } from './phases/flight.js'
+import { verify } from './phases/verify.js'
+import { fleetCheck } from './phases/fleet-check.js'
+import { eject } from './phases/eject.js'
+import { ALREADY_ON } from './phases/precheck.js'
+import { discoverAll } from './discovery.js'
 import { prepareAhead, settlePreparations } from './prepare.js'
 import { batchSizes, splitBatches } from './plan.js'
 import { RollingError, errorMessage, isAbortError } from './errors.js'
@@ -35,6 +40,8 @@ export interface JournalState {
   artifact: Artifact
   targets: Target[]
   batches: number[][]
+  /** Targets an operator had taken out when the run began. */
+  excluded: ExcludedTarget[]
   /** Last recorded state (and intended outcome) of each target, by plan position. */
   states: Map<number, { s: string; o?: string }>
   /** Targets first seen by verify, by id, with their last state. */
@@ -58,6 +65,7 @@ export function readJournalState(records: readonly JournalRecord[], location: st
     artifact: start.artifact as Artifact,
     targets: start.targets as Target[],
     batches: start.batches as number[][],
+    excluded: (start.excluded as ExcludedTarget[] | undefined) ?? [],
     states: new Map(),
     extra: new Map(),
     batch: -1,
@@ -74,15 +82,19 @@ export function readJournalState(records: readonly JournalRecord[], location: st
   return state
 }
 
-/** Where a target recorded in `state` re-enters its batch. */
-function entryOf(s: string | undefined): Entry | 'final' {
-  if (s === undefined) return 'fresh'
+/** Where a target recorded in `state` re-enters its batch ('eject': take it out again and fail it). */
+function entryOf(recorded: { s: string; o?: string } | undefined): Resumed | 'final' | 'eject' {
+  const s = recorded?.s
+  if (s === undefined) return { entry: 'fresh' }
   if (FINAL_STATES.has(s)) return 'final'
-  if (s === 'deploying') return 'deploy'
-  if (s === 'deployed') return 'settle'
-  if (s === 'rolling-back') return 'rollback'
-  if (s === 'attaching') return 'attach'
-  return 'detach' // detaching, detached
+  if (s === 'ejecting') return 'eject'
+  if (s === 'deploying') return { entry: 'deploy' }
+  if (s === 'deployed') return { entry: 'settle' }
+  if (s === 'rolling-back') return { entry: 'rollback' }
+  const as = recorded?.o as AttachAs | undefined
+  if (s === 'attaching') return as === undefined ? { entry: 'attach' } : { entry: 'attach', as }
+  if (s === 'holding') return as === undefined ? { entry: 'hold' } : { entry: 'hold', as }
+  return { entry: 'detach' } // detaching, detached
 }
 
 export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise<RolloutResult> {
@@ -99,10 +111,17 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
     if (resumed) {
       positions = run.state.batches
       batches = positions.map((batch) => batch.map((i) => run.state.targets[i] as Target))
+      engine.excluded = run.state.excluded
     } else {
-      const candidates = await engine.withContext(`discover on ${engine.lb.name}`, engine.timeouts.precheck, (ctx) => engine.lb.discover(ctx))
+      const found = await engine.withContext(`discover on ${engine.lb.name}`, engine.timeouts.precheck, (ctx) => discoverAll(engine.lb, ctx))
+      const candidates = found.targets
+      engine.excluded = found.excluded
       if (candidates.length === 0) {
-        throw new RollingError('EMPTY_POOL', `[rolling:${engine.lb.name}] no target in service for ${engine.service}: nothing to deploy to (an empty pool is an error, not a success)`)
+        const also = found.excluded.length > 0 ? ` (${found.excluded.length} registered target(s) are out of service by an operator's hand and left alone)` : ''
+        throw new RollingError(
+          'EMPTY_POOL',
+          `[rolling:${engine.lb.name}] no target in service for ${engine.service}: nothing to deploy to (an empty pool is an error, not a success)${also}`,
+        )
       }
       batches = splitBatches(candidates, batchSizes(candidates.length, run.batch, engine.minHealthy))
       const index = new Map<string, number>()
@@ -120,10 +139,12 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         artifact: engine.artifact,
         targets: candidates,
         batches: positions,
+        ...(found.excluded.length > 0 ? { excluded: found.excluded } : {}),
       })
     }
     touched = true
     const all = batches.flat()
+    engine.planned = all.length
     engine.batchCount = batches.length
     batches.forEach((batch, b) => {
       batch.forEach((t, k) => {
@@ -131,7 +152,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         engine.report(t, b)
       })
     })
-    engine.emitter.emit('plan', { runId: engine.runId, artifact: engine.artifact, candidates: all, batches, excluded: [] })
+    engine.emitter.emit('plan', { runId: engine.runId, artifact: engine.artifact, candidates: all, batches, excluded: engine.excluded })
 
     let status: RolloutStatus = 'succeeded'
     let reason: string | undefined
@@ -141,19 +162,37 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
     for (let b = firstBatch; b < batches.length && !reason; b++) {
       if (engine.stopping) break
       const batch = batches[b] as Target[]
-      let entries: Map<string, Entry> | undefined
+      let entries: Map<string, Resumed> | undefined
       let targets: Target[] = batch
       if (resumed && b === run.state.batch) {
         entries = new Map()
         targets = []
+        const ejecting: Target[] = []
         for (const t of batch) {
-          const entry = entryOf(run.state.states.get(engine.index.get(t.id) as number)?.s)
-          if (entry === 'final') continue
+          const entry = entryOf(run.state.states.get(engine.index.get(t.id) as number))
+          if (entry === 'eject') ejecting.push(t)
+          if (entry === 'final' || entry === 'eject') continue
           entries.set(t.id, entry)
           targets.push(t)
         }
+        if (ejecting.length > 0) {
+          await eject(
+            engine,
+            ejecting.map((target) => ({ target, reason: 'was being taken out of service as unhealthy when the run was interrupted' })),
+            b,
+            'gate',
+          )
+          ;[status, reason] = ['halted', `${ejecting.map((t) => t.id).join(', ')} failed a health check before the interruption`]
+        }
         if (targets.length === 0) continue // the whole batch had finished before the crash
       } else {
+        if (b > 0) {
+          const unhealthy = await fleetCheck(engine, b, all)
+          if (unhealthy) {
+            ;[status, reason] = ['halted', unhealthy]
+            break
+          }
+        }
         try {
           await engine.hook('beforeBatch', { index: b, total: batches.length, targets: batch })
         } catch (error) {
@@ -176,11 +215,12 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
     if (engine.stopping) [status, reason] = ['aborted', reason ? `${abortMessage(engine)}; ${reason}` : abortMessage(engine)]
     if (status === 'succeeded' && run.verify) {
       const resumedStops = resumed
-        ? [...run.state.extra.values()].filter((e) => e.s === 'stopping').map((e) => e.target).concat(
-            run.state.targets.filter((_, i) => run.state.states.get(i)?.s === 'stopping'),
-          )
+        ? [...run.state.extra.values()]
+            .filter((e) => e.s === 'stopping')
+            .map((e) => e.target)
+            .concat(run.state.targets.filter((_, i) => run.state.states.get(i)?.s === 'stopping'))
         : []
-      const end = await verify(engine, resumedStops)
+      const end = await verify(engine, all, resumedStops)
       if (end.failed) [status, reason] = ['failed', end.failed]
     }
     return finish(engine, startedAt, status, reason)
@@ -259,19 +299,35 @@ async function resolveArtifact(engine: Engine, ref: string, recorded: Artifact |
   })
 }
 
+/** Every target a user must know about, even in a `succeeded` result, one line each. */
+function warningsOf(engine: Engine): RolloutWarning[] {
+  const warnings: RolloutWarning[] = engine.excluded.map(({ target, reason }) => ({ kind: 'excluded', target, message: `excluded: ${reason}` }))
+  for (const report of engine.reports.values()) {
+    const reason = report.reason ?? ''
+    // A target already on the build is what a re-run wants, not something to look at.
+    if (report.outcome === 'skipped' && !reason.startsWith(ALREADY_ON)) warnings.push({ kind: 'skipped', target: report.target, message: `skipped: ${reason}` })
+    else if (report.outcome === 'stopped') warnings.push({ kind: 'stopped', target: report.target, message: `stopped: ${reason}` })
+    else if (report.outcome === 'unverified')
+      warnings.push({ kind: 'unverified', target: report.target, message: `unverified: ${reason || 'its build was never confirmed'}` })
+  }
+  return warnings.concat(engine.warnings)
+}
+
 function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason?: string, error?: Error): RolloutResult {
   engine.write({ type: 'end', status, at: new Date(engine.clock.now()).toISOString() })
   const targets = [...engine.reports.values()]
   const endedAt = engine.clock.now()
+  const needsAttention = targets.filter((r) => r.outcome === 'failed').map((r) => r.target)
+  for (const target of engine.attention.values()) if (!needsAttention.includes(target)) needsAttention.push(target)
   const result: RolloutResult = {
     status,
     runId: engine.runId,
     service: engine.service,
     artifact: engine.artifact,
     targets,
-    needsAttention: targets.filter((r) => r.outcome === 'failed').map((r) => r.target),
-    excluded: [],
-    warnings: [],
+    needsAttention,
+    excluded: engine.excluded,
+    warnings: warningsOf(engine),
     batches: engine.batchCount,
     startedAt,
     endedAt,

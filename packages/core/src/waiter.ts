@@ -8,7 +8,8 @@ import { formatMs } from './clock.js'
 
 export type WaitState<T> =
   | { state: 'done'; value: T }
-  | { state: 'retry'; observed?: unknown }
+  /** `delayMs`: the next sleep instead of the grown one (a check that knows its pace). */
+  | { state: 'retry'; observed?: unknown; delayMs?: number }
   | { state: 'fail'; reason: string; observed?: unknown }
 
 export interface WaitOptions {
@@ -36,10 +37,7 @@ export interface WaitOptions {
 }
 
 /** Polls `check` until it says done (returns the value) or fail (throws WAIT_FAILED), or the deadline passes (throws TIMEOUT). */
-export async function waitUntil<T>(
-  check: (attempt: number) => Promise<WaitState<T>> | WaitState<T>,
-  options: WaitOptions,
-): Promise<T> {
+export async function waitUntil<T>(check: (attempt: number) => Promise<WaitState<T>> | WaitState<T>, options: WaitOptions): Promise<T> {
   // A NaN here would turn the deadline check off and every sleep into 0 ms: a busy loop forever.
   for (const key of ['timeoutMs', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter'] as const) {
     const value = options[key]
@@ -74,7 +72,7 @@ export async function waitUntil<T>(
         observed,
       )
     }
-    const jittered = delay * (1 - jitter + 2 * jitter * random())
+    const jittered = result.delayMs ?? delay * (1 - jitter + 2 * jitter * random())
     const untilExpected = options.expectAt === undefined ? Number.POSITIVE_INFINITY : options.expectAt - clock.now()
     // Never sleep past the deadline: the last try happens at the deadline itself.
     await clock.sleep(Math.min(jittered, left, untilExpected > 0 ? untilExpected : Number.POSITIVE_INFINITY), options.signal)

@@ -51,6 +51,7 @@ export const CONFIG_KEYS = [
   'drain',
   'onFailure',
   'maxStopped',
+  'redeploy',
   'verify',
   'timeouts',
   'hooks',

@@ -256,6 +256,8 @@ describe('events of a real rollout', () => {
       'rollout:start',
       'plan',
       'batch:start',
+      'target:precheck',
+      'target:detaching',
       'target:detached',
       'target:deploying',
       'target:deployed',
