@@ -296,10 +296,7 @@ export class Engine {
 
   /** Which build a health answer reports: ours (version and, when given, build time), another, or none. */
   buildSeen(health: Health): BuildSeen {
-    if (health.version === undefined && health.builtAt === undefined) return 'unknown'
-    if (health.version !== undefined && health.version !== this.artifact.version) return 'other'
-    if (health.builtAt !== undefined && !sameTime(health.builtAt, this.artifact.builtAt)) return 'other'
-    return 'new'
+    return buildSeen(health, this.artifact)
   }
 
   /** True when the target answers 200 and, if it says which build it runs, runs ours. */
@@ -346,6 +343,14 @@ export class Engine {
     const location = await this.artifacts.locate(this.artifact, target, ctx)
     return { ...this.stepArgs(target, ctx), location }
   }
+}
+
+/** Which build a health answer reports, against the one being deployed. */
+export function buildSeen(health: Health, artifact: Artifact): BuildSeen {
+  if (health.version === undefined && health.builtAt === undefined) return 'unknown'
+  if (health.version !== undefined && health.version !== artifact.version) return 'other'
+  if (health.builtAt !== undefined && !sameTime(health.builtAt, artifact.builtAt)) return 'other'
+  return 'new'
 }
 
 /** `v1`, or `v1 built 2026-01-02T03:04:05Z` when the build time is known. */

@@ -219,7 +219,9 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.minHealthy !== undefined) checkAmount('minHealthy', options.minHealthy, true)
   if (options.settle !== undefined) {
     if (!isObject(options.settle)) fail('settle', 'an object like { delay: 60000 }', options.settle)
-    const { delay, interval, deadline, successes } = options.settle as SettleOptions
+    const { delay, interval, deadline, successes, requireBuild, hold } = options.settle as SettleOptions
+    if (requireBuild !== undefined && typeof requireBuild !== 'boolean') fail('settle.requireBuild', 'a boolean', requireBuild)
+    if (hold !== undefined) checkMs('settle.hold', hold, 0)
     if (delay !== undefined) checkMs('settle.delay', delay, 0)
     if (interval !== undefined) checkMs('settle.interval', interval, 1)
     if (deadline !== undefined) checkMs('settle.deadline', deadline, 1)
@@ -233,6 +235,13 @@ export function validateOptions(options: RolloutOptions): void {
       fail('settle.deadline', `a deadline >= settle.delay (${delay})`, deadline)
     }
   }
+  if (options.drain !== undefined) {
+    if (!isObject(options.drain)) fail('drain', "an object like { timeout: 300000, onTimeout: 'halt' }", options.drain)
+    const { timeout, onTimeout } = options.drain as DrainOptions
+    if (timeout !== undefined) checkMs('drain.timeout', timeout, 1)
+    if (onTimeout !== undefined && onTimeout !== 'halt' && onTimeout !== 'proceed') fail('drain.onTimeout', "'halt' or 'proceed'", onTimeout)
+  }
+  if (options.redeploy !== undefined && typeof options.redeploy !== 'boolean') fail('redeploy', 'a boolean', options.redeploy)
   if (options.onFailure !== undefined && options.onFailure !== 'halt' && options.onFailure !== 'rollback') {
     fail('onFailure', "'halt' or 'rollback'", options.onFailure)
   }

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
-import type { Artifact, HealthCheck, Target } from './types.js'
+import type { Artifact, ExcludedTarget, HealthCheck, Target } from './types.js'
 import type { RolloutResult } from './result.js'
 import { type RolloutOptions, type ResolvedSettle, resolveSettle, validateOptions } from './options.js'
 import { Engine } from './engine.js'
@@ -15,6 +15,10 @@ import { fileLock, type Lock, type LockHolder } from './lock.js'
 import { httpHealthCheck } from './health/http.js'
 import { systemClock } from './clock.js'
 import { AbortError, RollingError } from './errors.js'
+import { discoverAll } from './discovery.js'
+import { FLEET_CONCURRENCY, mapLimit } from './pool.js'
+import { buildSeen } from './engine.js'
+import type { AdapterContext, Health } from './types.js'
 
 /** A running rollout: await it for the result; subscribe to its events before it starts. */
 export interface RolloutRun extends PromiseLike<RolloutResult> {
@@ -65,29 +69,54 @@ export interface Plan {
   artifact: Artifact
   candidates: Target[]
   batches: Target[][]
+  /** Registered targets an operator took out of service: not candidates, left alone. */
+  excluded: ExcludedTarget[]
+  /**
+   * Candidates whose health check already reports the build: a rollout skips them
+   * (`already on v2`) unless `redeploy` is set. Empty with `redeploy`.
+   */
+  current: Target[]
   settle: ResolvedSettle
   onFailure: 'halt' | 'rollback'
   maxStopped: number
 }
 
-/** A dry run: discovers the targets and resolves the build, then returns the batches. Changes nothing. */
+/**
+ * A dry run: discovers the targets, resolves the build and asks each candidate which build it
+ * runs (unless `redeploy`), then returns the batches. Changes nothing.
+ */
 export async function plan(options: RolloutOptions): Promise<Plan> {
   validateOptions(options)
   const clock = options.clock ?? systemClock
   const ctx = { signal: options.signal ?? new AbortController().signal, clock, log: options.logger ?? { debug() {}, info() {}, warn() {}, error() {} } }
   const artifact = await options.artifacts.resolve(options.service, options.version ?? 'latest', ctx)
-  const candidates = await options.loadBalancer.discover(ctx)
+  const { targets: candidates, excluded } = await discoverAll(options.loadBalancer, ctx)
   if (candidates.length === 0) {
     throw new RollingError('EMPTY_POOL', `[rolling:${options.loadBalancer.name}] no target in service for ${options.service}: nothing to deploy to`)
   }
+  const settle = resolveSettle(options.settle)
   return {
     service: options.service,
     artifact,
     candidates,
     batches: splitBatches(candidates, batchSizes(candidates.length, options.batch, options.minHealthy)),
-    settle: resolveSettle(options.settle),
+    excluded,
+    current: options.redeploy || !settle.requireBuild ? [] : await alreadyOn(options, artifact, candidates, ctx),
+    settle,
     onFailure: options.onFailure ?? 'halt',
     maxStopped: options.maxStopped ?? 3,
+  }
+}
+
+/** The candidates whose health check reports `artifact` (version and build time). */
+async function alreadyOn(options: RolloutOptions, artifact: Artifact, candidates: readonly Target[], ctx: AdapterContext): Promise<Target[]> {
+  const own = options.healthCheck ? undefined : httpHealthCheck()
+  const health = options.healthCheck ?? (own as HealthCheck)
+  try {
+    const seen = await mapLimit(candidates, FLEET_CONCURRENCY, (target) => health.check(target, ctx).catch((): Health => ({ ok: false })))
+    return candidates.filter((_, i) => (seen[i] as Health).ok && buildSeen(seen[i] as Health, artifact) === 'new')
+  } finally {
+    await own?.close()
   }
 }
 

@@ -17,6 +17,18 @@ export interface FakeHost {
   running: boolean
   /** The build before the last install, for `rollback`. */
   previous?: RunningBuild
+  /** Runtime faults of the build it runs now (set by the fault knobs, cleared by an install). */
+  fault?: HostFault
+}
+
+/** How a host's `_status` misbehaves after an install, on the fleet's clock. */
+export interface HostFault {
+  /** Answers 200 and 500 in turn, each for this long, from the install on. */
+  flapMs?: number
+  /** Answers 200 for this long after the install, then 500 for good. */
+  failAfterMs?: number
+  /** Clock time of the install the fault counts from. */
+  since?: number
 }
 
 export interface MemoryFleetOptions {
@@ -70,6 +82,12 @@ export interface MemoryFleet {
   unhealthyBefore(id: string): void
   /** Installs on the host "succeed" but it keeps running its old build. */
   ignoreDeploy(id: string): void
+  /** After its next install, `_status` flips between 200 and 500 every `periodMs`. */
+  flapAfterDeploy(id: string, periodMs: number): void
+  /** After its next install, `_status` answers 200 for `ms`, then 500 for good. */
+  dieAfterDeploy(id: string, ms: number): void
+  /** `_status` names no build (no version, no build time), as many apps' health pages do. */
+  hideBuild(id: string): void
   /** How many hosts run each version. O(N): for assertions, not the hot path. */
   versions(): Map<string, number>
 }
@@ -84,6 +102,8 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
   const hosts = new Map<string, FakeHost>()
   const broken = new Set<string>()
   const ignoring = new Set<string>()
+  const faults = new Map<string, HostFault>()
+  const hidden = new Set<string>()
   const artifacts = memoryArtifacts(options.clock ? { clock: options.clock } : {})
   const published = new Map<string, Artifact>()
 
@@ -115,15 +135,15 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
   const health = memoryHealthCheck({
     ...(options.clock ? { clock: options.clock } : {}),
     timeoutMs: options.healthTimeoutMs ?? 5000,
-    respond: (target): Health => {
+    respond: (target, ctx): Health => {
       const host = hosts.get(target.id)
       if (!host) throw new Error(`connect ECONNREFUSED ${target.address}:${target.port ?? 80}`)
-      const ok = host.healthy && host.running
+      const ok = host.healthy && host.running && !faulty(host.fault, ctx.clock.now())
+      const build = hidden.has(target.id) ? {} : { version: host.version, ...(host.builtAt === undefined ? {} : { builtAt: host.builtAt }) }
       return {
         ok,
         status: ok ? 200 : 503,
-        version: host.version,
-        ...(host.builtAt === undefined ? {} : { builtAt: host.builtAt }),
+        ...build,
         ...(ok ? {} : { detail: host.running ? 'status 503 (unhealthy)' : 'status 503 (stopped)' }),
       }
     },
@@ -145,6 +165,9 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
           host.version = version
           host.builtAt = builtAt || undefined
           host.healthy = !broken.has(target.id)
+          const fault = faults.get(target.id)
+          if (fault) host.fault = { ...fault, since: ctx.clock.now() }
+          else delete host.fault
           return { stdout: `installed ${version}\n` }
         }
         // Synchronous when instant: no timer or abort listener per host on a 100k fleet.
@@ -232,12 +255,32 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
       knob(id, 'ignoreDeploy')
       ignoring.add(id)
     },
+    flapAfterDeploy(id, periodMs) {
+      knob(id, 'flapAfterDeploy')
+      faults.set(id, { flapMs: periodMs })
+    },
+    dieAfterDeploy(id, ms) {
+      knob(id, 'dieAfterDeploy')
+      faults.set(id, { failAfterMs: ms })
+    },
+    hideBuild(id) {
+      knob(id, 'hideBuild')
+      hidden.add(id)
+    },
     versions() {
       const counts = new Map<string, number>()
       for (const host of hosts.values()) counts.set(host.version, (counts.get(host.version) ?? 0) + 1)
       return counts
     },
   }
+}
+
+/** True while a fault makes `_status` fail at clock time `now`. */
+function faulty(fault: HostFault | undefined, now: number): boolean {
+  if (!fault || fault.since === undefined) return false
+  const age = now - fault.since
+  if (fault.failAfterMs !== undefined && age >= fault.failAfterMs) return true
+  return fault.flapMs !== undefined && Math.floor(age / fault.flapMs) % 2 === 1
 }
 
 /**

@@ -127,7 +127,12 @@ describe('a failed post-deploy check', () => {
     const result = await fx.run({ batch: 2 })
     expect(result.status).toBe('halted')
     expect(outcomes(result)).toEqual({
-      'host-1': 'done', 'host-2': 'done', 'host-3': 'failed', 'host-4': 'done', 'host-5': 'pending', 'host-6': 'pending',
+      'host-1': 'done',
+      'host-2': 'done',
+      'host-3': 'failed',
+      'host-4': 'done',
+      'host-5': 'pending',
+      'host-6': 'pending',
     })
     expect(result.needsAttention.map((t) => t.id)).toEqual(['host-3'])
     expect(result.reason).toMatch(/host-3/)

@@ -152,7 +152,8 @@ describe('plan() (dry run)', () => {
     expect(fx.fleet.lb.calls.map((c) => c.op)).toEqual(['discover'])
     expect(fx.fleet.lb.maxOutOfService).toBe(0)
     expect(fx.fleet.executor.commands).toEqual([])
-    expect(fx.fleet.health.checks.size).toBe(0)
+    // Reads only: each candidate is asked once which build it runs (for `current`).
+    expect(fx.fleet.health.checks.size).toBe(10)
     expect(await fx.journal.read()).toEqual([])
     expect(fx.fleet.versions()).toEqual(new Map([['v1', 10]]))
   })
