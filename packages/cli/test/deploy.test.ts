@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { type Project, makeProject, normalise, runMain } from './support/project.js'
+import { FIXTURES, type Project, makeProject, normalise, runMain } from './support/project.js'
 
 let project: Project | undefined
 afterEach(() => project?.remove())
@@ -80,8 +80,31 @@ describe('rolling deploy: each way a rollout ends has its exit code', () => {
     ])
   })
 
-  it('fails with exit 1 when more targets than --max-stopped run the wrong build after the last batch', async () => {
+  it('halts with exit 2 when a restart leaves the old build serving: settle names the build it saw', async () => {
     project = makeProject({ size: 3, ignoreDeploy: ['host-2'] })
+    const { code, stdout } = await runMain(['deploy', '--plain', '--batch', '2'], { cwd: project.dir })
+    expect(normalise(stdout.lines())).toContain('host-2 FAILED in settle: still running v1, expected v2')
+    expect(code).toBe(2)
+  })
+
+  it('fails with exit 1 when more targets than --max-stopped run the wrong build after the last batch', async () => {
+    // host-2 goes back to v1 after its batch (someone redeployed the old build): verify finds it.
+    const config = `import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import base from ${JSON.stringify(join(FIXTURES, 'fleet.config.ts'))}
+export default (env) => ({
+  ...base(env),
+  hooks: {
+    beforeVerify() {
+      const file = join(env.cwd, 'fleet.json')
+      const state = JSON.parse(readFileSync(file, 'utf8'))
+      state.hosts.find((h) => h.id === 'host-2').version = 'v1'
+      writeFileSync(file, JSON.stringify(state))
+    },
+  },
+})
+`
+    project = makeProject({ size: 3 }, config)
     const { code, stdout } = await runMain(['deploy', '--plain', '--max-stopped', '0', '--batch', '2'], { cwd: project.dir })
     expect(normalise(stdout.lines()).slice(-8)).toEqual([
       'batch 2/2 ended: 1 done',

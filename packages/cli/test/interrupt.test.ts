@@ -27,11 +27,12 @@ describe('Ctrl-C in-process', () => {
       'host-1 deploying v2',
       WAIT_NOTICE,
       'host-1 deployed in T',
-      'host-1 healthy on v2',
       'host-1 attached',
-      'batch 1/3 ended: 1 done',
+      // The abort cut its settle short: healthy on v2 and back in service, but not `done`.
+      'batch 1/3 ended: 1 restored',
       'aborted: [rolling] aborted: Ctrl-C',
-      'targets: 1 done, 2 pending (3 in 3 batch(es), T)',
+      'targets: 1 restored, 2 pending (3 in 3 batch(es), T)',
+      'restored: host-1 (127.0.10.1:8080): aborted during settle; healthy on v2, put back in service',
       'exit 3 (aborted)',
     ])
     expect(code).toBe(3)

@@ -22,6 +22,8 @@ describe('rolling deploy --json', () => {
       'rollout:start',
       'plan',
       'batch:start',
+      'target:precheck',
+      'target:detaching',
       'target:detached',
       'target:deploying',
       'target:output',
@@ -30,7 +32,10 @@ describe('rolling deploy --json', () => {
       'target:healthy',
       'target:attached',
       'batch:end',
+      'fleet:check',
       'batch:start',
+      'target:precheck',
+      'target:detaching',
       'target:detached',
       'target:deploying',
       'target:output',
@@ -48,10 +53,10 @@ describe('rolling deploy --json', () => {
     const at = (i: number) => events[i] as Record<string, unknown>
     expect(at(0)).toMatchObject({ service: 'app', ref: 'latest', resumed: false })
     expect(at(1)).toMatchObject({ artifact: { version: 'v2' }, candidates: [{ id: 'host-1' }, { id: 'host-2' }] })
-    expect(at(5)).toMatchObject({ target: { id: 'host-1' }, stream: 'stdout', chunk: 'installing v2\n' })
-    expect(at(17)).toMatchObject({ target: { id: 'host-2' }, reason: 'status 503', health: { ok: false, status: 503 } })
-    expect(at(18)).toMatchObject({ target: { id: 'host-2' }, phase: 'settle', reason: 'status 503' })
-    expect(at(19)).toMatchObject({ index: 1, outcomes: { 'host-2': 'failed' } })
+    expect(at(7)).toMatchObject({ target: { id: 'host-1' }, stream: 'stdout', chunk: 'installing v2\n' })
+    expect(at(22)).toMatchObject({ target: { id: 'host-2' }, reason: 'status 503', health: { ok: false, status: 503 } })
+    expect(at(23)).toMatchObject({ target: { id: 'host-2' }, phase: 'settle', reason: 'status 503' })
+    expect(at(24)).toMatchObject({ index: 1, outcomes: { 'host-2': 'failed' } })
     const result = (events.at(-1) as unknown as { result: Record<string, unknown> }).result
     expect(result).toMatchObject({
       status: 'halted',
@@ -105,7 +110,7 @@ describe('rolling deploy --json', () => {
     reporter.event({ type: 'rollout:end', result })
     expect(out.lines()).toEqual([
       '{"type":"listener:error","at":"2026-01-01T00:00:00.000Z","event":"target:attached","error":"listener broke"}',
-      '{"type":"rollout:end","at":"2026-01-01T00:00:00.000Z","result":{"status":"failed","runId":"r-1","service":"app","targets":[],"needsAttention":[],"batches":0,"startedAt":0,"endedAt":0,"durationMs":0,"reason":"journal full","error":"ENOSPC: no space left on device"}}',
+      '{"type":"rollout:end","at":"2026-01-01T00:00:00.000Z","result":{"status":"failed","runId":"r-1","service":"app","targets":[],"needsAttention":[],"excluded":[],"warnings":[],"batches":0,"startedAt":0,"endedAt":0,"durationMs":0,"reason":"journal full","error":"ENOSPC: no space left on device"}}',
     ])
   })
 })

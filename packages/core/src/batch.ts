@@ -112,7 +112,7 @@ export async function runBatch(
     const report = engine.report(f.target, index)
     outcomes[f.target.id] = report.outcome
     if (halts.length === 0 && (report.outcome === 'failed' || report.outcome === 'rolled-back')) {
-      halts.push(`${describeTarget(f.target)} failed its ${report.failedIn ?? 'deploy'}: ${report.reason ?? ''}`)
+      halts.push(`${describeTarget(f.target)} failed its ${report.failedIn ?? 'deploy'}`)
     }
   }
   engine.emitter.emit('batch:end', { index, total, outcomes })

@@ -20,6 +20,10 @@ export interface ReleaseOptions {
   statusCode?: number
   /** Simulated boot time before the app listens; overrides the fleet's setting. @default unset */
   startupDelayMs?: number
+  /** A flapping build: from listening on, `_status` alternates 200 and 500, each this long. @default unset */
+  flapMs?: number
+  /** A build that dies: `_status` answers 200 for this long after listening, then 500. @default unset */
+  failAfterMs?: number
 }
 
 export interface BuildReleaseOptions extends ReleaseOptions {
@@ -51,6 +55,10 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<Releas
   if (options.startupDelayMs !== undefined && !(Number.isFinite(options.startupDelayMs) && options.startupDelayMs >= 0)) {
     throw new ValidationError('startupDelayMs', `expected a finite number >= 0, got ${options.startupDelayMs}`)
   }
+  for (const key of ['flapMs', 'failAfterMs'] as const) {
+    const value = options[key]
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new ValidationError(key, `expected a finite number > 0, got ${value}`)
+  }
   await mkdir(dir, { recursive: true })
   const stage = await mkdtemp(join(dir, `.stage-${version}-`))
   try {
@@ -59,6 +67,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<Releas
       builtAt,
       ...(options.statusCode === undefined ? {} : { statusCode: options.statusCode }),
       ...(options.startupDelayMs === undefined ? {} : { startupDelayMs: options.startupDelayMs }),
+      ...(options.flapMs === undefined ? {} : { flapMs: options.flapMs }),
+      ...(options.failAfterMs === undefined ? {} : { failAfterMs: options.failAfterMs }),
     }
     await writeFile(join(stage, 'release.json'), `${JSON.stringify(release, null, 2)}\n`)
     await copyFile(APP_FILE, join(stage, 'app.mjs'))

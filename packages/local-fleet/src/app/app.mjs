@@ -15,6 +15,17 @@ const startupDelayMs = Number(release.startupDelayMs ?? process.env.STARTUP_DELA
 // A broken build: `_status` answers this instead of 200.
 const statusCode = Number(release.statusCode ?? 200)
 const graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000)
+// Builds that fail after they first answer 200: flapping, or dying a while after start.
+const flapMs = Number(release.flapMs ?? 0)
+const failAfterMs = Number(release.failAfterMs ?? 0)
+let listeningAt = 0
+
+function buildStatus() {
+  const age = Date.now() - listeningAt
+  if (failAfterMs > 0 && age >= failAfterMs) return 500
+  if (flapMs > 0 && Math.floor(age / flapMs) % 2 === 1) return 500
+  return statusCode
+}
 // A runtime knob of the host, for failure tests: while this file exists in the host folder
 // (the supervisor passes it as HOST_DIR; the app runs there), `_status` answers 500.
 const unhealthyFile = join(process.env.HOST_DIR ?? process.cwd(), 'unhealthy')
@@ -33,7 +44,7 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://app')
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' })
   if (url.pathname === '/_status') {
-    const code = existsSync(unhealthyFile) ? 500 : statusCode
+    const code = existsSync(unhealthyFile) ? 500 : buildStatus()
     return send(res, code, { version: release.version, builtAt: release.builtAt, inflight, pid: process.pid })
   }
   if (url.pathname === '/') return send(res, 200, { hello: 'rolling', version: release.version })
@@ -71,5 +82,8 @@ process.on('SIGTERM', () => {
 })
 
 setTimeout(() => {
-  server.listen(port, host, () => event('listening', { version: release.version, host, port }))
+  server.listen(port, host, () => {
+    listeningAt = Date.now()
+    event('listening', { version: release.version, host, port })
+  })
 }, startupDelayMs)
