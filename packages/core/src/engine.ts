@@ -305,7 +305,8 @@ export class Engine {
   }
 
   describeHealth(health: Health): string {
-    if (health.ok && this.settle.requireBuild && this.buildSeen(health) === 'other') return `still running ${describeBuild(health)}, expected ${this.artifact.version}`
+    if (health.ok && this.settle.requireBuild && this.buildSeen(health) === 'other')
+      return `still running ${describeBuild(health)}, expected ${this.artifact.version}`
     return health.detail ?? (health.status === undefined ? 'no answer' : `status ${health.status}`)
   }
 
