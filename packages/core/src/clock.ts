@@ -11,13 +11,10 @@ export function sleepOn(clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, ms: n
       clock.clearTimeout(handle)
       reject(abortReason(signal as AbortSignal))
     }
-    handle = clock.setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      Math.max(0, ms),
-    )
+    handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, Math.max(0, ms))
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

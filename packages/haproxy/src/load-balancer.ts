@@ -235,16 +235,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
         // A steady poll, no backoff: HAProxy turns a server UP at a check boundary, and every
         // poll interval of lag is time the host spends out of service. `show servers state`
         // every 50 ms costs HAProxy nothing worth counting.
-        {
-          what: `${refsOf(servers)} to ${what}`,
-          timeoutMs: ms,
-          minDelayMs: opts.attachPollMs,
-          maxDelayMs: opts.attachPollMs,
-          factor: 1,
-          jitter: 0,
-          signal: ctx.signal,
-          clock: ctx.clock,
-        },
+        { what: `${refsOf(servers)} to ${what}`, timeoutMs: ms, minDelayMs: opts.attachPollMs, maxDelayMs: opts.attachPollMs, factor: 1, jitter: 0, signal: ctx.signal, clock: ctx.clock },
       )
     } catch (error) {
       if (!(error instanceof TimeoutError)) throw error

@@ -108,3 +108,4 @@ export async function startLoadProcess(url: string, rate: number, reference?: { 
     },
   }
 }
+

@@ -107,10 +107,7 @@ export class Screen {
   }
 
   text(row: number): string {
-    return (this.lines[row] ?? [])
-      .map((c) => c.ch)
-      .join('')
-      .trimEnd()
+    return (this.lines[row] ?? []).map((c) => c.ch).join('').trimEnd()
   }
 
   /** The visible screen, one string a row, trailing blanks trimmed. */
