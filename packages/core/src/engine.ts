@@ -116,6 +116,8 @@ export class Engine {
   readonly warnings: RolloutWarning[] = []
   /** The number of targets planned, for `minHealthy` percentages. */
   planned = 0
+  /** Clock time each target last passed a health check of this rollout (settle, hold, fleet check). */
+  readonly passedAt = new Map<string, number>()
 
   constructor(
     options: RolloutOptions,

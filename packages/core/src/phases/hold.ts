@@ -34,7 +34,10 @@ export async function hold(engine: Engine, flights: Flight[], batch: number): Pr
       const round = await Promise.all(watched.map(async (f) => ({ f, health: await engine.checkHealth(f.target, shared) }))).finally(shared.dispose)
       watched = []
       for (const { f, health } of round) {
-        if (passes(engine, health)) watched.push(f)
+        if (passes(engine, health)) {
+          watched.push(f)
+          engine.passedAt.set(f.target.id, engine.clock.now())
+        }
         else
           failed.push({ target: f.target, reason: `unhealthy ${engine.clock.now() - start} ms into its ${holdMs} ms hold: ${engine.describeHealth(health)}` })
       }

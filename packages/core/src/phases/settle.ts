@@ -44,6 +44,7 @@ export async function settle(engine: Engine, f: Flight, batch: number, checks: S
     engine.emitter.emit('target:unhealthy', { target, batch, health: settled.health, reason: settled.reason })
     return onFailure(engine, f, batch, 'settle', settled.reason)
   }
+  engine.passedAt.set(target.id, engine.clock.now())
   engine.emitter.emit('target:healthy', { target, batch, health: settled.health })
   try {
     await engine.hook('beforeAttach', { target, batch, health: settled.health })
