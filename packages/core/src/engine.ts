@@ -118,6 +118,9 @@ export class Engine {
   planned = 0
   /** Clock time each target last passed a health check of this rollout (settle, hold, fleet check). */
   readonly passedAt = new Map<string, number>()
+  /** Targets this rollout put (back) in service, in that order, and where the fleet check goes on. */
+  readonly attachedInOrder: Target[] = []
+  olderCursor = 0
 
   constructor(
     options: RolloutOptions,

@@ -8,7 +8,7 @@ import type { JournalRecord } from './journal.js'
 import { type LockLease, isProcessAlive } from './lock.js'
 import type { RolloutResult, RolloutStatus, RolloutWarning } from './result.js'
 import type { Amount } from './options.js'
-import { FINAL_STATES } from './engine.js'
+import { ATTACHED, FINAL_STATES } from './engine.js'
 import { runBatch, type Resumed } from './batch.js'
 import type { AttachAs } from './phases/flight.js'
 import { verify } from './phases/verify.js'
@@ -187,7 +187,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         if (targets.length === 0) continue // the whole batch had finished before the crash
       } else {
         if (b > 0) {
-          const unhealthy = await fleetCheck(engine, b, all)
+          const unhealthy = await fleetCheck(engine, b, batches[b - 1] as Target[], all)
           if (unhealthy) {
             ;[status, reason] = ['halted', unhealthy]
             break
@@ -250,6 +250,7 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
       const report = engine.report(t, b)
       report.outcome = s as typeof report.outcome
       report.reason = 'recorded before the interruption'
+      if (ATTACHED.has(report.outcome)) engine.attachedInOrder.push(t)
       if (s === 'failed' || s === 'rolled-back') halt ??= `${t.id} failed before the interruption`
     }
   })

@@ -55,6 +55,7 @@ export function finish(engine: Engine, flights: readonly Flight[], batch: number
   engine.write(...flights.map((f) => engine.entry(f.target, f.attachAs ?? 'done')))
   for (const f of flights) {
     engine.setOutcome(f.target, f.attachAs ?? 'done', f.attachReason)
+    if (!notAttached.has(f)) engine.attachedInOrder.push(f.target)
     f.over = true
     if (!notAttached.has(f)) engine.emitter.emit('target:attached', { target: f.target, batch })
     if (f.attachAs === 'rolled-back') engine.emitter.emit('target:rolled-back', { target: f.target, batch })

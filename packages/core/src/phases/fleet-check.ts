@@ -4,10 +4,11 @@
 // halts before anything more is detached; so it does when fewer than `minHealthy` healthy
 // targets are left in service.
 //
-// The newest batch is always asked. An older target seen passing less than FRESH_MS ago is
-// not asked again: a rollout of 10,000 targets in batches of 100 would otherwise make
-// 500,000 checks, most of them of hosts checked a moment before. Any batch that takes
-// longer than that (every real one) re-checks the whole fleet.
+// The newest batch is always asked. Older targets are asked in turn, oldest first, at most
+// `olderPerCheck(batch size)` of them per check, and not again within FRESH_MS of a pass: a
+// fleet of up to 64 (or 4 batches) is asked whole before every batch; a rollout of 10,000
+// targets in batches of 100 makes about 500 checks per batch instead of 10,000, and each
+// target is still asked again every 25 batches. Not asked means counted as last seen.
 import type { Target } from '../types.js'
 import type { Engine } from '../engine.js'
 import { ATTACHED } from '../engine.js'
@@ -20,34 +21,28 @@ import { passes } from './settle.js'
 /** How recent a passing check must be for an older target not to be asked again. */
 export const FRESH_MS = 1000
 
+/** How many older targets one fleet check asks, for a batch of `size`. */
+export const olderPerCheck = (size: number): number => Math.max(64, 4 * size)
+
 /** Returns a halt reason, or undefined when the next batch may go. */
-export async function fleetCheck(engine: Engine, batch: number, planned: readonly Target[]): Promise<string | undefined> {
+export async function fleetCheck(engine: Engine, batch: number, previous: readonly Target[], planned: readonly Target[]): Promise<string | undefined> {
   const need = amountOf(engine.minHealthy, engine.planned)
-  const attached: Target[] = []
-  const untouched: Target[] = []
-  const now = engine.clock.now()
-  // Older targets not asked again count as the healthy they were seen to be a moment ago.
-  let recent = 0
-  for (const target of planned) {
-    const report = engine.report(target, -1)
-    const outcome = report.outcome
-    if (ATTACHED.has(outcome)) {
-      const fresh = now - (engine.passedAt.get(target.id) ?? Number.NEGATIVE_INFINITY) < FRESH_MS
-      if (report.batch === batch - 1 || !fresh) attached.push(target)
-      else recent++
-    }
-    // Targets not reached yet only count towards minHealthy; their own pre-check judges them.
-    else if (outcome === 'pending' && need > 0) untouched.push(target)
-  }
+  const isAttached = (t: Target) => ATTACHED.has(engine.report(t, -1).outcome)
+  const newest = previous.filter(isAttached)
+  const attached = newest.concat(olderInTurn(engine, batch, olderPerCheck(previous.length)))
+  // Targets not reached yet only count towards minHealthy; their own pre-check judges them.
+  const untouched = need > 0 ? planned.filter((t) => engine.report(t, -1).outcome === 'pending') : []
+  // With minHealthy, the attached targets not asked count as healthy: they were when last asked.
+  const notAsked = need > 0 ? engine.attachedInOrder.filter(isAttached).length - attached.length : 0
   const targets = attached.concat(untouched)
-  if (targets.length === 0) return recent < need ? `only ${recent} healthy target(s) in service before batch ${batch + 1}, fewer than minHealthy (${need})` : undefined
+  if (targets.length === 0) return undefined
   engine.emitter.emit('fleet:check', { batch, targets })
   const rounds = Math.ceil(targets.length / FLEET_CONCURRENCY)
   const shared = engine.shared(`fleet check before batch ${batch + 1}`, engine.timeouts.precheck * (rounds + 1))
   const start = engine.clock.now()
   const healths = await mapLimit(targets, FLEET_CONCURRENCY, (target) => engine.checkHealth(target, shared)).finally(shared.dispose)
   const failing: Failing[] = []
-  let healthy = recent
+  let healthy = notAsked
   targets.forEach((target, i) => {
     const health = healths[i] as NonNullable<(typeof healths)[number]>
     const mine = i < attached.length
@@ -76,4 +71,19 @@ export async function fleetCheck(engine: Engine, batch: number, planned: readonl
     reasons.push(`only ${healthy} healthy target(s) in service before batch ${batch + 1}, fewer than minHealthy (${need})`)
   }
   return reasons.length > 0 ? reasons.join('; ') : undefined
+}
+
+/** Up to `max` attached targets of earlier batches, in turn from where the last check stopped. */
+function olderInTurn(engine: Engine, batch: number, max: number): Target[] {
+  const list = engine.attachedInOrder
+  const picked: Target[] = []
+  const now = engine.clock.now()
+  for (let seen = 0; seen < list.length && picked.length < max; seen++) {
+    const target = list[engine.olderCursor++ % list.length] as Target
+    const report = engine.report(target, -1)
+    if (report.batch >= batch - 1 || !ATTACHED.has(report.outcome)) continue
+    if (now - (engine.passedAt.get(target.id) ?? Number.NEGATIVE_INFINITY) < FRESH_MS) continue
+    picked.push(target)
+  }
+  return picked
 }

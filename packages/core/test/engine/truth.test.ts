@@ -113,6 +113,32 @@ describe('the fleet check before each batch', () => {
     expect(ids(result.needsAttention)).toEqual(['host-1', 'host-2'])
   })
 
+  it('asks older targets again too: a host of the first batch that dies later is caught before a later batch', async () => {
+    const fx = setup({ size: 10 })
+    fx.fleet.dieAfterDeploy('host-1', 40_000)
+    const result = await fx.run({ batch: 2, settle: POLL })
+    expect(result.status).toBe('halted')
+    expect(byId(result, 'host-1')).toMatchObject({ outcome: 'failed', failedIn: 'gate' })
+    expect(fx.fleet.lb.inService('host-1')).toBe(false)
+    expect(Object.values(outcomes(result))).toContain('pending')
+  })
+
+  it('asks the newest batch and at most 64 (or 4 batches of) older targets per check, in turn', async () => {
+    const fx = setup({ size: 120, drainMs: 0, attachMs: 0, deployMs: 0 })
+    const asked: number[] = []
+    const seen = new Set<string>()
+    const run = fx.run({ batch: 2, settle: { interval: 1000, successes: 2 } })
+    run.on('fleet:check', ({ targets }) => {
+      asked.push(targets.length)
+      for (const t of targets) seen.add(t.id)
+    })
+    const result = await run
+    expect(result.status).toBe('succeeded')
+    expect(Math.max(...asked)).toBe(2 + 64)
+    // Every attached target but the last batch's was asked at least once again.
+    expect(seen.size).toBe(118)
+  })
+
   it('fewer than minHealthy healthy in service halts before the next detach', async () => {
     const fx = setup({ size: 5 })
     const run = fx.run({ batch: 1, minHealthy: 3, settle: POLL })
