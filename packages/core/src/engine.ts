@@ -17,15 +17,15 @@ import type {
   Logger,
   Target,
 } from './types.js'
-import type { DeployArgs, DeployFunction, DeployRecipe, StepArgs } from './recipe.js'
+import type { DeployArgs, DeployRecipe, StepArgs } from './recipe.js'
 import type { Hooks, HookContext } from './hooks.js'
 import type { Journal, JournalRecord } from './journal.js'
 import type { Lock } from './lock.js'
 import type { Phase, RolloutWarning, TargetOutcome, TargetReport } from './result.js'
 import type { Prepared } from './prepare.js'
-import { type Amount, type ResolvedSettle, type RolloutOptions, type Timeouts, DEFAULT_TIMEOUTS, resolveSettle } from './options.js'
+import type { Amount, ResolvedSettle, Timeouts } from './options.js'
+import type { ResolvedOptions } from './resolve.js'
 import type { RolloutEmitter } from './events.js'
-import { systemClock } from './clock.js'
 import { type Scope, SignalFanout } from './signals.js'
 import { RollingError, describeTarget, errorMessage } from './errors.js'
 import { maskSecrets } from './shell.js'
@@ -52,17 +52,6 @@ export const ATTACHED: ReadonlySet<TargetOutcome> = new Set(['done', 'unverified
 /** What a health answer says of the build: ours, another, or it does not say. */
 export type BuildSeen = 'new' | 'other' | 'unknown'
 
-/** Makes a recipe of a deploy function; a returned list of commands runs in order. */
-export function toRecipe(deploy: DeployRecipe | DeployFunction): DeployRecipe {
-  if (typeof deploy !== 'function') return deploy
-  return {
-    async deploy(args) {
-      const commands = await deploy(args)
-      if (commands) for (const command of commands) await args.exec(command)
-    },
-  }
-}
-
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
 /** A deadline and signal shared by several targets' steps. */
@@ -80,13 +69,13 @@ export class Engine {
   readonly executor: Executor
   readonly health: HealthCheck
   readonly recipe: DeployRecipe
-  readonly settle: ResolvedSettle
-  readonly timeouts: Timeouts
-  readonly hooks: Hooks
+  readonly settle: Readonly<ResolvedSettle>
+  readonly timeouts: Readonly<Timeouts>
+  readonly hooks: Readonly<Hooks>
   readonly onFailure: 'halt' | 'rollback'
   readonly maxStopped: number
   readonly minHealthy: Amount
-  readonly drain: DrainPolicy
+  readonly drain: Readonly<DrainPolicy>
   /** Deploy targets already on the build too. */
   readonly redeploy: boolean
   readonly clock: Clock
@@ -123,7 +112,7 @@ export class Engine {
   olderCursor = 0
 
   constructor(
-    options: RolloutOptions,
+    options: ResolvedOptions,
     deps: { runId: string; health: HealthCheck; journal: Journal; lock: Lock; emitter: RolloutEmitter; stopSignal: AbortSignal; cancelSignal: AbortSignal },
   ) {
     this.service = options.service
@@ -132,16 +121,16 @@ export class Engine {
     this.artifacts = options.artifacts
     this.executor = options.executor
     this.health = deps.health
-    this.recipe = toRecipe(options.deploy)
-    this.settle = resolveSettle(options.settle)
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
-    this.hooks = options.hooks ?? {}
-    this.onFailure = options.onFailure ?? 'halt'
-    this.maxStopped = options.maxStopped ?? 3
-    this.minHealthy = options.minHealthy ?? 0
-    this.drain = { onTimeout: options.drain?.onTimeout ?? 'halt', ...(options.drain?.timeout === undefined ? {} : { timeoutMs: options.drain.timeout }) }
-    this.redeploy = options.redeploy ?? false
-    this.clock = options.clock ?? systemClock
+    this.recipe = options.recipe
+    this.settle = options.settle
+    this.timeouts = options.timeouts
+    this.hooks = options.hooks
+    this.onFailure = options.onFailure
+    this.maxStopped = options.maxStopped
+    this.minHealthy = options.minHealthy
+    this.drain = options.drain
+    this.redeploy = options.redeploy
+    this.clock = options.clock
     this.journal = deps.journal
     this.lock = deps.lock
     this.emitter = deps.emitter

@@ -52,3 +52,14 @@ export interface DeployRecipe {
 
 /** A recipe as a plain function, or a function returning the commands to run in order. */
 export type DeployFunction = (args: DeployArgs) => Promise<void> | void | readonly (string | ExecRequest)[] | Promise<readonly (string | ExecRequest)[]>
+
+/** Makes a recipe of a deploy function; a returned list of commands runs in order. */
+export function toRecipe(deploy: DeployRecipe | DeployFunction): DeployRecipe {
+  if (typeof deploy !== 'function') return deploy
+  return {
+    async deploy(args) {
+      const commands = await deploy(args)
+      if (commands) for (const command of commands) await args.exec(command)
+    },
+  }
+}

@@ -5,7 +5,8 @@ import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
 import type { Artifact, ExcludedTarget, HealthCheck, Target } from './types.js'
 import type { RolloutResult } from './result.js'
-import { type RolloutOptions, type ResolvedSettle, resolveSettle, validateOptions } from './options.js'
+import type { RolloutOptions, ResolvedSettle } from './options.js'
+import { type ResolvedOptions, DEFAULT_STATE_DIR, resolveOptions } from './resolve.js'
 import { Engine } from './engine.js'
 import { RolloutEmitter, type RolloutEvent, type RolloutEventMap, type RolloutEventName } from './events.js'
 import { execute, readJournalState } from './run.js'
@@ -46,21 +47,19 @@ export type ResumeOptions = Omit<RolloutOptions, 'batch' | 'version' | 'runId'>
  * a batch at a time. Throws a ValidationError at once on bad options.
  */
 export function rollout(options: RolloutOptions): RolloutRun {
-  validateOptions(options)
-  const runId = options.runId ?? newRunId()
-  return start(options, runId, (engine) =>
-    execute(engine, { kind: 'new', ref: options.version ?? 'latest', batch: options.batch, verify: options.verify ?? true }),
-  )
+  const resolved = resolveOptions(options)
+  const runId = resolved.runId ?? newRunId()
+  return start(resolved, runId, (engine) => execute(engine, { kind: 'new', ref: resolved.version, batch: resolved.batch, verify: resolved.verify }))
 }
 
 /** Finishes a rollout that a crash interrupted, from its journal. */
 export function resume(options: ResumeOptions): RolloutRun {
-  validateOptions(options as RolloutOptions)
-  const journal = options.journal ?? defaultJournal(options)
-  return start({ ...options, journal } as RolloutOptions, 'resume', async (engine) => {
+  const resolved = resolveOptions(options as RolloutOptions)
+  const journal = resolved.journal ?? defaultJournal(resolved)
+  return start({ ...resolved, journal }, 'resume', async (engine) => {
     const state = readJournalState(await journal.read(), journal.location)
     engine.runId = state.runId
-    return execute(engine, { kind: 'resume', verify: options.verify ?? true, state })
+    return execute(engine, { kind: 'resume', verify: resolved.verify, state })
   })
 }
 
@@ -86,30 +85,28 @@ export interface Plan {
  * runs (unless `redeploy`), then returns the batches. Changes nothing.
  */
 export async function plan(options: RolloutOptions): Promise<Plan> {
-  validateOptions(options)
-  const clock = options.clock ?? systemClock
-  const ctx = { signal: options.signal ?? new AbortController().signal, clock, log: options.logger ?? { debug() {}, info() {}, warn() {}, error() {} } }
-  const artifact = await options.artifacts.resolve(options.service, options.version ?? 'latest', ctx)
-  const { targets: candidates, excluded } = await discoverAll(options.loadBalancer, ctx)
+  const o = resolveOptions(options)
+  const ctx = { signal: o.signal ?? new AbortController().signal, clock: o.clock, log: o.logger ?? { debug() {}, info() {}, warn() {}, error() {} } }
+  const artifact = await o.artifacts.resolve(o.service, o.version, ctx)
+  const { targets: candidates, excluded } = await discoverAll(o.loadBalancer, ctx)
   if (candidates.length === 0) {
-    throw new RollingError('EMPTY_POOL', `[rolling:${options.loadBalancer.name}] no target in service for ${options.service}: nothing to deploy to`)
+    throw new RollingError('EMPTY_POOL', `[rolling:${o.loadBalancer.name}] no target in service for ${o.service}: nothing to deploy to`)
   }
-  const settle = resolveSettle(options.settle)
   return {
-    service: options.service,
+    service: o.service,
     artifact,
     candidates,
-    batches: splitBatches(candidates, batchSizes(candidates.length, options.batch, options.minHealthy)),
+    batches: splitBatches(candidates, batchSizes(candidates.length, o.batch, o.minHealthy)),
     excluded,
-    current: options.redeploy || !settle.requireBuild ? [] : await alreadyOn(options, artifact, candidates, ctx),
-    settle,
-    onFailure: options.onFailure ?? 'halt',
-    maxStopped: options.maxStopped ?? 3,
+    current: o.redeploy || !o.settle.requireBuild ? [] : await alreadyOn(o, artifact, candidates, ctx),
+    settle: { ...o.settle },
+    onFailure: o.onFailure,
+    maxStopped: o.maxStopped,
   }
 }
 
 /** The candidates whose health check reports `artifact` (version and build time). */
-async function alreadyOn(options: RolloutOptions, artifact: Artifact, candidates: readonly Target[], ctx: AdapterContext): Promise<Target[]> {
+async function alreadyOn(options: ResolvedOptions, artifact: Artifact, candidates: readonly Target[], ctx: AdapterContext): Promise<Target[]> {
   const own = options.healthCheck ? undefined : httpHealthCheck()
   const health = options.healthCheck ?? (own as HealthCheck)
   try {
@@ -122,18 +119,23 @@ async function alreadyOn(options: RolloutOptions, artifact: Artifact, candidates
 
 /** Removes the lock of `service` whoever holds it: for a stale lock left by a dead process. */
 export function breakLock(service: string, options: { stateDir?: string; lock?: Lock } = {}): Promise<LockHolder | undefined> {
-  return (options.lock ?? fileLock({ dir: options.stateDir ?? '.rolling' })).break(service)
+  return (options.lock ?? fileLock({ dir: options.stateDir ?? DEFAULT_STATE_DIR })).break(service)
 }
 
 function newRunId(): string {
   return `r-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
 }
 
-function defaultJournal(options: { stateDir?: string; service: string }): Journal {
-  return fileJournal(join(options.stateDir ?? '.rolling', `${options.service}.journal.jsonl`))
+/** The default journal's file name in a state folder; the CLI reads it there too. */
+export function journalFile(stateDir: string, service: string): string {
+  return join(stateDir, `${service}.journal.jsonl`)
 }
 
-function start(options: RolloutOptions, runId: string, body: (engine: Engine) => Promise<RolloutResult>): RolloutRun {
+function defaultJournal(options: { stateDir: string; service: string }): Journal {
+  return fileJournal(journalFile(options.stateDir, options.service))
+}
+
+function start(options: ResolvedOptions, runId: string, body: (engine: Engine) => Promise<RolloutResult>): RolloutRun {
   const emitter = new RolloutEmitter()
   const stop = new AbortController()
   const cancel = new AbortController()
@@ -148,7 +150,7 @@ function start(options: RolloutOptions, runId: string, body: (engine: Engine) =>
     runId,
     health: options.healthCheck ?? (ownHealth as HealthCheck),
     journal,
-    lock: options.lock ?? fileLock({ dir: options.stateDir ?? '.rolling' }),
+    lock: options.lock ?? fileLock({ dir: options.stateDir }),
     emitter,
     stopSignal: stop.signal,
     cancelSignal: cancel.signal,
