@@ -325,6 +325,7 @@ export class Engine {
       clock: this.clock,
       log: this.log,
       ctx,
+      executor: this.executor,
       run,
       exec: async (request) => {
         const result = await run(request)

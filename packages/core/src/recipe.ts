@@ -1,5 +1,5 @@
 // The deploy steps a rollout runs on each target, through its executor.
-import type { AdapterContext, Artifact, ArtifactLocation, Clock, ExecRequest, ExecResult, Logger, Target } from './types.js'
+import type { AdapterContext, Artifact, ArtifactLocation, Clock, ExecRequest, ExecResult, Executor, Logger, Target } from './types.js'
 
 export interface StepArgs {
   target: Target
@@ -16,6 +16,12 @@ export interface StepArgs {
   log: Logger
   /** The adapter context of this step, to pass to adapter calls the recipe makes itself. */
   ctx: AdapterContext
+  /**
+   * The rollout's executor, for a recipe that needs more of it than `exec` (an upload), so a
+   * recipe is not given the executor a second time. Set by the engine; optional for step
+   * arguments made by hand.
+   */
+  executor?: Executor
 }
 
 export interface DeployArgs extends StepArgs {
