@@ -357,8 +357,9 @@ export function describeBuild(build: { version?: string; builtAt?: string }): st
 
 /** Two build times name the same build: equal instants, or equal strings when unparseable. */
 export function sameTime(a: string, b: string): boolean {
-  const [x, y] = [Date.parse(a), Date.parse(b)]
-  return a === b || (!Number.isNaN(x) && x === y)
+  if (a === b) return true
+  const x = Date.parse(a)
+  return !Number.isNaN(x) && x === Date.parse(b)
 }
 
 function execFailed(executor: string, target: Target, request: string | ExecRequest, result: ExecResult): RollingError {

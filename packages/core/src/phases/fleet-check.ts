@@ -78,7 +78,8 @@ function olderInTurn(engine: Engine, batch: number, max: number): Target[] {
   const list = engine.attachedInOrder
   const picked: Target[] = []
   const now = engine.clock.now()
-  for (let seen = 0; seen < list.length && picked.length < max; seen++) {
+  // Looks at no more than twice what it may pick, so a fleet seen a moment ago costs O(batch).
+  for (let seen = 0; seen < Math.min(list.length, 2 * max) && picked.length < max; seen++) {
     const target = list[engine.olderCursor++ % list.length] as Target
     const report = engine.report(target, -1)
     if (report.batch >= batch - 1 || !ATTACHED.has(report.outcome)) continue
