@@ -10,7 +10,6 @@ import type {
   ExcludedTarget,
   Executor,
   ExecRequest,
-  ExecResult,
   Health,
   HealthCheck,
   LoadBalancer,
@@ -22,35 +21,18 @@ import type { Hooks, HookContext } from './hooks.js'
 import type { Journal, JournalRecord } from './journal.js'
 import type { Lock } from './lock.js'
 import type { Phase, RolloutWarning, TargetOutcome, TargetReport } from './result.js'
+import type { TargetState } from './target-state.js'
 import type { Prepared } from './prepare.js'
 import type { Amount, ResolvedSettle, Timeouts } from './options.js'
 import type { ResolvedOptions } from './resolve.js'
 import type { RolloutEmitter } from './events.js'
 import { type Scope, SignalFanout } from './signals.js'
 import { RollingError, describeTarget, errorMessage } from './errors.js'
-import { maskSecrets } from './shell.js'
+import { type BuildSeen, buildSeen, describeBuild } from './build-seen.js'
+import { engineLog } from './engine-log.js'
+import { execFailed } from './exec-failed.js'
 
-/** A journal state of a target; the last one recorded tells `resume` where to pick up. */
-export type TargetState =
-  | 'skipped'
-  | 'detaching'
-  | 'detached'
-  | 'deploying'
-  | 'deployed'
-  | 'rolling-back'
-  | 'attaching'
-  | 'holding'
-  | 'ejecting'
-  | 'stopping'
-  | TargetOutcome
-
-export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'unverified', 'failed', 'rolled-back', 'restored', 'stopped'])
-
-/** Outcomes of targets this rollout put (back) in service. */
-export const ATTACHED: ReadonlySet<TargetOutcome> = new Set(['done', 'unverified', 'rolled-back', 'restored'])
-
-/** What a health answer says of the build: ours, another, or it does not say. */
-export type BuildSeen = 'new' | 'other' | 'unknown'
+export { type TargetState, FINAL_STATES, ATTACHED } from './target-state.js'
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
@@ -138,27 +120,7 @@ export class Engine {
     this.cancelSignal = deps.cancelSignal
     this.stops = new SignalFanout(deps.stopSignal)
     this.cancels = new SignalFanout(deps.cancelSignal)
-    const user = options.logger ?? silent
-    const emitter = this.emitter
-    this.log = {
-      debug: (message, data) => {
-        user.debug(message, data)
-        if (emitter.listens('log')) emitter.emit('log', { level: 'debug', message, data })
-      },
-      info: (message, data) => {
-        user.info(message, data)
-        if (emitter.listens('log')) emitter.emit('log', { level: 'info', message, data })
-      },
-      warn: (message, data) => {
-        user.warn(message, data)
-        const target = typeof data?.target === 'string' ? this.reports.get(data.target)?.target : undefined
-        emitter.emit('warning', target ? { message, target, data } : { message, data })
-      },
-      error: (message, data) => {
-        user.error(message, data)
-        emitter.emit('log', { level: 'error', message, data })
-      },
-    }
+    this.log = engineLog(options.logger ?? silent, deps.emitter, (id) => this.reports.get(id)?.target)
   }
 
   get stopping(): boolean {
@@ -257,8 +219,7 @@ export class Engine {
     try {
       return await fn()
     } finally {
-      const report = this.reports.get(target.id)
-      if (report) report.timings[phase] = (report.timings[phase] ?? 0) + (this.clock.now() - start)
+      this.took(target, phase, start)
     }
   }
 
@@ -291,11 +252,6 @@ export class Engine {
   /** Which build a health answer reports: ours (version and, when given, build time), another, or none. */
   buildSeen(health: Health): BuildSeen {
     return buildSeen(health, this.artifact)
-  }
-
-  /** True when the target answers 200 and, if it says which build it runs, runs ours. */
-  onNewBuild(health: Health): boolean {
-    return health.ok && this.buildSeen(health) !== 'other'
   }
 
   describeHealth(health: Health): string {
@@ -341,32 +297,3 @@ export class Engine {
   }
 }
 
-/** Which build a health answer reports, against the one being deployed. */
-export function buildSeen(health: Health, artifact: Artifact): BuildSeen {
-  if (health.version === undefined && health.builtAt === undefined) return 'unknown'
-  if (health.version !== undefined && health.version !== artifact.version) return 'other'
-  if (health.builtAt !== undefined && !sameTime(health.builtAt, artifact.builtAt)) return 'other'
-  return 'new'
-}
-
-/** `v1`, or `v1 built 2026-01-02T03:04:05Z` when the build time is known. */
-export function describeBuild(build: { version?: string; builtAt?: string }): string {
-  const version = build.version ?? 'an unnamed build'
-  return build.builtAt === undefined ? version : `${version} built ${build.builtAt}`
-}
-
-/** Two build times name the same build: equal instants, or equal strings when unparseable. */
-export function sameTime(a: string, b: string): boolean {
-  if (a === b) return true
-  const x = Date.parse(a)
-  return !Number.isNaN(x) && x === Date.parse(b)
-}
-
-function execFailed(executor: string, target: Target, request: string | ExecRequest, result: ExecResult): RollingError {
-  const req = typeof request === 'string' ? { command: request } : request
-  const command = maskSecrets(req.command, req.secrets)
-  const shown = command.length > 120 ? `${command.slice(0, 117)}...` : command
-  const how = result.exitCode === null ? `signal ${result.signal}` : `exit code ${result.exitCode}`
-  const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ')
-  return new RollingError('EXEC_FAILED', `[rolling:${executor}] \`${shown}\` failed on ${describeTarget(target)} with ${how}${tail ? `: ${tail}` : ''}`)
-}

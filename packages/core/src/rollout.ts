@@ -14,11 +14,10 @@ import { batchSizes, splitBatches } from './plan.js'
 import { fileJournal, type Journal } from './journal.js'
 import { fileLock, type Lock, type LockHolder } from './lock.js'
 import { httpHealthCheck } from './health/http.js'
-import { systemClock } from './clock.js'
 import { AbortError, RollingError } from './errors.js'
 import { discoverAll } from './discovery.js'
 import { FLEET_CONCURRENCY, mapLimit } from './pool.js'
-import { buildSeen } from './engine.js'
+import { buildSeen } from './build-seen.js'
 import type { AdapterContext, Health } from './types.js'
 
 /** A running rollout: await it for the result; subscribe to its events before it starts. */

@@ -1,12 +1,10 @@
 // The flow of a run: lock, resolve and verify the artifact, discover, plan,
 // batches, verify, result. Shared by a new rollout and by `resume`, which enters
 // the same flow at the batch the journal says was in flight.
-import { hostname } from 'node:os'
 import type { Artifact, ExcludedTarget, Target } from './types.js'
 import type { Engine } from './engine.js'
 import type { JournalRecord } from './journal.js'
-import { type LockLease, isProcessAlive } from './lock.js'
-import type { RolloutResult, RolloutStatus, RolloutWarning } from './result.js'
+import type { RolloutResult, RolloutStatus } from './result.js'
 import type { Amount } from './options.js'
 import { ATTACHED, FINAL_STATES } from './engine.js'
 import { runBatch, type Resumed } from './batch.js'
@@ -14,8 +12,9 @@ import type { AttachAs } from './phases/flight.js'
 import { verify } from './phases/verify.js'
 import { fleetCheck } from './phases/fleet-check.js'
 import { eject } from './phases/eject.js'
-import { ALREADY_ON } from './phases/precheck.js'
 import { discoverAll } from './discovery.js'
+import { refuseUnfinished, resolveArtifact, takeLock } from './run-start.js'
+import { finish } from './run-end.js'
 import { prepareAhead, settlePreparations } from './prepare.js'
 import { batchSizes, splitBatches } from './plan.js'
 import { RollingError, errorMessage, isAbortError } from './errors.js'
@@ -257,85 +256,3 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
   return halt
 }
 
-async function takeLock(engine: Engine, resumingRun: string | undefined): Promise<LockLease> {
-  const holder = { runId: engine.runId, pid: process.pid, host: hostname(), since: new Date(engine.clock.now()).toISOString(), service: engine.service }
-  if (resumingRun !== undefined) {
-    // The crashed run's own lock: resuming that run is the explicit act that breaks it.
-    const current = await engine.lock.inspect(engine.service)
-    if (current && current.runId === resumingRun && current.host === holder.host && current.pid !== process.pid) {
-      if (!isProcessAlive(current.pid)) {
-        engine.log.warn(`[rolling] breaking the stale lock of interrupted run ${resumingRun} (pid ${current.pid}) to resume it`)
-        await engine.lock.break(engine.service)
-      }
-    }
-  }
-  return engine.lock.acquire(engine.service, holder)
-}
-
-async function refuseUnfinished(engine: Engine): Promise<void> {
-  const records = await engine.journal.read()
-  const start = records[0]
-  if (start?.type === 'start' && !records.some((r) => r.type === 'end')) {
-    throw new RollingError(
-      'JOURNAL',
-      `[rolling] the journal ${engine.journal.location} holds an unfinished rollout of ${engine.service} (run ${String(start.runId)}, started ${String(start.at)}): ` +
-        'finish it with resume() / `rolling resume`, or delete the journal to discard it',
-    )
-  }
-}
-
-/** Resolves the build and checks its bytes before any target is touched. */
-async function resolveArtifact(engine: Engine, ref: string, recorded: Artifact | undefined): Promise<Artifact> {
-  return engine.withContext(`resolve of ${engine.service}@${ref}`, engine.timeouts.precheck * 6, async (ctx) => {
-    const artifact = await engine.artifacts.resolve(engine.service, ref, ctx)
-    if (recorded && (artifact.sha256 !== recorded.sha256 || artifact.size !== recorded.size)) {
-      throw new RollingError(
-        'ARTIFACT_INTEGRITY',
-        `[rolling:${engine.artifacts.name}] build ${ref} of ${engine.service} changed since the interrupted run: sha256 was ${recorded.sha256}, is now ${artifact.sha256}`,
-      )
-    }
-    if (engine.artifacts.verify) await engine.artifacts.verify(artifact, ctx)
-    else engine.log.warn(`[rolling] the ${engine.artifacts.name} artifact store cannot verify checksums; deploying ${artifact.version} unverified`)
-    return artifact
-  })
-}
-
-/** Every target a user must know about, even in a `succeeded` result, one line each. */
-function warningsOf(engine: Engine): RolloutWarning[] {
-  const warnings: RolloutWarning[] = engine.excluded.map(({ target, reason }) => ({ kind: 'excluded', target, message: `excluded: ${reason}` }))
-  for (const report of engine.reports.values()) {
-    const reason = report.reason ?? ''
-    // A target already on the build is what a re-run wants, not something to look at.
-    if (report.outcome === 'skipped' && !reason.startsWith(ALREADY_ON)) warnings.push({ kind: 'skipped', target: report.target, message: `skipped: ${reason}` })
-    else if (report.outcome === 'stopped') warnings.push({ kind: 'stopped', target: report.target, message: `stopped: ${reason}` })
-    else if (report.outcome === 'unverified')
-      warnings.push({ kind: 'unverified', target: report.target, message: `unverified: ${reason || 'its build was never confirmed'}` })
-  }
-  return warnings.concat(engine.warnings)
-}
-
-function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason?: string, error?: Error): RolloutResult {
-  engine.write({ type: 'end', status, at: new Date(engine.clock.now()).toISOString() })
-  const targets = [...engine.reports.values()]
-  const endedAt = engine.clock.now()
-  const needsAttention = targets.filter((r) => r.outcome === 'failed').map((r) => r.target)
-  for (const target of engine.attention.values()) if (!needsAttention.includes(target)) needsAttention.push(target)
-  const result: RolloutResult = {
-    status,
-    runId: engine.runId,
-    service: engine.service,
-    artifact: engine.artifact,
-    targets,
-    needsAttention,
-    excluded: engine.excluded,
-    warnings: warningsOf(engine),
-    batches: engine.batchCount,
-    startedAt,
-    endedAt,
-    durationMs: endedAt - startedAt,
-  }
-  if (reason !== undefined) result.reason = reason
-  if (error) result.error = error
-  engine.emitter.emit('rollout:end', { result })
-  return result
-}

@@ -2,7 +2,7 @@
 // call. A target whose state someone else changed meanwhile is left as found and listed;
 // with `settle.hold` the outcome waits for the hold (hold.ts).
 import type { Engine } from '../engine.js'
-import { describeBuild } from '../engine.js'
+import { describeBuild } from '../build-seen.js'
 import { errorMessage } from '../errors.js'
 import { toAttachResult } from '../discovery.js'
 import { type Flight, fail } from './flight.js'

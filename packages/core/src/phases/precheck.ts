@@ -1,7 +1,7 @@
 // Pre-check: `_status` of each target before it is touched. Not 200 (or no answer in
 // time), a `beforeTarget` veto, or already on the build being deployed: skipped untouched.
 import type { Engine, SharedContext } from '../engine.js'
-import { describeBuild } from '../engine.js'
+import { describeBuild } from '../build-seen.js'
 import { errorMessage } from '../errors.js'
 import { type Flight, skip } from './flight.js'
 

@@ -1,0 +1,24 @@
+// The states a target goes through in a rollout, as the journal records them: the last
+// one recorded tells `resume` where to pick up.
+import type { TargetOutcome } from './result.js'
+
+/** A journal state of a target; the last one recorded tells `resume` where to pick up. */
+export type TargetState =
+  | 'skipped'
+  | 'detaching'
+  | 'detached'
+  | 'deploying'
+  | 'deployed'
+  | 'rolling-back'
+  | 'attaching'
+  | 'holding'
+  | 'ejecting'
+  | 'stopping'
+  | TargetOutcome
+
+export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'unverified', 'failed', 'rolled-back', 'restored', 'stopped'])
+
+/** Outcomes of targets this rollout put (back) in service. */
+export const ATTACHED: ReadonlySet<TargetOutcome> = new Set(['done', 'unverified', 'rolled-back', 'restored'])
+
+
