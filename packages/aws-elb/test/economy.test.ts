@@ -31,14 +31,21 @@ describe(`a rollout of ${N} targets in batches of ${BATCH}`, () => {
     const artifacts = memoryArtifacts()
     artifacts.publish('web', 'v2', 'build v2')
     f.aws.resetCalls()
+    // Each target answers v1 until it is deployed (else the engine skips it as already on v2).
+    const deployed = new Set<string>()
     const started = performance.now()
     const result = await rollout({
       service: 'web',
       loadBalancer: f.lb({ pollMs: 50 }),
       artifacts,
       // The hosts are the fake's HTTP targets: deploying to them is not what is measured here.
-      executor: memoryExecutor({ handler: () => ({ exitCode: 0 }) }),
-      healthCheck: memoryHealthCheck({ respond: () => ({ ok: true, status: 200, version: 'v2' }) }),
+      executor: memoryExecutor({
+        handler: (target) => {
+          deployed.add(target.id)
+          return { exitCode: 0 }
+        },
+      }),
+      healthCheck: memoryHealthCheck({ respond: (t) => ({ ok: true, status: 200, version: deployed.has(t.id) ? 'v2' : 'v1' }) }),
       deploy: () => ['install v2'],
       batch: BATCH,
       settle: { delay: 0 },

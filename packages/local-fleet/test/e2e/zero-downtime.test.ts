@@ -96,8 +96,11 @@ describe.skipIf(skip)(`e2e: zero-downtime rollout behind HAProxy (retries 0), ${
       `[e2e] control (no drain): ${result.status} in ${result.durationMs} ms; ${failed} failed requests (${JSON.stringify(during.statusCodes)}, ${during.errors} errors), ` +
         `p99 ${during.latency.p99} ms = ${(during.latency.p99 / Math.max(before.latency.p99, 0.01)).toFixed(1)}x before`,
     )
-    // The rollout itself went through: the apps restarted on v3.
-    expect(result.status, result.reason).toBe('succeeded')
+    // The rollout itself went through: the apps restarted on v3. Nothing put the restarted hosts
+    // back, so HAProxy may still hold the last batch DOWN (rise 2) when verify looks: then the
+    // result says so instead of `succeeded`. Either is the truth; no other failure is.
+    if (result.status !== 'succeeded') expect(result.reason).toMatch(/no longer in service/)
+    expect(result.targets.every((t) => t.outcome === 'done' || t.outcome === 'failed')).toBe(true)
     for (const host of fleet.hosts) expect(await status(host.target)).toMatchObject({ code: 200, version: 'v3' })
     // ... and users paid for it.
     const damaged = failed > 0 || during.latency.p99 > 10 * before.latency.p99
