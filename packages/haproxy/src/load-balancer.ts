@@ -2,9 +2,10 @@
 // configured backends (`<backend>/<server>`); detach drains then puts them in maintenance;
 // attach brings them back only once HAProxy has seen fresh, passing health checks.
 import { TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
-import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
+import type { AdapterContext, Discovery, LoadBalancer, Target } from '@org/rolling-core'
 import { HaproxyError } from './errors.js'
-import { CHECK_ENABLED, inDrain, inMaint, isReady, isUp, parseServersState, parseStat, type ServerStat, type ServerState } from './parse.js'
+import { foreignState, hasCheck, marked, outOfService } from './ownership.js'
+import { inMaint, isReady, isUp, parseServersState, parseStat, type ServerStat, type ServerState } from './parse.js'
 import { runtimeApi, type RuntimeApi } from './runtime-api.js'
 
 export interface HaproxyLoadBalancerOptions {
@@ -73,6 +74,9 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
   }
   const set = (refs: readonly string[], what: string, ctx: AdapterContext) =>
     Promise.all(refs.map((ref) => api.execute(`set server ${ref} ${what}`, { signal: ctx.signal })))
+  // `enable health <ref>` / `disable health <ref>`: rolling's mark (see ownership.ts).
+  const health = (refs: readonly string[], what: 'enable' | 'disable', ctx: AdapterContext) =>
+    Promise.all(refs.map((ref) => api.execute(`${what} health ${ref}`, { signal: ctx.signal })))
 
   // Validates every target before anything changes, so a bad id in a batch touches no server.
   const resolve = async (targets: readonly Target[], ctx: AdapterContext): Promise<Resolved[]> => {
@@ -105,56 +109,109 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     return { deadline: start + ms, ms }
   }
 
+  // One `show servers state` per backend: in service are the candidates; in MAINT or DRAIN
+  // by someone else's hand, excluded. Servers rolling holds out are neither.
+  const inventory = async (ctx: AdapterContext): Promise<Discovery> => {
+    throwIfAborted(ctx.signal)
+    const all = await states(backends, ctx.signal)
+    const excluded = all.flatMap((s) => {
+      const reason = foreignState(s, 'inventory')
+      return reason === undefined ? [] : [{ target: toTarget(s), reason }]
+    })
+    return { targets: all.filter(isReady).map(toTarget), excluded }
+  }
+
   return {
     name: 'haproxy',
     backends,
     api,
 
     async discover(ctx) {
-      throwIfAborted(ctx.signal)
-      const all = await states(backends, ctx.signal)
-      return all.filter(isReady).map((s) => ({
-        id: `${s.backend}/${s.server}`,
-        address: s.address,
-        ...(s.port === undefined ? {} : { port: s.port }),
-        labels: { backend: s.backend, server: s.server },
-      }))
+      return (await inventory(ctx)).targets
     },
+    inventory,
 
     async detach(targets, ctx) {
       throwIfAborted(ctx.signal)
       const servers = await resolve(targets, ctx)
-      // Already in MAINT: detached before, nothing to do (idempotent). Already in DRAIN: wait again.
-      const pending = servers.filter((s) => !inMaint(s.state))
+      const foreign = servers.flatMap((s) => {
+        const reason = foreignState(s.state, 'detach')
+        return reason === undefined ? [] : [{ target: s.target, reason }]
+      })
+      const theirs = new Set(foreign.map((f) => f.target.id))
+      // Ours in MAINT: detached before, nothing to do (idempotent). Ours in DRAIN: wait again.
+      const pending = servers.filter((s) => !theirs.has(s.target.id) && !(inMaint(s.state) && marked(s.state)))
+      const fresh = pending.filter((s) => !outOfService(s.state))
+      // The mark first: a crash between the two commands leaves a server in service, never
+      // one in DRAIN that looks like an operator's.
+      await health(
+        fresh.filter((s) => hasCheck(s.state)).map((s) => s.ref),
+        'disable',
+        ctx,
+      )
       await set(
-        pending.filter((s) => !inDrain(s.state)).map((s) => s.ref),
+        fresh.map((s) => s.ref),
         'state drain',
         ctx,
       )
-      if (pending.length === 0) return
-      const { ms } = budget(opts.drainTimeoutMs, ctx)
+      if (pending.length === 0) return { foreign }
+      const { ms } = budget(ctx.drain?.timeoutMs ?? opts.drainTimeoutMs, ctx)
       const labels = new Map(pending.map((s) => [s.ref, s.label]))
       const names = unique(pending.map((s) => s.state.backend))
+      let busy: Busy[] = []
       try {
         await waitUntil(
           async () => {
             const live = await stats(names, ctx.signal)
-            const busy = pending
+            const left = pending
               .map((s) => ({ server: s.ref, scur: live.get(s.ref)?.scur ?? 0, qcur: live.get(s.ref)?.qcur ?? 0 }))
               .filter((b) => b.scur > 0 || b.qcur > 0)
-            return busy.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: busy }
+            return left.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: left }
           },
           { what: `${refsOf(pending)} to drain`, timeoutMs: ms, minDelayMs: opts.pollMs, maxDelayMs, signal: ctx.signal, clock: ctx.clock },
         )
       } catch (error) {
         if (!(error instanceof TimeoutError)) throw error
-        const busy = (error.lastObserved ?? []) as { server: string; scur: number; qcur: number }[]
-        const detail = busy.map((b) => `${labels.get(b.server) ?? b.server} still had ${b.scur} connection(s) and ${b.qcur} queued request(s)`).join('; ')
-        throw new TimeoutError(
-          `[rolling:haproxy] ${refsOf(pending)} did not drain within ${seconds(ms)}: ${detail || 'connections remained'}; left in DRAIN (no new traffic)`,
-          busy,
-          { cause: error },
+        busy = (error.lastObserved ?? []) as Busy[]
+        const left = (b: Busy) => `${labels.get(b.server) ?? b.server}: ${b.scur} connection(s) left${b.qcur > 0 ? `, ${b.qcur} queued request(s)` : ''}`
+        if (!ctx.drain) {
+          throw new TimeoutError(
+            `[rolling:haproxy] ${busy.map((b) => b.server).join(', ') || refsOf(pending)} did not drain within ${seconds(ms)}: ${busy.map(left).join('; ') || 'connections remained'}; left in DRAIN (no new traffic)`,
+            busy,
+            { cause: error },
+          )
+        }
+        if (ctx.drain.onTimeout === 'proceed') {
+          // HAProxy's own way to end what is left: close the server's sessions.
+          await Promise.all(busy.map((b) => api.execute(`shutdown sessions server ${b.server}`, { signal: ctx.signal })))
+        }
+        const list = busy.flatMap((b) => {
+          const s = pending.find((p) => p.ref === b.server)
+          return s
+            ? [
+                {
+                  target: s.target,
+                  reason: `${left(b)} after ${seconds(ms)}${ctx.drain?.onTimeout === 'proceed' ? ', closed by `shutdown sessions server`' : ''}`,
+                },
+              ]
+            : []
+        })
+        if (ctx.drain.onTimeout === 'halt') {
+          // The undrained stay in DRAIN (marked, no new traffic); the engine attaches them back.
+          const held = new Set(busy.map((b) => b.server))
+          await set(
+            pending.filter((s) => !held.has(s.ref)).map((s) => s.ref),
+            'state maint',
+            ctx,
+          )
+          return { foreign, undrained: list }
+        }
+        await set(
+          pending.map((s) => s.ref),
+          'state maint',
+          ctx,
         )
+        return { foreign, forced: list }
       }
       // Drained: MAINT also pauses health checks, so a server being redeployed is not marked DOWN noisily.
       await set(
@@ -163,24 +220,38 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
         ctx,
       )
       ctx.log.debug(`[rolling:haproxy] drained ${refsOf(pending)}`)
+      return { foreign }
     },
 
     async attach(targets, ctx) {
       throwIfAborted(ctx.signal)
       const servers = await resolve(targets, ctx)
-      const todo = servers.filter((s) => !isReady(s.state))
-      if (todo.length === 0) return
+      // Someone changed it while the rollout held it out: left as found, never re-enabled.
+      const foreign = servers.flatMap((s) => {
+        const reason = foreignState(s.state, 'attach')
+        return reason === undefined ? [] : [{ target: s.target, reason }]
+      })
+      const theirs = new Set(foreign.map((f) => f.target.id))
+      const ours = servers.filter((s) => !theirs.has(s.target.id))
+      // Put back in service by someone else while marked: only our mark is undone.
+      await set(
+        ours.filter((s) => !outOfService(s.state) && marked(s.state)).map((s) => s.ref),
+        'enable',
+        ctx,
+      )
+      const todo = ours.filter((s) => outOfService(s.state) || !isUp(s.state))
+      if (todo.length === 0) return { foreign }
       const limit = budget(opts.attachTimeoutMs, ctx)
-      const checked = todo.filter((s) => (s.state.checkState & CHECK_ENABLED) !== 0)
-      const unchecked = todo.filter((s) => (s.state.checkState & CHECK_ENABLED) === 0)
+      const checked = todo.filter((s) => hasCheck(s.state))
+      const unchecked = todo.filter((s) => !hasCheck(s.state))
 
       // Why not just `state ready`: HAProxy 2.6 puts a server leaving MAINT straight to UP
       // ("start OK but check immediately": check health is set to `rise`), still showing
       // the last check result from before the maintenance, and sends it traffic at once.
       // A broken new build gets requests until the first check fails. So: leave MAINT for
-      // DRAIN (checks resume, no new traffic), force the check health to 0 (`health down`),
-      // and wait for HAProxy's own `rise` consecutive passing checks, all run after that
-      // point, to bring it UP again. Only then `state ready` lets traffic in.
+      // DRAIN (no new traffic), enable checks again, force the check health to 0 (`health
+      // down`), and wait for HAProxy's own `rise` consecutive passing checks, all run after
+      // that point, to bring it UP again. Only then `state ready` lets traffic in.
       const fromMaint = checked.filter((s) => inMaint(s.state))
       try {
         await set(
@@ -188,15 +259,28 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
           'state drain',
           ctx,
         )
+        await health(
+          checked.map((s) => s.ref),
+          'enable',
+          ctx,
+        )
         await set(
-          checked.filter((s) => inMaint(s.state) || inDrain(s.state)).map((s) => s.ref),
+          checked.map((s) => s.ref),
           'health down',
           ctx,
         )
         await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx)
       } catch (error) {
-        // Back to where detach left them (also after an abort), so a failed attach leaves no half-state.
-        await Promise.all(fromMaint.map((s) => api.execute(`set server ${s.ref} state maint`).catch(() => {})))
+        // Back to where detach left them, mark included (also after an abort), so a failed
+        // attach leaves no half-state and a later attach still knows them as rolling's.
+        await Promise.all(
+          checked.map((s) =>
+            api
+              .execute(`disable health ${s.ref}`)
+              .then(() => (inMaint(s.state) ? api.execute(`set server ${s.ref} state maint`) : undefined))
+              .catch(() => {}),
+          ),
+        )
         throw error
       }
       if (unchecked.length > 0) {
@@ -209,6 +293,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       )
       await waitForState(todo, isReady, 'be ready and UP', limit, ctx)
       ctx.log.debug(`[rolling:haproxy] attached ${refsOf(todo)}`)
+      return { foreign }
     },
   }
 
@@ -235,7 +320,16 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
         // A steady poll, no backoff: HAProxy turns a server UP at a check boundary, and every
         // poll interval of lag is time the host spends out of service. `show servers state`
         // every 50 ms costs HAProxy nothing worth counting.
-        { what: `${refsOf(servers)} to ${what}`, timeoutMs: ms, minDelayMs: opts.attachPollMs, maxDelayMs: opts.attachPollMs, factor: 1, jitter: 0, signal: ctx.signal, clock: ctx.clock },
+        {
+          what: `${refsOf(servers)} to ${what}`,
+          timeoutMs: ms,
+          minDelayMs: opts.attachPollMs,
+          maxDelayMs: opts.attachPollMs,
+          factor: 1,
+          jitter: 0,
+          signal: ctx.signal,
+          clock: ctx.clock,
+        },
       )
     } catch (error) {
       if (!(error instanceof TimeoutError)) throw error
@@ -276,6 +370,18 @@ function validate(opts: Required<HaproxyLoadBalancerOptions>): readonly string[]
   return unique(backends)
 }
 
+interface Busy {
+  server: string
+  scur: number
+  qcur: number
+}
+
+const toTarget = (s: ServerState): Target => ({
+  id: `${s.backend}/${s.server}`,
+  address: s.address,
+  ...(s.port === undefined ? {} : { port: s.port }),
+  labels: { backend: s.backend, server: s.server },
+})
 const unique = (values: readonly string[]): string[] => [...new Set(values)]
 const refsOf = (servers: readonly Resolved[]): string => servers.map((s) => s.ref).join(', ')
 const seconds = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(1))}s`)

@@ -57,7 +57,7 @@ describeHaproxy('haproxyLoadBalancer detach', () => {
     expect(Date.now() - started).toBeLessThan(1200)
     expect(error).toBeInstanceOf(TimeoutError)
     expect(error.message).toMatch(/^\[rolling:haproxy\]/)
-    expect(error.message).toMatch(new RegExp(`${slow.id} \\(127\\.0\\.0\\.\\d:\\d+\\) still had 1 connection\\(s\\)`))
+    expect(error.message).toMatch(new RegExp(`${slow.id} \\(127\\.0\\.0\\.\\d:\\d+\\): 1 connection\\(s\\) left`))
     expect(error.message).toContain('did not drain within 300ms')
     await slow.response
     // Left in DRAIN: a second detach finishes the job; attach brings it back.
