@@ -3,7 +3,7 @@
 // real server would take, so the engine is tested against a filesystem and processes.
 // The build is a path on the host (file store) or a URL it downloads (S3's presigned URLs).
 import type { ArtifactLocation, DeployRecipe, ExecRequest, StepArgs } from '@org/rolling-core'
-import { RollingError, ValidationError, sh, shellQuote } from '@org/rolling-core'
+import { RollingError, ValidationError, sh, shellQuote, unpackChecked } from '@org/rolling-core'
 import { PID_FILE, RELEASE_FILE, STOPPED_FILE } from './supervisor.js'
 
 export interface FleetRecipeOptions {
@@ -59,7 +59,9 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
 
   /**
    * Checks the build's sha256 on the host, on the bytes it will unpack, then unpacks it into
-   * a fresh temp folder renamed to `releases/<v>`, so a release is whole or absent. Skipped
+   * a fresh temp folder renamed to `releases/<v>`, so a release is whole or absent; entries
+   * that could reach outside the release (links out, hard links, devices, setuid) are refused
+   * before the rename, with the same checks as the SSH release recipe. Skipped
    * when that release is already there. A URL is first downloaded next to the temp folder.
    */
   const install = (version: string, location: ArtifactLocation): string => {
@@ -73,7 +75,7 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
       (location.kind === 'url' ? `${fetchTo(location.url, file)} && ` : '') +
       `got=$(sha256sum < ${file} | cut -d' ' -f1) && { [ "$got" = ${shellQuote(location.sha256)} ] || ` +
       sh`{ echo "sha256 mismatch for ${shown}: expected ${location.sha256}, got $got" >&2; exit 1; }; } && ` +
-      `tar -xzf ${file} -C "$tmp" && ${sh`rm -rf ${release} && mv -T "$tmp" ${release}; fi && touch ${release}`}`
+      `${unpackChecked({ file, dir: '"$tmp"', label: version })} && ${sh`rm -rf ${release} && mv -T "$tmp" ${release}; fi && touch ${release}`}`
     )
   }
 

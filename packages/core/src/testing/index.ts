@@ -19,3 +19,4 @@ export { testLoadBalancer, loadBalancerTests, type LoadBalancerFixture, type Loa
 export { testExecutor, executorTests, type ExecutorFixture, type ExecutorTestName } from './contracts/executor.js'
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './contracts/artifact-store.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './contracts/health-check.js'
+export { hostileBuilds, type HostileBuild, type HostileBuilds, type HostileBuildsOptions, type TestBuild } from './hostile-builds.js'

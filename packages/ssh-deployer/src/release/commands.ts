@@ -1,7 +1,7 @@
 // The shell commands of the release recipe, one function each, run with cwd = <root>.
 // Every interpolated value goes through `sh`; versions and paths were validated first.
 // Each command is safe to run again (resume re-runs a step a crash left unfinished).
-import { sh } from '@org/rolling-core'
+import { sh, unpackChecked } from '@org/rolling-core'
 
 /** The file each release carries, written on install; `version` reads it through `current`. */
 export const RELEASE_MARKER = '.rolling-release.json'
@@ -32,8 +32,11 @@ export function fetchTo(url: string, file: string, timeoutS: number): string {
 }
 
 /**
- * Checks the sha256 of the transferred file, unpacks it into a fresh temp folder, writes the
- * marker, links the shared paths, then renames it to releases/<v>: whole or absent, never half.
+ * Checks the sha256 of the transferred file, unpacks it into a fresh temp folder (refusing
+ * entries that could reach outside it), writes the marker, links the shared paths, then
+ * renames it to releases/<v>: whole or absent, never half. Nothing here follows a symlink the
+ * build brought: the marker is a new file renamed over whatever the build has at its name,
+ * and a shared path's parents must be real folders of the release.
  */
 export function install({ file, version, sha256, marker, shared, root }: Install): string {
   const release = `releases/${version}`
@@ -47,17 +50,40 @@ export function install({ file, version, sha256, marker, shared, root }: Install
     sh`if [ "$got" != ${sha256} ]; then echo "sha256 mismatch for ${version}: expected ${sha256}, got $got; nothing was switched" >&2; exit 1; fi`,
     'tmp=$(mktemp -d releases/.unpack-XXXXXX)',
     'chmod 755 "$tmp"',
-    'tar -xzf "$file" -C "$tmp"',
-    sh`printf '%s\n' ${marker} > "$tmp"/${RELEASE_MARKER}`,
+    unpackChecked({ file: '"$file"', dir: '"$tmp"', label: version }),
+    // mktemp creates a new file (O_EXCL) and rename replaces a link rather than writing through it.
+    'm=$(mktemp "$tmp/.rolling-marker.XXXXXX")',
+    sh`printf '%s\n' ${marker} > "$m"`,
+    sh`chmod 644 "$m" && rm -rf "$tmp"/${RELEASE_MARKER} && mv -T "$m" "$tmp"/${RELEASE_MARKER}`,
   ]
-  for (const path of shared) {
-    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
-    if (parent) lines.push(sh`mkdir -p shared/${parent} "$tmp"/${parent}`)
-    // An absolute link: the release may be read through `current` or by its own path.
-    lines.push(sh`rm -rf "$tmp"/${path}`, sh`ln -sfn ${`${root}/shared/${path}`} "$tmp"/${path}`)
-  }
+  for (const path of shared) lines.push(...linkShared(path, version, root))
   lines.push(sh`rm -rf ${release}`, sh`mv -T "$tmp" ${release}`, 'tmp=')
   return lines.join('\n')
+}
+
+/**
+ * Links `<root>/shared/<path>` into the temp release. Every parent of the path inside the
+ * release must be a real folder (or absent): a link there, even one pointing inside, would
+ * make `mkdir` and `ln` act wherever it points. The path itself is removed (a link is removed,
+ * never followed) and made a link.
+ */
+function linkShared(path: string, version: string, root: string): string[] {
+  const segments = path.split('/')
+  const lines: string[] = []
+  for (let i = 1; i < segments.length; i++) {
+    const parent = segments.slice(0, i).join('/')
+    lines.push(
+      sh`if [ -L "$tmp"/${parent} ] || { [ -e "$tmp"/${parent} ] && [ ! -d "$tmp"/${parent} ]; }; then ` +
+        sh`echo ${`release ${version}: shared path ${path}: ${parent} in the build is not a folder (a symlink or a file); nothing was switched`} >&2; exit 1; fi`,
+    )
+  }
+  if (segments.length > 1) {
+    const parent = segments.slice(0, -1).join('/')
+    lines.push(sh`mkdir -p shared/${parent} "$tmp"/${parent}`)
+  }
+  // An absolute link: the release may be read through `current` or by its own path.
+  lines.push(sh`rm -rf "$tmp"/${path}`, sh`ln -sfn ${`${root}/shared/${path}`} "$tmp"/${path}`)
+  return lines
 }
 
 /** Points `current` at the release atomically (a new symlink renamed over the old), remembering `previous`. */
