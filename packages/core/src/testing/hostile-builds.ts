@@ -5,7 +5,7 @@
 // named and that nothing outside changed. Also the builds a recipe must still accept.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, symlink, writeFile, link, lstat } from 'node:fs/promises'
+import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -83,9 +83,10 @@ export async function hostileBuilds({ dir, files, marker }: HostileBuildsOptions
   }
 
   const builds: HostileBuild[] = [
-    await refused('marker link out', 'marker', `${marker} -> ${outside}/file resolves outside the release`, (s) =>
-      symlink(join(outside, 'file'), join(s, marker)),
-    ),
+    await refused('marker link out', 'marker', `${marker} -> ${outside}/file resolves outside the release`, async (s) => {
+      await rm(join(s, marker), { force: true })
+      await symlink(join(outside, 'file'), join(s, marker))
+    }),
     await refused('folder link out', 'config', `config -> ${outside}/dir resolves outside the release`, (s) =>
       symlink(join(outside, 'dir'), join(s, 'config')),
     ),
