@@ -188,7 +188,7 @@ async function measureUp(module: HaproxyModule, socket: string, servers: readonl
 /** The fleet recipe's commands, by what they do (first match wins). */
 const COMMAND_KINDS: [string, RegExp][] = [
   ['sha256sum', /sha256sum/],
-  ['unpack', /tar -xzf/],
+  ['unpack', /tar .*-xzf/],
   ['switch', /ln -sfn/],
   ['restart', /kill -TERM/],
   ['prune', /ls -1t releases/],
