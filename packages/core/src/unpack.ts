@@ -40,8 +40,9 @@ const LINK_CHECK = [
 /**
  * Shell commands that list `file` and refuse (exit 1, the entry named on stderr) hard links,
  * device files, fifos and setuid/setgid bits; unpack it into `dir` without keeping owners or
- * modes from the archive; then refuse any symlink that resolves outside `dir`. Meant for a
- * fresh temp folder that the caller removes on failure, before anything is switched.
+ * modes from the archive (`dir` itself ends 0755); then refuse any symlink that resolves
+ * outside `dir`. Meant for a fresh temp folder that the caller removes on failure, before
+ * anything is switched.
  */
 export function unpackChecked({ file, dir, label }: UnpackCheckedOptions): string {
   const release = `release ${label}`
@@ -59,6 +60,9 @@ export function unpackChecked({ file, dir, label }: UnpackCheckedOptions): strin
     // link out of the folder (`Not a directory`), and the link is the entry to name.
     'unpacked=yes',
     `LC_ALL=C tar --no-same-owner --no-same-permissions -xzf ${file} -C ${dir} || unpacked=no`,
+    // An archive of `.` sets the folder's own mode (a build staged in a 0700 temp folder
+    // makes a release only its owner can read): the release folder is the recipe's, 0755.
+    `chmod 755 ${dir}`,
     // find fails when a check does: that is a refused link (printed) or a check that could not
     // run (nothing printed), and neither lets the release through.
     `bad=$(find ${dir} -type l -exec sh -c ${shellQuote(LINK_CHECK)} sh ${dir} {} +) || [ -n "$bad" ] || ${fail('cannot check the links of the archive')}`,

@@ -71,7 +71,7 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
     const shown = location.kind === 'path' ? location.path : `the download of ${version}`
     return (
       sh`mkdir -p releases && if [ ! -f ${release}/release.json ]; then ` +
-      sh`tmp=$(mktemp -d releases/.unpack-XXXXXX) && trap 'rm -rf "$tmp" "$tmp.tgz"' EXIT && chmod 755 "$tmp" && ` +
+      sh`tmp=$(mktemp -d releases/.unpack-XXXXXX) && trap 'rm -rf "$tmp" "$tmp.tgz"' EXIT && ` +
       (location.kind === 'url' ? `${fetchTo(location.url, file)} && ` : '') +
       `got=$(sha256sum < ${file} | cut -d' ' -f1) && { [ "$got" = ${shellQuote(location.sha256)} ] || ` +
       sh`{ echo "sha256 mismatch for ${shown}: expected ${location.sha256}, got $got" >&2; exit 1; }; } && ` +

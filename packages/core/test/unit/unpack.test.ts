@@ -2,7 +2,7 @@
 // tarballs whose names are awkward (spaces, ` -> `, newlines, a leading `-`), and fails closed
 // when it cannot check. The hostile cases themselves run through both recipes' tests.
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,6 +60,8 @@ describe('unpackChecked', () => {
     expect(readFileSync(join(into, 'sp ace', 'back -> x'), 'utf8')).toBe('arrow\n')
     expect(readFileSync(join(into, 'new\nline'), 'utf8')).toBe('newline\n')
     expect(existsSync(join(into, '-rf'))).toBe(true)
+    // Packed from a 0700 stage as `.`: the folder's mode is the recipe's, not the archive's.
+    expect(statSync(into).mode & 0o7777).toBe(0o755)
   })
 
   it('names a link out even when its name holds ` -> ` and spaces', async () => {
@@ -79,7 +81,7 @@ describe('unpackChecked', () => {
     // A PATH with every tool but realpath: the check cannot run, so nothing passes.
     const bin = join(dir, 'bin')
     await mkdir(bin)
-    for (const tool of ['tar', 'gzip', 'awk', 'find', 'sh', 'head', 'readlink', 'printf']) {
+    for (const tool of ['tar', 'gzip', 'awk', 'find', 'sh', 'head', 'readlink', 'chmod']) {
       const { stdout } = await run('/bin/sh', ['-c', `command -v ${tool}`])
       if (stdout.trim().startsWith('/')) await symlink(stdout.trim(), join(bin, tool))
     }

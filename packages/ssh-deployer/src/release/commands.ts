@@ -49,7 +49,6 @@ export function install({ file, version, sha256, marker, shared, root }: Install
     `got=$(sha256sum "$file" | cut -d' ' -f1)`,
     sh`if [ "$got" != ${sha256} ]; then echo "sha256 mismatch for ${version}: expected ${sha256}, got $got; nothing was switched" >&2; exit 1; fi`,
     'tmp=$(mktemp -d releases/.unpack-XXXXXX)',
-    'chmod 755 "$tmp"',
     unpackChecked({ file: '"$file"', dir: '"$tmp"', label: version }),
     // mktemp creates a new file (O_EXCL) and rename replaces a link rather than writing through it.
     'm=$(mktemp "$tmp/.rolling-marker.XXXXXX")',
