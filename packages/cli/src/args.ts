@@ -34,6 +34,8 @@ export interface ParsedArgs {
   tty: boolean
   summary?: string
   output: boolean
+  /** `--strict`: a succeeded rollout with warnings exits 6. */
+  strict: boolean
   force: boolean
 }
 
@@ -126,6 +128,7 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
     plain: on('plain'),
     tty: on('tty'),
     output: on('output'),
+    strict: on('strict'),
     force: on('force'),
   }
   if (flag('config') !== undefined) parsed.config = flag('config') as string

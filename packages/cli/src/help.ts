@@ -10,6 +10,7 @@ const EXIT_CODES: [number, string][] = [
   [ExitCode.halted, 'halted: a target failed its new build and is left out of the load balancer'],
   [ExitCode.aborted, 'aborted (Ctrl-C once): in-flight steps finished, healthy targets put back'],
   [ExitCode.badConfig, 'bad config, flag or usage'],
+  [ExitCode.strictWarnings, 'with --strict (or `strict: true`): succeeded, but with warnings (without it: 0)'],
   [ExitCode.interrupted, 'interrupted (Ctrl-C twice): stopped at once; `rolling resume` finishes the rollout'],
 ]
 
@@ -56,7 +57,10 @@ export function commandHelp(command: CliCommand): string {
     ...spec.examples.map((example) => `  ${example}`),
     '',
     ...(command === 'deploy' || command === 'resume'
-      ? ['Exit codes: 0 succeeded, 1 failed or could not start, 2 halted, 3 aborted, 4 bad config, 130 interrupted (see `rolling --help`)', '']
+      ? [
+          'Exit codes: 0 succeeded, 1 failed or could not start, 2 halted, 3 aborted, 4 bad config, 6 succeeded with warnings under --strict, 130 interrupted (see `rolling --help`)',
+          '',
+        ]
       : []),
   ].join('\n')
 }

@@ -2,20 +2,31 @@
 // which step. The first Ctrl-C says what the graceful abort is waiting for from this.
 import type { RolloutEvent, Target } from '@org/rolling-core'
 
-/** A target's step as the events reveal it. The engine reports only the end of the pre-check and drain. */
-export type Step = 'pre-check or drain' | 'deploying' | 'settling' | 'attaching' | 'rolling back' | 'verifying' | 'stopping'
+/** A target's step as its events say (`target:precheck`, `target:detaching`, ... each start one). */
+export type Step = 'pre-check' | 'draining' | 'deploying' | 'settling' | 'attaching' | 'holding' | 'rolling back' | 'verifying' | 'stopping'
 
 export class InFlight {
   readonly #steps = new Map<string, { target: Target; step: Step }>()
   /** The phase of the run outside any target, for when nothing is in flight. */
-  phase: 'starting' | 'batches' | 'verify' | 'ending' = 'starting'
+  phase: 'starting' | 'batches' | 'gate' | 'verify' | 'ending' = 'starting'
 
   update(event: RolloutEvent): void {
     const set = (target: Target, step: Step) => this.#steps.set(target.id, { target, step })
     switch (event.type) {
       case 'batch:start':
         this.phase = 'batches'
-        for (const target of event.targets) set(target, 'pre-check or drain')
+        break
+      case 'fleet:check':
+        this.phase = 'gate'
+        break
+      case 'target:precheck':
+        set(event.target, 'pre-check')
+        break
+      case 'target:detaching':
+        set(event.target, 'draining')
+        break
+      case 'target:holding':
+        set(event.target, 'holding')
         break
       case 'target:deploying':
         set(event.target, 'deploying')
@@ -31,7 +42,7 @@ export class InFlight {
         set(event.target, 'rolling back')
         break
       case 'target:skipped':
-      case 'target:attached':
+      case 'target:attached': // with `settle.hold`, `target:holding` follows and sets its step again
       case 'target:failed':
       case 'target:stopped':
         this.#steps.delete(event.target.id)
@@ -74,6 +85,7 @@ export class InFlight {
     if (parts.length > 0) return parts.join('; ')
     if (this.phase === 'starting') return 'the start of the rollout (lock, build, discovery)'
     if (this.phase === 'verify') return 'the verify phase'
+    if (this.phase === 'gate') return 'the fleet check before the next batch'
     return 'the current step'
   }
 }

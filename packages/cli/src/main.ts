@@ -9,6 +9,7 @@ import { COMMAND_NAMES } from './spec.js'
 import { cliVersion } from './version.js'
 import { CliError, UsageError, messageOf } from './errors.js'
 import { ExitCode } from './exit-codes.js'
+import { safeText } from './safe-text.js'
 import { planCommand } from './commands/plan.js'
 import { rolloutCommand } from './commands/rollout.js'
 import { statusCommand } from './commands/status.js'
@@ -51,10 +52,11 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     }
   } catch (error) {
     if (error instanceof CliError) {
-      cli.stderr.write(`${error.message}\n`)
+      // Messages carry values from the config, flags and adapters: no control character reaches the terminal.
+      cli.stderr.write(`${safeText(error.message)}\n`)
       return error.exitCode
     }
-    cli.stderr.write(`rolling${command ? ` ${command}` : ''}: ${messageOf(error)}\n`)
+    cli.stderr.write(`rolling${command ? ` ${command}` : ''}: ${safeText(messageOf(error))}\n`)
     return ExitCode.failed
   }
 }

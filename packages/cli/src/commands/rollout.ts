@@ -11,8 +11,9 @@ import { configErrorOf, rolloutOptions } from '../config/options.js'
 import { combineReporters, reporterError, reporterKind, selectReporters } from '../reporters/select.js'
 import { InFlight } from '../inflight.js'
 import { watchInterrupts } from '../interrupts.js'
-import { exitCodeOf } from '../exit-codes.js'
+import { exitCodeOfResult } from '../exit-codes.js'
 import { exitCodeOfError, isValidationError, messageOf } from '../errors.js'
+import { safeText } from '../safe-text.js'
 
 export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedArgs, io: CliIo): Promise<number> {
   const loaded = await loadConfig({ cwd: io.cwd, command, env: io.env, ...(args.config === undefined ? {} : { explicit: args.config }) })
@@ -24,15 +25,17 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
   })
   const journal = options.journal?.location ?? join(options.stateDir as string, `${options.service}.journal.jsonl`)
   const kind = reporterKind(args, io.stdout, io.env)
+  const strict = args.strict || loaded.config.strict === true
   const ctx: ReporterContext = {
     command,
+    strict,
     service: options.service,
     out: io.stdout,
     color: kind === 'tty' && !io.env.NO_COLOR,
     now: io.now,
     ...(io.stdin ? { input: io.stdin } : {}),
   }
-  const reporter = combineReporters(selectReporters(args, io.stdout, io.env, io.cwd), ctx, (error) => io.stderr.write(`${reporterError(error)}\n`))
+  const reporter = combineReporters(selectReporters(args, io.stdout, io.env, io.cwd), ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}\n`))
 
   const run = start(command, options)
   const inflight = new InFlight()
@@ -60,11 +63,11 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
       const error = isValidationError(ending.error) ? configErrorOf(ending.error, loaded.shown, args.flagOf) : ending.error
       await reporter.fail?.(error)
       // JSON lines are for programs; a person reading the terminal still gets the message.
-      if (kind === 'json') io.stderr.write(`rolling ${command}: ${messageOf(error)}\n`)
+      if (kind === 'json') io.stderr.write(`rolling ${command}: ${safeText(messageOf(error))}\n`)
       return exitCodeOfError(error)
     }
     await reporter.end(ending.result)
-    return exitCodeOf(ending.result.status)
+    return exitCodeOfResult(ending.result, strict)
   } finally {
     interrupts.dispose()
   }

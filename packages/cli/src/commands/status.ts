@@ -8,6 +8,7 @@ import { serviceState } from './service.js'
 import { type JournalStatus, type TargetStatus, journalStatus } from './journal-status.js'
 import { addressOf, formatDuration } from '../reporters/format.js'
 import { ExitCode } from '../exit-codes.js'
+import { safeJson, safeLine } from '../safe-text.js'
 
 export interface LockStatus extends LockHolder {
   /** Whether the holder's process runs; null when it is on another host (cannot be probed). */
@@ -25,9 +26,10 @@ export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number
   const holder = await lock.inspect(service)
   const lockStatus: LockStatus | null = holder ? { ...holder, alive: holder.host === hostname() ? isProcessAlive(holder.pid) : null } : null
   if (args.json) {
-    io.stdout.write(`${JSON.stringify({ service, journal: journal.location, ...status, lock: lockStatus })}\n`)
+    io.stdout.write(`${safeJson({ service, journal: journal.location, ...status, lock: lockStatus })}\n`)
   } else {
-    io.stdout.write(`${statusText(service, journal.location, status, lockStatus, io.now()).join('\n')}\n`)
+    // The journal holds ids, builds and hosts that came from adapters: each line made safe to print.
+    io.stdout.write(`${statusText(service, journal.location, status, lockStatus, io.now()).map(safeLine).join('\n')}\n`)
   }
   return ExitCode.succeeded
 }

@@ -8,12 +8,13 @@ import type { CliIo } from '../io.js'
 import { serviceState } from './service.js'
 import { CliError } from '../errors.js'
 import { ExitCode } from '../exit-codes.js'
+import { safeLine } from '../safe-text.js'
 
 export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const { service, lock } = await serviceState('unlock', args, io)
   const holder = await lock.inspect(service)
   if (!holder) {
-    io.stdout.write(`${service} is not locked (${lock.location})\n`)
+    io.stdout.write(`${safeLine(`${service} is not locked (${lock.location})`)}\n`)
     return ExitCode.succeeded
   }
   const who = `run ${holder.runId} (pid ${holder.pid} on ${holder.host}) since ${holder.since}`
@@ -32,6 +33,6 @@ export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number
     : here
       ? 'its process was not running'
       : 'it is on another host: make sure no rollout runs there'
-  io.stdout.write(`broke the lock of ${service} held by run ${was.runId} (pid ${was.pid} on ${was.host}) since ${was.since}; ${note}\n`)
+  io.stdout.write(`${safeLine(`broke the lock of ${service} held by run ${was.runId} (pid ${was.pid} on ${was.host}) since ${was.since}; ${note}`)}\n`)
   return ExitCode.succeeded
 }

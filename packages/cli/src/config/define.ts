@@ -3,8 +3,15 @@
 // them, and `defineConfig`, which only gives the file its types (as Vite's does).
 import type { RolloutOptions } from '@org/rolling-core'
 
-/** The options a config file sets: `RolloutOptions` without `signal`, `clock` and `runId`. */
-export type RollingConfig = Omit<RolloutOptions, 'signal' | 'clock' | 'runId'>
+/** The options a config file sets: `RolloutOptions` without `signal`, `clock` and `runId`, and the CLI's own. */
+export type RollingConfig = Omit<RolloutOptions, 'signal' | 'clock' | 'runId'> & {
+  /**
+   * Exit 6 instead of 0 when a rollout succeeds with warnings (targets skipped, excluded by an
+   * operator, unverified, no longer in service, drained by force). The CLI's own option, as `--strict`.
+   * @default false
+   */
+  strict?: boolean
+}
 
 /** The command the config is loaded for. */
 export type CliCommand = 'plan' | 'deploy' | 'resume' | 'status' | 'unlock'
@@ -59,6 +66,7 @@ export const CONFIG_KEYS = [
   'stateDir',
   'journal',
   'lock',
+  'strict',
 ] as const satisfies readonly (keyof RollingConfig)[]
 
 // Fails to compile when core adds an option this list lacks.

@@ -35,7 +35,10 @@ export function rolloutOptions(loaded: LoadedConfig, options: BuildOptions): Rol
     }
   }
   const { flags } = options
-  const merged: RollingConfig = { ...config, stateDir: stateDirOf(loaded, options.cwd, options.stateDir) }
+  // `strict` is the CLI's: it shapes the exit code, and core refuses options it does not know.
+  const { strict, ...rest } = config
+  if (strict !== undefined && typeof strict !== 'boolean') throw new ConfigError(`${shown}: \`strict\` expected a boolean, got ${JSON.stringify(strict)}`)
+  const merged: RollingConfig = { ...rest, stateDir: stateDirOf(loaded, options.cwd, options.stateDir) }
   if (flags.version !== undefined) merged.version = flags.version
   if (flags.batch !== undefined) merged.batch = flags.batch
   if (flags.minHealthy !== undefined) merged.minHealthy = flags.minHealthy

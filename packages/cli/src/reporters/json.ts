@@ -4,15 +4,17 @@
 import type { RolloutEvent } from '@org/rolling-core'
 import type { Reporter, ReporterFactory } from './reporter.js'
 import { exitCodeOfError, messageOf } from '../errors.js'
+import { safeJson } from '../safe-text.js'
 
 export const jsonReporter: ReporterFactory = (ctx) => {
   const write = (record: Record<string, unknown>) => {
     let text: string
     try {
-      text = JSON.stringify(record, replacer)
+      // The values as they are; only the bytes a terminal would obey (C1, DEL) are \u-escaped.
+      text = safeJson(record, replacer)
     } catch (error) {
       // A payload that cannot be serialised (a cycle in a warning's data) still gets its line.
-      text = JSON.stringify({ type: record.type, at: record.at, unserialisable: messageOf(error) })
+      text = safeJson({ type: record.type, at: record.at, unserialisable: messageOf(error) })
     }
     ctx.out.write(`${text}\n`)
   }

@@ -6,8 +6,9 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Phase, RolloutResult, RolloutStatus, TargetReport } from '@org/rolling-core'
 import type { Reporter, ReporterFactory } from './reporter.js'
-import { addressOf, countOutcomes, formatDuration, oneLine } from './format.js'
+import { addressOf, countOutcomes, countWarnings, formatDuration, warningText } from './format.js'
 import { messageOf } from '../errors.js'
+import { markdownCode, markdownText } from '../safe-text.js'
 
 export interface MarkdownSummaryOptions {
   /** The file to write. */
@@ -19,7 +20,21 @@ export interface MarkdownSummaryOptions {
 }
 
 const ICON: Record<RolloutStatus, string> = { succeeded: '✅', halted: '⚠️', failed: '❌', aborted: '⏹️' }
-const PHASES: readonly Phase[] = ['precheck', 'prepare', 'detach', 'deploy', 'settle', 'attach', 'rollback', 'verify', 'stop']
+// A record, not a list: a new phase in core fails to compile here until it has its column.
+const PHASE_ORDER = {
+  precheck: 0,
+  prepare: 1,
+  detach: 2,
+  deploy: 3,
+  settle: 4,
+  attach: 5,
+  hold: 6,
+  gate: 7,
+  rollback: 8,
+  verify: 9,
+  stop: 10,
+} satisfies Record<Phase, number>
+const PHASES = (Object.keys(PHASE_ORDER) as Phase[]).sort((a, b) => PHASE_ORDER[a] - PHASE_ORDER[b])
 
 export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactory {
   return (ctx) => {
@@ -37,10 +52,10 @@ export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactor
         notices.push(message)
       },
       end: (result) => save(renderSummary(result, ctx.command, notices, options.maxRows ?? 200)),
-      fail: (error) => save(`## ❌ rolling ${ctx.command} ${ctx.service}: could not start\n\n> ${cell(messageOf(error))}\n\n`),
+      fail: (error) => save(`## ❌ rolling ${ctx.command} ${cell(ctx.service)}: could not start\n\n> ${cell(messageOf(error))}\n\n`),
       interrupted(message) {
         // Synchronous: the process exits right after this returns.
-        const text = `## ⏹️ rolling ${ctx.command} ${ctx.service}: interrupted\n\n> ${cell(message)}\n\n`
+        const text = `## ⏹️ rolling ${ctx.command} ${cell(ctx.service)}: interrupted\n\n> ${cell(message)}\n\n`
         mkdirSync(dirname(options.path), { recursive: true })
         if (options.append) appendFileSync(options.path, text)
         else writeFileSync(options.path, text)
@@ -50,19 +65,25 @@ export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactor
   }
 }
 
-/** The summary of a run as Markdown. */
+/** The summary of a run as Markdown. Every value from outside goes through `cell`/`code`: no raw HTML, no control byte. */
 export function renderSummary(result: RolloutResult, command: string, notices: readonly string[] = [], maxRows = 200): string {
   const build = result.artifact
+  const warnings = result.warnings ?? []
+  const warned = warnings.length > 0 ? ` (${countWarnings(warnings.length)})` : ''
   const lines = [
-    `## ${ICON[result.status]} ${[result.service, build?.version].filter(Boolean).join(' ')}: ${result.status}`,
+    `## ${ICON[result.status]} ${cell([result.service, build?.version].filter(Boolean).join(' '))}: ${result.status}${warned}`,
     '',
-    `\`rolling ${command}\`, run \`${result.runId}\`: ${countOutcomes(result.targets.map((t) => t.outcome))} in ${result.batches} batch(es), ${formatDuration(result.durationMs)}.`,
+    `\`rolling ${command}\`, run ${markdownCode(result.runId)}: ${countOutcomes(result.targets.map((t) => t.outcome))} in ${result.batches} batch(es), ${formatDuration(result.durationMs)}.`,
   ]
-  if (build) lines.push('', `Build **${build.version}**, built ${build.builtAt}, sha256 \`${build.sha256.slice(0, 12)}\`.`)
+  if (build) lines.push('', `Build **${cell(build.version)}**, built ${cell(build.builtAt)}, sha256 ${markdownCode(build.sha256.slice(0, 12))}.`)
   if (result.reason) lines.push('', `> **${result.status}**: ${cell(result.reason)}`)
   for (const notice of notices) lines.push('', `> ${cell(notice)}`)
   if (result.needsAttention.length > 0) {
-    lines.push('', `**Needs attention** (left out of the load balancer): ${result.needsAttention.map((t) => `\`${t.id}\``).join(', ')}`)
+    lines.push('', `**Needs attention** (left out of the load balancer): ${result.needsAttention.map((t) => markdownCode(t.id)).join(', ')}`)
+  }
+  if (warnings.length > 0) {
+    lines.push('', `### ⚠️ Warnings (${warnings.length})`, '')
+    for (const w of warnings) lines.push(`- **${w.kind}** ${markdownCode(w.target.id)} (${cell(addressOf(w.target))}): ${cell(warningText(w))}`)
   }
 
   const rows = result.targets.length > maxRows ? result.targets.filter((t) => t.outcome !== 'done') : result.targets
@@ -110,7 +131,7 @@ export function phaseTimings(targets: readonly TargetReport[]): PhaseTiming[] {
   return out
 }
 
-/** Text safe inside a table cell or a quote: one line, pipes escaped. */
+/** Text safe inside a table cell or a quote: one line, no control character, no HTML, no markup. */
 function cell(text: string): string {
-  return oneLine(text).replace(/\|/g, '\\|')
+  return markdownText(text.replace(/\s*\n\s*/g, ' | '))
 }

@@ -3,9 +3,10 @@
 // line prefixed by its target id. Ends with the outcome counts and the exit status.
 import type { RolloutEvent, RolloutResult } from '@org/rolling-core'
 import type { Reporter, ReporterFactory } from './reporter.js'
-import { countOutcomes, describe, formatDuration, listIds, oneLine } from './format.js'
-import { exitCodeOf } from '../exit-codes.js'
+import { countOutcomes, countWarnings, describe, formatDuration, listIds, oneLine, warnedIds, warningText } from './format.js'
+import { describeExit, exitCodeOfResult } from '../exit-codes.js'
 import { exitCodeOfError, messageOf } from '../errors.js'
+import { safeLine, safeOutput } from '../safe-text.js'
 
 export interface PlainReporterOptions {
   /** Print the hosts' command output (`target:output`), each line prefixed by the target id. @default false */
@@ -19,9 +20,11 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
     // Output arrives in chunks; a line is printed once complete, so two hosts never interleave mid-line.
     const partial = new Map<string, string>()
 
+    // Every line passes here: whatever an id, a reason or a host put in it, no control
+    // character reaches the terminal, and no newline inside a value can forge a line.
     const line = (text: string) => {
       const elapsed = `${((ctx.now() - started) / 1000).toFixed(1)}s`
-      ctx.out.write(`${elapsed.padStart(7)}  ${text}\n`)
+      ctx.out.write(`${elapsed.padStart(7)}  ${safeLine(text)}\n`)
     }
     const flushOutput = () => {
       for (const [key, rest] of partial) if (rest !== '') line(`${key.slice(0, key.lastIndexOf('\0'))} | ${rest}`)
@@ -29,7 +32,7 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
     }
 
     /** The line an event prints, if any. */
-    const describeEvent = (event: RolloutEvent): string | undefined => {
+    const describeEvent = (event: RolloutEvent): string | string[] | undefined => {
       switch (event.type) {
         case 'rollout:start':
           return event.resumed
@@ -40,6 +43,19 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
           return `plan: ${event.artifact.version} (built ${event.artifact.builtAt}) to ${event.candidates.length} target(s) in ${event.batches.length} batch(es)`
         case 'batch:start':
           return `batch ${event.index + 1}/${event.total}: ${listIds(event.targets)}`
+        case 'fleet:check':
+          return `fleet check before batch ${event.batch + 1}: ${event.targets.length} target(s)`
+        case 'fleet:unhealthy':
+          return [
+            `fleet unhealthy before batch ${event.batch + 1}: ${event.healthy} healthy in service, at least ${event.minHealthy} needed`,
+            ...event.failing.map((f) => `${describe(f.target)} failing: ${oneLine(f.reason)}`),
+          ]
+        case 'target:precheck':
+        case 'target:detaching':
+          // Start events: the line that follows (`detached`, `skipped`) says how it went.
+          return undefined
+        case 'target:holding':
+          return `${event.target.id} attached, held ${formatDuration(event.holdMs)} before its batch counts`
         case 'target:skipped':
           return `${event.target.id} skipped: ${oneLine(event.reason)}`
         case 'target:detached':
@@ -49,9 +65,10 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
         case 'target:output': {
           if (!options.output) return undefined
           const key = `${event.target.id}\0${event.stream}`
-          const lines = ((partial.get(key) ?? '') + event.chunk).split('\n')
+          // Escapes dropped before the split: a host's colours are noise in a log, its ESC[2J an attack.
+          const lines = ((partial.get(key) ?? '') + safeOutput(event.chunk)).split('\n')
           partial.set(key, lines.pop() as string)
-          return lines.length > 0 ? lines.map((text) => `${event.target.id} | ${text}`).join('\n') : undefined
+          return lines.length > 0 ? lines.map((text) => `${event.target.id} | ${text}`) : undefined
         }
         case 'target:deployed':
           return `${event.target.id} deployed in ${formatDuration(event.durationMs)}`
@@ -81,33 +98,26 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
           return `warning: a listener of '${event.event}' threw: ${oneLine(messageOf(event.error))}`
         case 'rollout:end':
           return undefined // end() prints the summary
+        default:
+          return event satisfies never
       }
     }
 
     const reporter: Reporter = {
       event(event) {
         const text = describeEvent(event)
-        if (text !== undefined) for (const one of text.split('\n')) line(one)
+        if (text !== undefined) for (const one of typeof text === 'string' ? [text] : text) line(one)
       },
       notice: (message) => line(message),
       end(result: RolloutResult) {
         flushOutput()
-        const code = exitCodeOf(result.status)
         const build = result.artifact?.version ?? 'the build'
         line(result.reason ? `${result.status}: ${oneLine(result.reason)}` : `${result.status}: ${build} on ${result.targets.length} target(s)`)
         line(
           `targets: ${countOutcomes(result.targets.map((t) => t.outcome))} (${result.targets.length} in ${result.batches} batch(es), ${formatDuration(result.durationMs)})`,
         )
-        for (const report of result.targets) {
-          if (report.outcome === 'failed')
-            line(
-              `needs attention: ${describe(report.target)} failed in ${report.failedIn ?? 'deploy'}, left out of the load balancer: ${oneLine(report.reason ?? '')}`,
-            )
-          else if (report.outcome === 'skipped' || report.outcome === 'stopped' || report.outcome === 'rolled-back' || report.outcome === 'restored') {
-            line(`${report.outcome}: ${describe(report.target)}: ${oneLine(report.reason ?? '')}`)
-          }
-        }
-        line(`exit ${code} (${result.status})`)
+        for (const l of summaryLines(result)) line(l)
+        line(`exit ${exitCodeOfResult(result, ctx.strict)} (${describeExit(result, ctx.strict)})`)
       },
       fail(error: unknown) {
         flushOutput()
@@ -117,4 +127,31 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
     }
     return reporter
   }
+}
+
+/**
+ * The lines under the counts: failed targets (left out of the load balancer), the other
+ * targets not done that no warning covers, the warnings (each target named once), and what
+ * else needs a human.
+ */
+export function summaryLines(result: RolloutResult): string[] {
+  const lines: string[] = []
+  const warned = warnedIds(result)
+  for (const report of result.targets) {
+    if (report.outcome === 'failed')
+      lines.push(
+        `needs attention: ${describe(report.target)} failed in ${report.failedIn ?? 'deploy'}, left out of the load balancer: ${oneLine(report.reason ?? '')}`,
+      )
+    else if (report.outcome !== 'done' && report.outcome !== 'pending' && !warned.has(report.target.id))
+      lines.push(`${report.outcome}: ${describe(report.target)}: ${oneLine(report.reason ?? '')}`)
+  }
+  const warnings = result.warnings ?? []
+  if (warnings.length > 0) {
+    lines.push(`⚠ ${countWarnings(warnings.length)}:`)
+    for (const w of warnings) lines.push(`  ${w.kind}: ${describe(w.target)}: ${oneLine(warningText(w))}`)
+  }
+  const failed = new Set(result.targets.filter((r) => r.outcome === 'failed').map((r) => r.target.id))
+  const others = result.needsAttention.filter((t) => !failed.has(t.id))
+  if (others.length > 0) lines.push(`needs attention (not back in service): ${others.map((t) => describe(t)).join(', ')}`)
+  return lines
 }

@@ -3,6 +3,7 @@
 import type { Amount, Plan, ResolvedSettle } from '@org/rolling-core'
 import type { PlanPrinter } from './reporter.js'
 import { addressOf, describe, formatDuration } from './format.js'
+import { safeJson, safeLine } from '../safe-text.js'
 
 /** What `plan()` does not return but a reader of the plan wants to know. */
 export interface PlanExtras {
@@ -17,6 +18,13 @@ export function planText(extras: PlanExtras): PlanPrinter {
       `plan for ${plan.service}: build ${artifact.version} (built ${artifact.builtAt}, sha256 ${artifact.sha256.slice(0, 12)})`,
       `${plan.candidates.length} target(s) in service, ${batches.length} batch(es):`,
       ...batches.map((batch, i) => `  batch ${i + 1}/${batches.length}: ${targetsOf(batch)}`),
+      ...(plan.current.length > 0 ? [`already on ${artifact.version} (a deploy skips them): ${targetsOf(plan.current)}`] : []),
+      ...(plan.excluded.length > 0
+        ? [
+            `excluded (taken out by an operator; not deployed, left as found): ${plan.excluded.length}`,
+            ...plan.excluded.map((e) => `  ${describe(e.target)}: ${e.reason}`),
+          ]
+        : []),
       `settle: ${describeSettle(plan.settle)}`,
       plan.onFailure === 'halt'
         ? 'on failure: halt (a failed target stays out of the load balancer; no further batch starts)'
@@ -25,7 +33,8 @@ export function planText(extras: PlanExtras): PlanPrinter {
       `min healthy: ${extras.minHealthy}`,
       'nothing was changed: this is a dry run',
     ]
-    ctx.out.write(`${lines.join('\n')}\n`)
+    // Ids, builds and reasons come from the adapters: each line made safe to print.
+    ctx.out.write(`${lines.map(safeLine).join('\n')}\n`)
   }
 }
 
@@ -36,13 +45,15 @@ export function planJson(extras: PlanExtras): PlanPrinter {
       artifact: plan.artifact,
       candidates: plan.candidates,
       batches: plan.batches.map((batch) => batch.map((t) => t.id)),
+      excluded: plan.excluded,
+      current: plan.current.map((t) => t.id),
       settle: plan.settle,
       onFailure: plan.onFailure,
       maxStopped: plan.maxStopped,
       verify: extras.verify,
       minHealthy: extras.minHealthy,
     }
-    ctx.out.write(`${JSON.stringify(out)}\n`)
+    ctx.out.write(`${safeJson(out)}\n`)
   }
 }
 
@@ -53,7 +64,8 @@ function targetsOf(batch: Plan['batches'][number], max = 12): string {
 
 export function describeSettle(settle: ResolvedSettle): string {
   const wait = `wait ${formatDuration(settle.delay)}`
-  if (settle.interval === undefined) return `${wait}, then check _status once`
+  const extras = `${settle.requireBuild ? '' : '; any build passes (requireBuild off)'}${settle.hold > 0 ? `; then held ${formatDuration(settle.hold)} in service before its batch counts` : ''}`
+  if (settle.interval === undefined) return `${wait}, then check _status once${extras}`
   const streak = settle.successes > 1 ? ` until ${settle.successes} checks pass in a row` : ' until it answers 200'
-  return `${wait}, then poll _status every ${formatDuration(settle.interval)}${streak} (give up ${formatDuration(settle.deadline)} after the deploy)`
+  return `${wait}, then poll _status every ${formatDuration(settle.interval)}${streak} (give up ${formatDuration(settle.deadline)} after the deploy)${extras}`
 }

@@ -16,6 +16,8 @@ export interface ReporterContext {
   color: boolean
   /** Wall-clock milliseconds, injectable for tests. */
   now: () => number
+  /** `--strict`: a succeeded result with warnings exits 6; reporters that print the exit code say so. */
+  strict?: boolean
 }
 
 export interface Reporter {

@@ -97,11 +97,21 @@ class TtyReporter implements Reporter {
     const finished = this.#state.apply(event, this.#ctx.now())
     const frame = this.#frame()
     if (finished) this.#region.print(renderBatch(finished, frame), frame.columns)
-    if (event.type === 'warning') this.#region.print([this.#paint.yellow(`! ${sanitize(event.message)}`)], frame.columns)
-    else if (event.type === 'log' && event.level === 'error') this.#region.print([this.#paint.red(`✖ ${sanitize(event.message)}`)], frame.columns)
+    if (event.type === 'warning')
+      this.#region.print([this.#paint.yellow(`! ${event.target ? `${sanitize(event.target.id)}: ` : ''}${sanitize(event.message)}`)], frame.columns)
+    else if (event.type === 'fleet:unhealthy') {
+      const why = `${event.healthy} healthy in service, at least ${event.minHealthy} needed`
+      this.#region.print(
+        [
+          this.#paint.red(this.#paint.bold(`✖ fleet check before batch ${event.batch + 1} failed: ${why}`)),
+          ...event.failing.map((x) => this.#paint.red(`    ${sanitize(x.target.id)}: ${sanitize(x.reason)}`)),
+        ],
+        frame.columns,
+      )
+    } else if (event.type === 'log' && event.level === 'error') this.#region.print([this.#paint.red(`✖ ${sanitize(event.message)}`)], frame.columns)
     else if (event.type === 'listener:error') {
       const why = event.error instanceof Error ? event.error.message : String(event.error)
-      this.#region.print([this.#paint.yellow(`! a listener of '${event.event}' threw: ${sanitize(why)}`)], frame.columns)
+      this.#region.print([this.#paint.yellow(`! a listener of '${sanitize(event.event)}' threw: ${sanitize(why)}`)], frame.columns)
     }
     this.#schedule()
   }

@@ -2,7 +2,8 @@
 // batch, failures, the host output pane) fitted to the terminal, the line printed once
 // when a batch ends, and the final summary. Pure: the same state and time give the same lines.
 import type { RolloutResult, TargetOutcome } from '@org/rolling-core'
-import { type Paint, pad, sanitize, truncate, width } from './ansi.js'
+import { type Paint, pad, sanitize, sanitizeOutput, truncate, width } from './ansi.js'
+import { countWarnings, warnedIds, warningText } from '../format.js'
 import { bar, duration, estimate } from './format.js'
 import type { FinishedBatch, TargetView, ViewPhase, ViewState } from './state.js'
 
@@ -21,7 +22,7 @@ export interface Frame {
   interactive: boolean
 }
 
-const address = (t: TargetView) => (t.target.port === undefined ? t.target.address : `${t.target.address}:${t.target.port}`)
+const address = (t: TargetView) => sanitize(t.target.port === undefined ? t.target.address : `${t.target.address}:${t.target.port}`)
 
 function phaseText(t: TargetView, f: Frame): string {
   const { paint } = f
@@ -37,21 +38,40 @@ function phaseText(t: TargetView, f: Frame): string {
       return paint.red(`${label} ${duration(f.now - t.since)}  ${sanitize(t.reason ?? '')}`)
     case 'skipped':
       return paint.yellow(`${t.phase}: ${sanitize(t.reason ?? '')}`)
+    case 'unverified':
     case 'rolled back':
+    case 'restored':
       return paint.yellow(label)
     case 'pending':
+    case 'earlier run':
       return paint.dim(label)
-    default:
+    case 'pre-check':
+    case 'detaching':
+    case 'detached':
+    case 'deploying':
+    case 'settling':
+    case 'healthy':
+    case 'attaching':
+    case 'holding':
       return `${paint.cyan(label)} ${duration(f.now - t.since)}`
+    default:
+      return t.phase satisfies never
   }
+}
+
+/** Red for what went wrong, green for done, yellow for what a person should look at. */
+function tone(phase: ViewPhase | TargetOutcome, paint: Paint): (text: string) => string {
+  if (phase === 'failed' || phase === 'stopped') return paint.red
+  if (phase === 'done') return paint.green
+  if (phase === 'unverified' || phase === 'skipped' || phase === 'rolled back' || phase === 'rolled-back' || phase === 'restored') return paint.yellow
+  return (text) => text
 }
 
 function counts(phases: Iterable<[ViewPhase, number]>, paint: Paint): string {
   const parts: string[] = []
   for (const [phase, n] of phases) {
     if (n <= 0) continue
-    const text = `${n} ${phase}`
-    parts.push(phase === 'failed' || phase === 'stopped' ? paint.red(text) : phase === 'done' ? paint.green(text) : text)
+    parts.push(tone(phase, paint)(`${n} ${phase}`))
   }
   return parts.join(', ')
 }
@@ -59,7 +79,7 @@ function counts(phases: Iterable<[ViewPhase, number]>, paint: Paint): string {
 function header(state: ViewState, f: Frame): string[] {
   const { paint } = f
   const build = state.version ?? state.ref ?? '…'
-  const title = `${paint.bold(`rolling ${f.command}`)}  ${paint.bold(f.service)} → ${paint.bold(build)}${state.runId ? paint.dim(`  run ${state.runId}`) : ''}`
+  const title = `${paint.bold(`rolling ${f.command}`)}  ${paint.bold(sanitize(f.service))} → ${paint.bold(sanitize(build))}${state.runId ? paint.dim(`  run ${sanitize(state.runId)}`) : ''}`
   const total = state.total
   const done = state.finished
   const elapsed = f.now - state.startedAt
@@ -88,6 +108,12 @@ export function renderLive(state: ViewState, f: Frame): string[] {
   let room = Math.max(1, budget - top.length - bottom.length)
 
   const body: string[] = []
+  if (state.gate !== undefined) {
+    body.push(
+      `  ${paint.cyan('gate')}: checking the fleet (${state.gate.targets} target(s)) before batch ${state.gate.batch + 1}  ${duration(f.now - state.gate.since)}`,
+    )
+    room--
+  }
   if (state.verifying !== undefined && state.current.length === 0) {
     body.push(`  verify: checking the build of ${state.verifying} target(s)`)
     room--
@@ -134,7 +160,7 @@ function outputPane(state: ViewState, targets: readonly TargetView[], room: numb
     const out = state.output(t.target.id, n)
     lines.push(paint.dim(`  ── ${sanitize(t.target.id)} output ──`))
     if (out.length === 0) lines.push(paint.dim('    (no output yet)'))
-    for (const line of out) lines.push(`    ${sanitize(line)}`)
+    for (const line of out) lines.push(`    ${sanitizeOutput(line)}`)
   }
   return lines.slice(0, room)
 }
@@ -148,7 +174,7 @@ export function renderBatch(batch: FinishedBatch, f: Frame): string[] {
   const { paint } = f
   const bad = batch.targets.some((t) => t.phase === 'failed' || t.phase === 'stopped')
   const mark = bad ? paint.red('✖') : batch.targets.every((t) => t.phase === 'done') ? paint.green('✔') : paint.yellow('!')
-  const tint = (phase: ViewPhase, text: string) => (phase === 'failed' || phase === 'stopped' ? paint.red(text) : phase === 'done' ? text : paint.yellow(text))
+  const tint = (phase: ViewPhase, text: string) => (phase === 'done' ? text : phase === 'failed' || phase === 'stopped' ? paint.red(text) : paint.yellow(text))
   const head = `${mark} batch ${batch.index + 1}/${batch.total} in ${duration(batch.durationMs)}: `
   let line = head + batch.targets.map((t) => tint(t.phase, `${sanitize(t.target.id)} ${t.phase}`)).join(', ')
   if (width(line) >= f.columns) {
@@ -166,26 +192,30 @@ const STATUS_WORD: Record<RolloutResult['status'], string> = { succeeded: 'succe
 /** Targets listed one by one in the summary; more are counted. */
 const LIST_MAX = 30
 
-/** The final summary: status and duration, counts, then every target not done, with why. */
+/**
+ * The final summary: status and duration, counts, every target not done that no warning
+ * covers (with why), the warnings highlighted (a succeeded result with hosts left out must
+ * not read as a clean one), then what needs a human.
+ */
 export function renderSummary(result: RolloutResult, f: Frame): string[] {
   const { paint } = f
   const ok = result.status === 'succeeded'
+  const warnings = result.warnings ?? []
   const version = result.artifact?.version
   // An abort is what the user asked for: yellow, not the red of a failure.
-  const tone = ok ? paint.green : result.status === 'aborted' ? paint.yellow : paint.red
-  const head = `${tone(ok ? '✔' : result.status === 'aborted' ? '!' : '✖')} ${f.command} of ${result.service}${version ? ` ${version}` : ''} ${
-    ok ? tone(STATUS_WORD[result.status]) : tone(paint.bold(STATUS_WORD[result.status]))
-  } in ${duration(result.durationMs)}${paint.dim(`  run ${result.runId}`)}`
+  const headTone = ok ? (warnings.length > 0 ? paint.yellow : paint.green) : result.status === 'aborted' ? paint.yellow : paint.red
+  const mark = ok ? (warnings.length > 0 ? '⚠' : '✔') : result.status === 'aborted' ? '!' : '✖'
+  const head = `${headTone(mark)} ${f.command} of ${sanitize(result.service)}${version ? ` ${sanitize(version)}` : ''} ${
+    ok ? headTone(STATUS_WORD[result.status]) : headTone(paint.bold(STATUS_WORD[result.status]))
+  }${warnings.length > 0 ? headTone(` with ${countWarnings(warnings.length)}`) : ''} in ${duration(result.durationMs)}${paint.dim(`  run ${sanitize(result.runId)}`)}`
   const lines = [head]
   if (result.reason) lines.push(`  ${ok ? '' : paint.red('reason: ')}${sanitize(result.reason)}`)
   const byOutcome = new Map<TargetOutcome, number>()
   for (const r of result.targets) byOutcome.set(r.outcome, (byOutcome.get(r.outcome) ?? 0) + 1)
-  const parts = [...byOutcome].map(([outcome, n]) => {
-    const text = `${n} ${outcome}`
-    return outcome === 'done' ? paint.green(text) : outcome === 'failed' || outcome === 'stopped' ? paint.red(text) : paint.yellow(text)
-  })
+  const parts = [...byOutcome].map(([outcome, n]) => tone(outcome, paint)(`${n} ${outcome}`))
   lines.push(`  ${result.targets.length} target(s): ${parts.join(', ') || 'none'}`)
-  const notDone = result.targets.filter((r) => r.outcome !== 'done')
+  const warned = warnedIds(result)
+  const notDone = result.targets.filter((r) => r.outcome !== 'done' && !warned.has(r.target.id))
   const idWidth = Math.min(24, Math.max(0, ...notDone.map((r) => width(sanitize(r.target.id)))))
   for (const r of notDone.slice(0, LIST_MAX)) {
     const why = `${r.failedIn ? `in ${r.failedIn}` : ''}${r.failedIn && r.reason ? ': ' : ''}${sanitize(r.reason ?? '')}`
@@ -193,6 +223,15 @@ export function renderSummary(result: RolloutResult, f: Frame): string[] {
     lines.push(r.outcome === 'failed' || r.outcome === 'stopped' ? paint.red(text) : paint.yellow(text))
   }
   if (notDone.length > LIST_MAX) lines.push(`  … and ${notDone.length - LIST_MAX} more not done`)
+  if (warnings.length > 0) {
+    lines.push(paint.yellow(paint.bold(`  ⚠ ${countWarnings(warnings.length)}:`)))
+    const kindWidth = Math.max(...warnings.map((w) => w.kind.length))
+    const wIdWidth = Math.min(24, Math.max(...warnings.map((w) => width(sanitize(w.target.id)))))
+    for (const w of warnings.slice(0, LIST_MAX)) {
+      lines.push(paint.yellow(`    ${pad(w.kind, kindWidth)}  ${pad(sanitize(w.target.id), wIdWidth)}  ${sanitize(warningText(w))}`))
+    }
+    if (warnings.length > LIST_MAX) lines.push(paint.yellow(`    … and ${warnings.length - LIST_MAX} more warnings`))
+  }
   if (result.needsAttention.length > 0) {
     lines.push(paint.red(paint.bold(`  left out of the load balancer for manual verification: ${result.needsAttention.map((t) => sanitize(t.id)).join(', ')}`)))
   }

@@ -1,26 +1,59 @@
 // What the terminal view knows about the run, folded from the rollout's events: each
 // target's phase and since when, the batches and their durations (for the ETA), failures,
 // and the last lines of output per target. Pure bookkeeping: nothing here writes.
-import type { RolloutEvent, Target } from '@org/rolling-core'
+import type { RolloutEvent, Target, TargetOutcome } from '@org/rolling-core'
 
 /** A target's phase as the view shows it. */
 export type ViewPhase =
   | 'pending'
-  | 'detaching' // pre-check, then detach and drain: the engine reports only the end of both
+  | 'pre-check' // `target:precheck`: its health is checked before it is taken out
+  | 'detaching' // `target:detaching`: detach and drain
+  | 'detached' // out of the load balancer, its deploy about to start
   | 'deploying'
   | 'settling'
   | 'unhealthy'
   | 'healthy' // waits for the rest of its batch: a batch is attached in one call
   | 'attaching'
+  | 'holding' // `settle.hold`: attached, watched before its batch counts
   | 'done'
+  | 'unverified' // attached and healthy, its build not confirmed
   | 'skipped'
   | 'failed'
   | 'rolled back'
+  | 'restored'
   | 'stopped'
   | 'earlier run' // a resumed run: finished before the interruption (its outcome is in the summary)
 
 /** Phases after which nothing more happens to the target in this run. */
-export const FINISHED: ReadonlySet<ViewPhase> = new Set<ViewPhase>(['done', 'skipped', 'failed', 'rolled back', 'stopped', 'earlier run'])
+export const FINISHED: ReadonlySet<ViewPhase> = new Set<ViewPhase>([
+  'done',
+  'unverified',
+  'skipped',
+  'failed',
+  'rolled back',
+  'restored',
+  'stopped',
+  'earlier run',
+])
+
+/** The phase a batch's final outcome shows as; a record, so a new outcome must be given one. */
+export const OUTCOME_PHASE = {
+  done: 'done',
+  unverified: 'unverified',
+  skipped: 'skipped',
+  failed: 'failed',
+  'rolled-back': 'rolled back',
+  restored: 'restored',
+  stopped: 'stopped',
+  pending: 'pending',
+} as const satisfies Record<TargetOutcome, ViewPhase>
+
+/** The fleet check before a batch (the gate), while it runs. */
+export interface GateView {
+  batch: number
+  targets: number
+  since: number
+}
 
 /** Phases in which a target no longer holds up its batch's attach. */
 const SETTLED: ReadonlySet<ViewPhase> = new Set<ViewPhase>(['healthy', 'attaching', ...FINISHED])
@@ -68,6 +101,7 @@ export class ViewState {
   /** Every failure of the run, in the order seen: kept on screen until the end. */
   readonly failures: TargetView[] = []
   verifying: number | undefined
+  gate: GateView | undefined
   readonly #output = new Map<string, { lines: string[]; partial: string }>()
 
   constructor(now: number) {
@@ -103,19 +137,33 @@ export class ViewState {
             this.move(view, 'earlier run', now)
           }
         }
-        this.current = event.targets.map((target) => {
-          const view = this.view(target, event.index, now)
-          if (view.phase === 'pending') this.move(view, 'detaching', now)
-          return view
-        })
+        this.gate = undefined
+        // Each target's phase comes from its own events (`target:precheck`, `target:detaching`, ...).
+        this.current = event.targets.map((target) => this.view(target, event.index, now))
         this.#batches.set(event.index, { startedAt: now, targets: this.current })
         break
       case 'target:skipped':
         this.finish(this.view(event.target, event.batch, now), 'skipped', now, event.reason)
         this.#attachWhenSettled(event.batch, now)
         break
-      case 'target:detached':
+      case 'fleet:check':
+        this.gate = { batch: event.batch, targets: event.targets.length, since: now }
+        break
+      case 'fleet:unhealthy':
+        // The rollout halts: the failing targets are said above the region (index.ts).
+        this.gate = undefined
+        break
+      case 'target:precheck':
+        this.move(this.view(event.target, event.batch, now), 'pre-check', now)
+        break
+      case 'target:detaching':
         this.move(this.view(event.target, event.batch, now), 'detaching', now)
+        break
+      case 'target:detached':
+        this.move(this.view(event.target, event.batch, now), 'detached', now)
+        break
+      case 'target:holding':
+        this.move(this.view(event.target, event.batch, now), 'holding', now)
         break
       case 'target:deploying':
         this.move(this.view(event.target, event.batch, now), 'deploying', now)
@@ -158,17 +206,29 @@ export class ViewState {
         this.batchDurations.push(durationMs)
         this.#lastEnded = Math.max(this.#lastEnded, event.index)
         const targets = started?.targets ?? [...this.targets.values()].filter((t) => t.batch === event.index)
+        // The engine's word on each target is final: `unverified`, `restored` have no event of their own.
+        for (const view of targets) {
+          const outcome = event.outcomes[view.target.id]
+          if (outcome !== undefined && outcome !== 'pending') this.move(view, OUTCOME_PHASE[outcome], now)
+        }
         return { index: event.index, total: event.total, durationMs, targets }
       }
       case 'verify:start':
         this.verifying = event.targets.length
+        this.gate = undefined
         this.current = []
         break
       case 'target:stopped':
         this.finish(this.view(event.target, -1, now), 'stopped', now, event.reason)
         break
+      case 'verify:mismatch':
+      case 'rollout:end':
+      case 'warning':
+      case 'log':
+      case 'listener:error':
+        break // printed by the reporter, or in the summary
       default:
-        break
+        event satisfies never
     }
     return undefined
   }
