@@ -53,8 +53,9 @@ export function safeJson(value: unknown, replacer?: (key: string, value: unknown
   )
 }
 
-// ASCII punctuation that makes Markdown syntax inside a line; backslash escapes are valid for all of it.
-const MARKDOWN = /[\\`*_[\]|~]/g
+// ASCII punctuation that makes Markdown syntax inside a line (backslash escapes are valid for all of it);
+// backticks stay: a code span shows text literally, and the CLI's own messages use them.
+const MARKDOWN = /[\\*_[\]|~]/g
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' }
 
 /** Text inside a Markdown line or table cell: one line, visible controls, no raw HTML, no markup. */

@@ -90,7 +90,7 @@ describe('finding and loading the config', () => {
   it('refuses an unknown option (a typo) instead of ignoring it', async () => {
     project = makeProject({ size: 1 }, configWith("batchs: '25%',"))
     const run = await runMain(['plan'], { cwd: project.dir })
-    expect(run.stderr.text()).toMatch(/^rollout\.config\.ts: unknown option `batchs`; the options are service, loadBalancer, .*, lock\n$/)
+    expect(run.stderr.text()).toMatch(/^rollout\.config\.ts: unknown option `batchs`; the options are service, loadBalancer, .*, lock, strict\n$/)
     expect(run.code).toBe(4)
     project.write('rollout.config.ts', configWith('runId: "r-1",'))
     expect((await runMain(['plan'], { cwd: project.dir })).stderr.text()).toMatch(/^rollout\.config\.ts: unknown option `runId` \(the CLI sets it\); /)

@@ -24,6 +24,7 @@ describe('rolling deploy (plain output)', () => {
       'host-1 healthy on v2',
       'host-1 attached',
       'batch 1/3 ended: 1 done',
+      'fleet check before batch 2: 1 target(s)',
       'batch 2/3: host-2',
       'host-2 detached',
       'host-2 deploying v2',
@@ -31,6 +32,7 @@ describe('rolling deploy (plain output)', () => {
       'host-2 healthy on v2',
       'host-2 attached',
       'batch 2/3 ended: 1 done',
+      'fleet check before batch 3: 1 target(s)',
       'batch 3/3: host-3',
       'host-3 detached',
       'host-3 deploying v2',
@@ -59,6 +61,7 @@ describe('rolling deploy: each way a rollout ends has its exit code', () => {
     project = makeProject({ size: 3, breakOnDeploy: ['host-2'] })
     const { code, stdout } = await runMain(['deploy', '--plain'], { cwd: project.dir })
     expect(normalise(stdout.lines()).slice(9)).toEqual([
+      'fleet check before batch 2: 1 target(s)',
       'batch 2/3: host-2',
       'host-2 detached',
       'host-2 deploying v2',
@@ -107,13 +110,14 @@ export default (env) => ({
     project = makeProject({ size: 3 }, config)
     const { code, stdout } = await runMain(['deploy', '--plain', '--max-stopped', '0', '--batch', '2'], { cwd: project.dir })
     expect(normalise(stdout.lines()).slice(-8)).toEqual([
-      'batch 2/2 ended: 1 done',
       'verify: 3 target(s) should run v2',
       'host-2 runs v1, expected v2 (from _status)',
       'host-2 stopped: wrong build: detached and stopped',
       'failed: 1 target(s) ran the wrong build, more than maxStopped (0)',
       'targets: 2 done, 1 stopped (3 in 2 batch(es), T)',
-      'stopped: host-2 (127.0.10.2:8080): wrong build: detached and stopped',
+      // Listed once, as the warning it is, not again in a list of targets not done.
+      '⚠ 1 warning:',
+      '  stopped: host-2 (127.0.10.2:8080): wrong build: detached and stopped',
       'exit 1 (failed)',
     ])
     expect(code).toBe(1)

@@ -31,6 +31,7 @@ Exit codes:
     2  halted: a target failed its new build and is left out of the load balancer
     3  aborted (Ctrl-C once): in-flight steps finished, healthy targets put back
     4  bad config, flag or usage
+    6  with --strict (or \`strict: true\`): succeeded, but with warnings (without it: 0)
   130  interrupted (Ctrl-C twice): stopped at once; \`rolling resume\` finishes the rollout
 
 Examples:

@@ -65,6 +65,8 @@ describe('rolling plan', () => {
         { id: 'host-3', address: '127.0.10.3', port: 8080 },
       ],
       batches: [['host-1', 'host-2'], ['host-3']],
+      excluded: [],
+      current: [],
       settle: { delay: 5, deadline: 120_000, successes: 1, requireBuild: true, hold: 0 },
       onFailure: 'halt',
       maxStopped: 3,

@@ -45,7 +45,8 @@ describe('Markdown summary', () => {
     ])
     expect(lines.slice(22, 24)).toEqual(['| phase | targets | total | slowest |', '| --- | --- | --- | --- |'])
     const phases = lines.slice(24).filter((line) => line.startsWith('| '))
-    expect(phases.map((line) => line.split(' | ')[0])).toEqual(['| precheck', '| detach', '| deploy', '| settle', '| attach'])
+    // The fleet check before batches 2 and 3 (the gate) is a phase with its own time.
+    expect(phases.map((line) => line.split(' | ')[0])).toEqual(['| precheck', '| detach', '| deploy', '| settle', '| attach', '| gate'])
     expect(phases.find((line) => line.startsWith('| deploy'))).toBe('| deploy | 2 | T | T |')
   })
 
@@ -57,7 +58,7 @@ describe('Markdown summary', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^## ✅ app v2: succeeded\n/)
     run = await runMain(['deploy', '--plain', '--summary', 'out/summary.md', '--build', 'v9'], { cwd: project.dir })
     expect(run.code).toBe(1)
-    expect(readFileSync(file, 'utf8')).toBe('## ❌ rolling deploy app: could not start\n\n> [rolling:file] no build v9 of service app\n\n')
+    expect(readFileSync(file, 'utf8')).toBe('## ❌ rolling deploy app: could not start\n\n> \\[rolling:file\\] no build v9 of service app\n\n')
   })
 
   it('is not written without $GITHUB_STEP_SUMMARY or --summary', async () => {
