@@ -67,11 +67,12 @@ export function markdownText(text: string): string {
 
 /**
  * A Markdown code span around `text`, whatever backticks it holds (the fence is longer than
- * any run inside). Raw HTML is not parsed in a code span; in a table a pipe still ends the
- * cell, so `table` escapes it.
+ * any run inside). `<`, `>`, `&` become entities even there (shown literally, `&lt;`): no
+ * renderer or checker can take a hostile id for a tag. In a table a pipe still ends the cell,
+ * so `table` escapes it.
  */
 export function markdownCode(text: string, table = false): string {
-  let inner = safeLine(text.replace(/\s*\n\s*/g, ' ').trim())
+  let inner = safeLine(text.replace(/\s*\n\s*/g, ' ').trim()).replace(/[&<>]/g, (ch) => HTML[ch] as string)
   if (table) inner = inner.replace(/\|/g, '\\|')
   const longest = Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length))
   const fence = '`'.repeat(longest + 1)

@@ -3,6 +3,10 @@
 // so tests read the screen a person would see. An escape it does not know fails the test:
 // the view must not rely on anything else (and host output must not leak escapes through).
 import { Writable } from 'node:stream'
+import stringWidth from 'string-width'
+
+// A character as a terminal draws it: a grapheme (`👩‍💻` is three code points) of width 1 or 2.
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' })
 
 interface Cell {
   ch: string
@@ -53,9 +57,14 @@ export class Screen {
       } else if (c === '\r') this.col = 0
       else if (c < ' ' || c === '\u007f') throw new Error(`screen: unexpected control character ${JSON.stringify(c)}`)
       else {
-        const cp = data.codePointAt(i) as number
-        const ch = String.fromCodePoint(cp)
-        if (this.col >= this.columns) {
+        const ch = (
+          graphemes
+            .segment(data.slice(i, i + 32))
+            [Symbol.iterator]()
+            .next().value as { segment: string }
+        ).segment
+        const w = Math.max(1, stringWidth(ch))
+        if (this.col + w > this.columns) {
           // Auto-wrap, as a terminal does when a character comes past the last column.
           this.wrapped.push(this.text(this.row))
           this.row++
@@ -65,7 +74,9 @@ export class Screen {
         const line = this.lines[this.row] as Cell[]
         while (line.length < this.col) line.push({ ch: ' ', fg: 39 })
         line[this.col] = { ch, fg: this.fg }
-        this.col++
+        // A wide character takes two cells; the second holds nothing of its own.
+        if (w === 2) line[this.col + 1] = { ch: '', fg: this.fg }
+        this.col += w
         i += ch.length
         continue
       }
@@ -107,7 +118,10 @@ export class Screen {
   }
 
   text(row: number): string {
-    return (this.lines[row] ?? []).map((c) => c.ch).join('').trimEnd()
+    return (this.lines[row] ?? [])
+      .map((c) => c.ch)
+      .join('')
+      .trimEnd()
   }
 
   /** The visible screen, one string a row, trailing blanks trimmed. */

@@ -142,7 +142,13 @@ export async function startTerminal(options: TerminalOptions): Promise<Terminal>
           const code = exitCode()
           return code === undefined ? { state: 'retry' } : { state: 'done', value: code }
         },
-        { what: `${options.command.join(' ')} to exit`, timeoutMs: opts.timeoutMs ?? 60_000, minDelayMs: 50, maxDelayMs: 100, ...(opts.signal ? { signal: opts.signal } : {}) },
+        {
+          what: `${options.command.join(' ')} to exit`,
+          timeoutMs: opts.timeoutMs ?? 60_000,
+          minDelayMs: 50,
+          maxDelayMs: 100,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
       )
     },
     async resize(columns, rows) {

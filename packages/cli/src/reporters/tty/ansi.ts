@@ -60,7 +60,13 @@ export function width(text: string): number {
  */
 export function truncate(text: string, max: number): string {
   if (max <= 0) return ''
-  return width(text) <= max ? text : cliTruncate(text, max)
+  if (width(text) <= max) return text
+  // cli-truncate 5.2 (slice-ansi 8) keeps a wide character that starts in the last column
+  // before the `…` and overshoots by one: cut again a column shorter until it fits, for one
+  // column too many wraps the line and breaks the region's cursor arithmetic.
+  let cut = cliTruncate(text, max)
+  for (let m = max - 1; width(cut) > max && m > 0; m--) cut = cliTruncate(text, m)
+  return cut
 }
 
 /** Pads to `n` columns (by visible width, not string length). */
