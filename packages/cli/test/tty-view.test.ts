@@ -1,7 +1,8 @@
 // The terminal view driven by real rollouts over the in-memory fleet on a fake clock,
 // its bytes applied to a small terminal emulator: what a person sees at each step.
 import { PassThrough } from 'node:stream'
-import { memoryJournal, memoryLock, resume, rollout, type RolloutResult, type SettleOptions } from '@org/rolling-core'
+import { memoryJournal, memoryLock, resume, rollout, type RolloutEvent, type RolloutResult, type SettleOptions } from '@org/rolling-core'
+import stringWidth from 'string-width'
 import { FakeClock, memoryFleet } from '@org/rolling-core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTtyReporter, type TtyOptions, ttyReporter } from '../src/reporters/tty/index.js'
@@ -300,6 +301,35 @@ describe('tty view', () => {
     expect(screen.all()).toMatch(/✔ batch 2\/2 in 11s: 10 done\n/)
     // Only the final summary, printed once below everything, may wrap: nothing of the live region did.
     expect(screen.wrapped).toEqual([expect.stringMatching(/^✔ deploy of app v2 succeeded in 22s/)])
+    expect(screen.errors).toEqual([])
+  })
+
+  it('keeps every line of the live region on one row with emoji and ZWJ sequences in the ids', async () => {
+    // Ids made to end right at the cut: a width counted 1 for `✅` or 4 for `👩‍💻` wraps a line
+    // (or cuts it early), and the region's cursor arithmetic then leaves stale rows behind.
+    const columns = 56
+    const { screen, reporter } = setup({ columns, rows: 12 })
+    const ids = ['✅'.repeat(10), '👩‍💻'.repeat(10), `web-${'漢'.repeat(8)}`, `${'a'.repeat(17)}✅`]
+    const targets = ids.map((id, i) => ({ id, address: `10.0.0.${i + 1}`, port: 8080 }))
+    reporter.event({ type: 'rollout:start', runId: 'run-w', service: 'app', ref: 'latest', resumed: false })
+    reporter.event({ type: 'batch:start', index: 0, total: 1, targets })
+    const steps: RolloutEvent[][] = [
+      targets.map((target) => ({ type: 'target:precheck', target, batch: 0 })),
+      targets.map((target) => ({ type: 'target:detaching', target, batch: 0 })),
+      targets.map((target) => ({ type: 'target:deploying', target, batch: 0, artifact: { service: 'app', version: 'v2', builtAt: 'x', sha256: 'a', size: 1 } })),
+      targets.map((target) => ({ type: 'target:holding', target, batch: 0, holdMs: 1000 })),
+    ]
+    for (const events of steps) {
+      for (const event of events) reporter.event(event)
+      await redrawn()
+      const shown = screen.screen().filter((line) => line !== '')
+      // One header, one progress line, one line per target: nothing left over from a frame before.
+      expect(shown.filter((line) => line.startsWith('rolling deploy'))).toHaveLength(1)
+      expect(shown.filter((line) => /^ {2}\S.* 10\.0\.0\.\d:8080 /.test(line))).toHaveLength(4)
+      for (const line of shown) expect(stringWidth(line)).toBeLessThan(columns)
+    }
+    expect(screen.screen().join('\n')).toMatch(/holding/)
+    expect(screen.wrapped).toEqual([])
     expect(screen.errors).toEqual([])
   })
 
