@@ -316,7 +316,12 @@ describe('tty view', () => {
     const steps: RolloutEvent[][] = [
       targets.map((target) => ({ type: 'target:precheck', target, batch: 0 })),
       targets.map((target) => ({ type: 'target:detaching', target, batch: 0 })),
-      targets.map((target) => ({ type: 'target:deploying', target, batch: 0, artifact: { service: 'app', version: 'v2', builtAt: 'x', sha256: 'a', size: 1 } })),
+      targets.map((target) => ({
+        type: 'target:deploying',
+        target,
+        batch: 0,
+        artifact: { service: 'app', version: 'v2', builtAt: 'x', sha256: 'a', size: 1 },
+      })),
       targets.map((target) => ({ type: 'target:holding', target, batch: 0, holdMs: 1000 })),
     ]
     for (const events of steps) {

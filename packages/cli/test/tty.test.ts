@@ -12,6 +12,7 @@ import { type Fleet, startFleet, UNHEALTHY_FILE } from '@org/rolling-local-fleet
 import { afterEach, describe, expect, it } from 'vitest'
 import { Screen } from './support/tty-screen.js'
 import { findTmux, startTerminal, type Terminal } from './support/tty-tmux.js'
+import { BIN_SOURCE, makeProject, type Project, TSX } from './support/project.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const CLI = ['node', '--conditions', '@org/source', '--import', 'tsx', 'packages/cli/src/bin.ts']
@@ -172,5 +173,44 @@ suite('rolling deploy in a real terminal', () => {
     expect(end).toMatch(/Ctrl-C again: stopping at once; the journal \S+ is kept: run `rolling resume`/)
     expect(await term.cursorVisible()).toBe(true)
     expect(await term.rawMode()).toBe(false)
+  })
+})
+
+const noTmux = !findTmux()
+if (noTmux && !ci)
+  console.warn('[tty.test] emoji ids skipped: tmux not installed (apt-get install -y tmux)')
+
+  // tmux draws `✅` and `👩‍💻` two columns wide, as string-width counts them. With the widths
+  // counted wrong, a line cut "to fit" wraps, the cursor climbs too few rows on the next redraw,
+  // and old frames pile up on screen: more than one header, more target lines than targets.
+;(noTmux && !ci ? describe.skip : describe)('the terminal view in tmux with emoji in the target ids', () => {
+  let project: Project | undefined
+  afterEach(() => project?.remove())
+
+  it('keeps one header and one line per target on every frame, 50 columns wide', async () => {
+    if (noTmux) throw new Error('tmux not installed: CI must install it (apt-get install -y tmux)')
+    const ids = ['✅'.repeat(9), '👩‍💻'.repeat(9), `web-${'漢'.repeat(7)}`]
+    project = makeProject({ size: 3, ids, deployMs: 700 })
+    term = await startTerminal({
+      command: ['node', '--conditions', '@org/source', '--import', TSX, BIN_SOURCE, 'deploy', '--batch', '100%'],
+      cwd: project.dir,
+      env: { LANG: 'C.UTF-8' },
+      columns: 50,
+      rows: 20,
+    })
+    await term.waitFor('the batch deploying', (s) => /deploying/.test(s), { timeoutMs: 30_000 })
+    expect(await term.exited({ timeoutMs: 60_000 })).toBe(0)
+    const live = term.captures.filter(({ text }) => /\d\/3 targets/.test(text))
+    expect(live.length).toBeGreaterThan(0)
+    for (const { text } of live) {
+      expect(text.match(/rolling deploy/g), text).toHaveLength(1)
+      expect(
+        text.split('\n').filter((line) => /^ {2}\S.* 127\.0\.10\.\d/.test(line)),
+        text,
+      ).toHaveLength(3)
+    }
+    const end = await term.capture()
+    expect(end).toMatch(/✔ deploy of app v2 succeeded/)
+    expect(end).toContain(`✔ batch 1/1 in`)
   })
 })
