@@ -60,6 +60,11 @@ describe('rolling deploy: succeeded with warnings', () => {
       expect.stringMatching(/^ {2}unverified: host-2 \(127\.0\.10\.2:8080\): healthy, but its health check reports no build/),
       'exit 0 (succeeded with 2 warnings)',
     ])
+    // The journal's `unverified` is a final state: both batches count as finished.
+    const status = runBin(['status'], { cwd: project.dir })
+    expect(await exitWithin(status, 30_000)).toBe(0)
+    expect(status.stdout).toContain('\nbatches: 2 of 2 finished\n')
+    expect(status.stdout).toContain('\ntargets: 2 unverified\n')
   })
 
   it('a host an operator put in maintenance: shown by plan as excluded, left as found, warned', async () => {

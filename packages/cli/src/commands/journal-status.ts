@@ -1,11 +1,23 @@
 // What a journal says about the last rollout of a service: its run, build, batches, the
 // last state of each target, and whether `resume` is needed. Pure: records in, summary out.
-import type { JournalRecord, Target } from '@org/rolling-core'
+import type { JournalRecord, Target, TargetOutcome } from '@org/rolling-core'
 
+// Whether each outcome is final, as a record: a new outcome fails to compile here until it
+// is placed (a list missed `unverified`, and its batch never counted as finished).
+const FINAL_OUTCOME = {
+  done: true,
+  unverified: true,
+  skipped: true,
+  failed: true,
+  'rolled-back': true,
+  restored: true,
+  stopped: true,
+  pending: false,
+} satisfies Record<TargetOutcome, boolean>
 /** States after which nothing more happens to a target in its run. */
-const FINAL = new Set(['skipped', 'done', 'failed', 'rolled-back', 'restored', 'stopped'])
+const FINAL = new Set(Object.entries(FINAL_OUTCOME).flatMap(([outcome, final]) => (final ? [outcome] : [])))
 /** States of a target taken out of the load balancer and not yet back or finished. */
-const MID_STEP = new Set(['detaching', 'detached', 'deploying', 'deployed', 'rolling-back', 'attaching', 'stopping'])
+const MID_STEP = new Set(['detaching', 'detached', 'deploying', 'deployed', 'rolling-back', 'attaching', 'ejecting', 'stopping'])
 
 export interface TargetStatus {
   id: string
