@@ -304,6 +304,30 @@ describe('tty view', () => {
     expect(screen.errors).toEqual([])
   })
 
+  it('shows settle.hold as its own phase, and the fleet check (the gate) before the next batch', async () => {
+    const { screenText, clock, reporter, start, screen } = setup({ settle: { delay: 3000, hold: 4000 } })
+    const run = start()
+    await clock.advance(2000 + 5000 + 3000 + 1000 + 1500) // attached, 1.5 s into the hold
+    await redrawn()
+    expect(screenText()).toMatch(/host-1\s+\S+\s+holding\s+1\.5s/)
+    expect(screenText()).toMatch(/host-2\s+\S+\s+holding/)
+    const result = await finish(reporter, run, clock)
+    expect(result.status).toBe('succeeded')
+    expect(screen.all()).toMatch(/✔ batch 1\/3 in 15s: host-1 done, host-2 done/)
+
+    // The gate by hand: a check that runs, then one that fails and halts.
+    const { screenText: gateText, reporter: view, screen: gateScreen } = setup()
+    const t = { id: 'web-1', address: '10.0.0.1', port: 80 }
+    view.event({ type: 'fleet:check', batch: 1, targets: [t, t] })
+    await redrawn()
+    expect(gateText()).toMatch(/gate: checking the fleet \(2 target\(s\)\) before batch 2/)
+    view.event({ type: 'fleet:unhealthy', batch: 1, failing: [{ target: t, reason: 'status 500' }], healthy: 1, minHealthy: 2 })
+    await redrawn()
+    expect(gateText()).toMatch(/✖ fleet check before batch 2 failed: 1 healthy in service, at least 2 needed\n\s+web-1: status 500/)
+    expect(gateText()).not.toMatch(/gate: checking/)
+    expect(gateScreen.colorsOf('fleet check before batch 2 failed')?.every((c) => c === RED)).toBe(true)
+  })
+
   it('keeps every line of the live region on one row with emoji and ZWJ sequences in the ids', async () => {
     // Ids made to end right at the cut: a width counted 1 for `✅` or 4 for `👩‍💻` wraps a line
     // (or cuts it early), and the region's cursor arithmetic then leaves stale rows behind.
