@@ -296,4 +296,3 @@ export class Engine {
     return { ...this.stepArgs(target, ctx), location }
   }
 }
-

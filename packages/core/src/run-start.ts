@@ -48,4 +48,3 @@ export async function resolveArtifact(engine: Engine, ref: string, recorded: Art
     return artifact
   })
 }
-

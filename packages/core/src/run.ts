@@ -255,4 +255,3 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
   })
   return halt
 }
-
