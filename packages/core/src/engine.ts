@@ -296,3 +296,4 @@ export class Engine {
     return { ...this.stepArgs(target, ctx), location }
   }
 }
+

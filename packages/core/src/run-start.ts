@@ -48,3 +48,4 @@ export async function resolveArtifact(engine: Engine, ref: string, recorded: Art
     return artifact
   })
 }
+

@@ -255,3 +255,4 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
   })
   return halt
 }
+

@@ -20,3 +20,5 @@ export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'un
 
 /** Outcomes of targets this rollout put (back) in service. */
 export const ATTACHED: ReadonlySet<TargetOutcome> = new Set(['done', 'unverified', 'rolled-back', 'restored'])
+
+

@@ -130,13 +130,9 @@ function runCommand(target: Target, request: ExecRequest, ctx: AdapterContext, s
       if (spawnError) {
         const cwd = request.cwd ?? settings.cwd?.(target)
         return reject(
-          new RollingError(
-            'ADAPTER',
-            `[rolling:local] cannot start ${settings.shell}${cwd ? ` in ${cwd}` : ''} for ${where}: ${maskSecrets(errorMessage(spawnError), secrets)}`,
-            {
-              cause: spawnError,
-            },
-          ),
+          new RollingError('ADAPTER', `[rolling:local] cannot start ${settings.shell}${cwd ? ` in ${cwd}` : ''} for ${where}: ${maskSecrets(errorMessage(spawnError), secrets)}`, {
+            cause: spawnError,
+          }),
         )
       }
       resolve({ exitCode: code, signal, stdout: stdout.text(), stderr: stderr.text(), durationMs: performance.now() - started })
