@@ -62,7 +62,7 @@ describe('rolling status', () => {
         service: 'web',
         ref: 'latest',
         at: '2026-01-01T00:00:00.000Z',
-        artifact: { version: 'v7', builtAt: '2025-12-31T00:00:00.000Z' },
+        artifact: { service: 'web', version: 'v7', builtAt: '2025-12-31T00:00:00.000Z', sha256: 'ab'.repeat(32), size: 10 },
         targets,
         batches: [[0], [1]],
       },

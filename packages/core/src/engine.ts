@@ -297,4 +297,3 @@ export class Engine {
     return { ...this.stepArgs(target, ctx), location }
   }
 }
-

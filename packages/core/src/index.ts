@@ -18,7 +18,17 @@ export { rollout, resume, plan, breakLock, journalFile, type RolloutRun, type Re
 export { resolveOptions, DEFAULT_STATE_DIR, type ResolvedOptions } from './resolve.js'
 export { amountOf, batchSizes, splitBatches } from './plan.js'
 export { fileJournal, memoryJournal, type Journal, type JournalRecord, type StoredRecord } from './journal.js'
-export type { StartRecord, BatchRecord, TargetRecord, ExtraRecord, VerifyRecord, PauseRecord, ReleaseRecord, EndRecord, RecordedState } from './journal-records.js'
+export type {
+  StartRecord,
+  BatchRecord,
+  TargetRecord,
+  ExtraRecord,
+  VerifyRecord,
+  PauseRecord,
+  ReleaseRecord,
+  EndRecord,
+  RecordedState,
+} from './journal-records.js'
 export { readJournal, TRANSITIONS, type JournalRun } from './journal-reader.js'
 export { FINAL_STATES, OUT_OF_SERVICE, type TargetState } from './target-state.js'
 export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder } from './lock.js'

@@ -121,7 +121,8 @@ function replay(run: JournalRun, record: JournalRecord, refuse: (message: string
       const target = run.targets[record.i]
       if (!target) return refuse(`target position ${record.i} is out of range: the plan has ${run.targets.length} target(s)`)
       const inBatch = run.batches.findIndex((b) => b.includes(record.i))
-      if (inBatch > run.batch && !run.verifying) refuse(`${target.id} is in batch ${inBatch}, which has not started (batch ${run.batch} is the last one started)`)
+      if (inBatch > run.batch && !run.verifying)
+        refuse(`${target.id} is in batch ${inBatch}, which has not started (batch ${run.batch} is the last one started)`)
       const from = run.states.get(record.i)?.s ?? 'none'
       step(target.id, from, record.s, refuse)
       run.states.set(record.i, record.o === undefined ? { s: record.s } : { s: record.s, o: record.o })

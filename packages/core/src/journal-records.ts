@@ -62,11 +62,11 @@ const STATUSES = ['succeeded', 'halted', 'failed', 'aborted'] as const satisfies
 
 // Fail to compile when a state, an outcome or a status is added without its entry here.
 type Missing<T, K> = [Exclude<T, K>] extends [never] ? true : Exclude<T, K>
-const complete: [Missing<RecordedState, (typeof TARGET_STATES)[number]>, Missing<AttachAs, (typeof ATTACH_AS)[number]>, Missing<RolloutStatus, (typeof STATUSES)[number]>] = [
-  true,
-  true,
-  true,
-]
+const complete: [
+  Missing<RecordedState, (typeof TARGET_STATES)[number]>,
+  Missing<AttachAs, (typeof ATTACH_AS)[number]>,
+  Missing<RolloutStatus, (typeof STATUSES)[number]>,
+] = [true, true, true]
 void complete
 
 /** Thrown (as a JOURNAL error by the reader) with what is wrong in one record. */
@@ -77,8 +77,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const bad = (message: string): never => {
   throw new BadRecord(message)
 }
-const str = (r: Obj, key: string, what = 'a string'): string => (typeof r[key] === 'string' && r[key] !== '' ? (r[key] as string) : bad(`\`${key}\` is not ${what}: ${shown(r[key])}`))
-const index = (r: Obj, key: string): number => (Number.isInteger(r[key]) && (r[key] as number) >= 0 ? (r[key] as number) : bad(`\`${key}\` is not an index: ${shown(r[key])}`))
+const str = (r: Obj, key: string, what = 'a string'): string =>
+  typeof r[key] === 'string' && r[key] !== '' ? (r[key] as string) : bad(`\`${key}\` is not ${what}: ${shown(r[key])}`)
+const index = (r: Obj, key: string): number =>
+  Number.isInteger(r[key]) && (r[key] as number) >= 0 ? (r[key] as number) : bad(`\`${key}\` is not an index: ${shown(r[key])}`)
 const oneOf = <T extends string>(r: Obj, key: string, list: readonly T[]): T =>
   (list as readonly unknown[]).includes(r[key]) ? (r[key] as T) : bad(`\`${key}\` is not one of ${list.join(', ')}: ${shown(r[key])}`)
 
@@ -109,7 +111,16 @@ function artifact(v: unknown): Artifact {
 }
 
 function start(r: Obj): StartRecord {
-  const record: StartRecord = { type: 'start', runId: str(r, 'runId'), service: str(r, 'service'), ref: str(r, 'ref'), at: str(r, 'at'), artifact: artifact(r.artifact), targets: [], batches: [] }
+  const record: StartRecord = {
+    type: 'start',
+    runId: str(r, 'runId'),
+    service: str(r, 'service'),
+    ref: str(r, 'ref'),
+    at: str(r, 'at'),
+    artifact: artifact(r.artifact),
+    targets: [],
+    batches: [],
+  }
   if (!Array.isArray(r.targets) || r.targets.length === 0) bad(`\`targets\` is not a non-empty list: ${shown(r.targets)}`)
   record.targets = (r.targets as unknown[]).map((t, k) => target(t, `targets[${k}]`))
   const ids = new Set(record.targets.map((t) => t.id))
@@ -119,7 +130,8 @@ function start(r: Obj): StartRecord {
   record.batches = (r.batches as unknown[]).map((batch, b) => {
     if (!Array.isArray(batch) || batch.length === 0) return bad(`\`batches[${b}]\` is not a non-empty list of positions: ${shown(batch)}`)
     return batch.map((i: unknown) => {
-      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= record.targets.length) bad(`\`batches[${b}]\` holds ${shown(i)}, not a position in \`targets\` (0 to ${record.targets.length - 1})`)
+      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= record.targets.length)
+        bad(`\`batches[${b}]\` holds ${shown(i)}, not a position in \`targets\` (0 to ${record.targets.length - 1})`)
       if (seen.has(i as number)) bad(`\`batches\` holds position ${i} twice`)
       seen.add(i as number)
       return i as number
@@ -128,7 +140,11 @@ function start(r: Obj): StartRecord {
   if (seen.size !== record.targets.length) bad(`\`batches\` leaves out ${record.targets.length - seen.size} of the targets`)
   if (r.excluded !== undefined) {
     if (!Array.isArray(r.excluded)) bad(`\`excluded\` is not a list: ${shown(r.excluded)}`)
-    record.excluded = (r.excluded as unknown[]).map((e, k) => (isObj(e) ? { target: target(e.target, `excluded[${k}].target`), reason: str(e, 'reason') } : bad(`\`excluded[${k}]\` is not an excluded target: ${shown(e)}`)))
+    record.excluded = (r.excluded as unknown[]).map((e, k) =>
+      isObj(e)
+        ? { target: target(e.target, `excluded[${k}].target`), reason: str(e, 'reason') }
+        : bad(`\`excluded[${k}]\` is not an excluded target: ${shown(e)}`),
+    )
   }
   return record
 }

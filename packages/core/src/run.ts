@@ -219,4 +219,3 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
   })
   return halt
 }
-
