@@ -297,3 +297,4 @@ export class Engine {
     return { ...this.stepArgs(target, ctx), location }
   }
 }
+

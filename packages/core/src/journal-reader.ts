@@ -68,7 +68,7 @@ export interface JournalRun {
 export function readJournal(stored: readonly unknown[], location: string): JournalRun | undefined {
   if (stored.length === 0) return undefined
   let run: JournalRun | undefined
-  stored.forEach((value, k) => {
+  for (const [k, value] of stored.entries()) {
     const refuse = (message: string): never => {
       throw new RollingError('JOURNAL', `[rolling] journal ${location}:${k + 1}: ${message}`)
     }
@@ -76,7 +76,7 @@ export function readJournal(stored: readonly unknown[], location: string): Journ
     try {
       record = decodeRecord(value)
     } catch (error) {
-      if (error instanceof BadRecord) return refuse(`invalid ${recordType(value)}record: ${error.message}`)
+      if (error instanceof BadRecord) refuse(`invalid ${recordType(value)}record: ${error.message}`)
       throw error
     }
     if (!run) {
@@ -96,12 +96,12 @@ export function readJournal(stored: readonly unknown[], location: string): Journ
         verifying: false,
         records: [record],
       }
-      return
+      continue
     }
     if (run.end) refuse(`a ${record.type} record after the run's end record`)
     replay(run, record, refuse)
     run.records.push(record)
-  })
+  }
   return run
 }
 
@@ -109,7 +109,8 @@ function replay(run: JournalRun, record: JournalRecord, refuse: (message: string
   const batches = run.batches.length
   switch (record.type) {
     case 'start':
-      return refuse('a second start record')
+      refuse('a second start record')
+      return
     case 'batch':
       if (record.i >= batches) refuse(`batch index ${record.i} is out of range: the plan has ${batches} batch(es)`)
       // A batch starts after the previous one, or again when resumed.
@@ -119,7 +120,7 @@ function replay(run: JournalRun, record: JournalRecord, refuse: (message: string
       return
     case 't': {
       const target = run.targets[record.i]
-      if (!target) return refuse(`target position ${record.i} is out of range: the plan has ${run.targets.length} target(s)`)
+      if (!target) throw refuse(`target position ${record.i} is out of range: the plan has ${run.targets.length} target(s)`)
       const inBatch = run.batches.findIndex((b) => b.includes(record.i))
       if (inBatch > run.batch && !run.verifying)
         refuse(`${target.id} is in batch ${inBatch}, which has not started (batch ${run.batch} is the last one started)`)

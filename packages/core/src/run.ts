@@ -219,3 +219,4 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
   })
   return halt
 }
+

@@ -45,11 +45,11 @@ describe('resume refuses a journal the engine could not have written, naming fil
 
   it('a `done` appended for an in-flight target', async () => {
     const { fx, file, records } = await interrupted()
-    const inFlight = records.findLast((r) => r.type === 't') as { i: number; s: string }
+    const inFlight = records.findLast((r) => r.type === 't') as unknown as { i: number; s: string }
     expect(inFlight.s).not.toBe('attaching')
     fs.appendFileSync(file, `${JSON.stringify({ type: 't', i: inFlight.i, s: 'done' })}\n`)
     const line = records.length + 1
-    const id = (records[0] as { targets: { id: string }[] }).targets[inFlight.i]?.id
+    const id = (records[0] as unknown as { targets: { id: string }[] }).targets[inFlight.i]?.id
     await expect(resumeFrom(fx, file)).rejects.toThrow(`[rolling] journal ${file}:${line}: ${id} cannot go from ${inFlight.s} to done (only to `)
   })
 
