@@ -105,6 +105,11 @@ describe('finding and loading the config', () => {
     await expectBadConfig(['plan'], 'rollout.config.ts: unknown option timeouts.deplyo: did you mean timeouts.deploy?')
     project.write('rollout.config.ts', configWith('timeouts: { deploy: 3e9 },'))
     await expectBadConfig(['deploy'], 'rollout.config.ts: `timeouts.deploy` 3000000000 ms is above the largest timer Node supports (2147483647 ms, ~24.8 days)')
+    project.write('rollout.config.ts', configWith(''))
+    await expectBadConfig(
+      ['deploy', '--settle', '3000000000'],
+      '--settle 3000000000: `settle.delay` 3000000000 ms is above the largest timer Node supports (2147483647 ms, ~24.8 days)',
+    )
     for (const [value, shown] of [
       ["''", "''"],
       ['42', '42'],
