@@ -104,6 +104,22 @@ describe('rolling status', () => {
     ])
   })
 
+  it('refuses a tampered journal with its file and line, as resume does', async () => {
+    project = makeProject({ size: 2 })
+    await runMain(['deploy'], { cwd: project.dir })
+    const file = join(project.dir, '.rolling', 'app.journal.jsonl')
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+    // Cut before the end record and claim the last target done while it is still pending.
+    const cut = lines.slice(0, 2)
+    writeFileSync(file, `${cut.join('\n')}\n{"type":"t","i":1,"s":"done"}\n`)
+    const { code, stdout, stderr } = await runMain(['status'], { cwd: project.dir })
+    expect(stdout.text()).toBe('')
+    expect(stderr.text()).toBe(`rolling status: [rolling] journal ${file}:3: host-2 is in batch 1, which has not started (batch 0 is the last one started)\n`)
+    expect(code).not.toBe(0)
+  })
+
   it('needs a config or a service name', async () => {
     project = makeProject({ size: 1 })
     rmSync(join(project.dir, 'rollout.config.ts'))
