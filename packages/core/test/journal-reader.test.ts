@@ -166,14 +166,62 @@ describe('readJournal', () => {
   it('accepts every journal the engine writes: failures, rollbacks, holds, undrained, aborts, verify stops', async () => {
     const scenarios: [string, (fx: ReturnType<typeof setup>) => Partial<RolloutOptions>][] = [
       ['succeeded', () => ({ batch: 2 })],
-      ['a broken deploy halts', (fx) => (fx.fleet.breakAfterDeploy('host-2'), { batch: 2 })],
-      ['a broken deploy rolled back', (fx) => (fx.fleet.breakAfterDeploy('host-1'), { onFailure: 'rollback' })],
-      ['unhealthy before', (fx) => (fx.fleet.unhealthyBefore('host-3'), { batch: 4 })],
-      ['unhealthy before, no verify', (fx) => (fx.fleet.unhealthyBefore('host-3'), { verify: false })],
-      ['dies in its hold', (fx) => (fx.fleet.dieAfterDeploy('host-1', 500), { settle: { delay: 0, interval: 100, hold: 2000 } })],
-      ['dies before the fleet check', (fx) => (fx.fleet.dieAfterDeploy('host-1', 20_000), { batch: 1 })],
-      ['hidden build, verify confirms', (fx) => (fx.fleet.hideBuild('host-2'), {})],
-      ['a host ignoring the deploy is stopped by verify', (fx) => (fx.fleet.ignoreDeploy('host-2'), { settle: { requireBuild: false } })],
+      [
+        'a broken deploy halts',
+        (fx) => {
+          fx.fleet.breakAfterDeploy('host-2')
+          return { batch: 2 }
+        },
+      ],
+      [
+        'a broken deploy rolled back',
+        (fx) => {
+          fx.fleet.breakAfterDeploy('host-1')
+          return { onFailure: 'rollback' }
+        },
+      ],
+      [
+        'unhealthy before',
+        (fx) => {
+          fx.fleet.unhealthyBefore('host-3')
+          return { batch: 4 }
+        },
+      ],
+      [
+        'unhealthy before, no verify',
+        (fx) => {
+          fx.fleet.unhealthyBefore('host-3')
+          return { verify: false }
+        },
+      ],
+      [
+        'dies in its hold',
+        (fx) => {
+          fx.fleet.dieAfterDeploy('host-1', 500)
+          return { settle: { delay: 0, interval: 100, hold: 2000 } }
+        },
+      ],
+      [
+        'dies before the fleet check',
+        (fx) => {
+          fx.fleet.dieAfterDeploy('host-1', 20_000)
+          return { batch: 1 }
+        },
+      ],
+      [
+        'hidden build, verify confirms',
+        (fx) => {
+          fx.fleet.hideBuild('host-2')
+          return {}
+        },
+      ],
+      [
+        'a host ignoring the deploy is stopped by verify',
+        (fx) => {
+          fx.fleet.ignoreDeploy('host-2')
+          return { settle: { requireBuild: false } }
+        },
+      ],
       ['a late host found by verify', (fx) => ({ hooks: { beforeVerify: () => void fx.fleet.addHost('v1') } })],
       ['aborted', () => ({ signal: AbortSignal.abort() })],
     ]
