@@ -2,7 +2,7 @@
 // validation pass at the entry point (a bad value names the option and the value).
 import type { EC2ClientConfig, EC2Client } from '@aws-sdk/client-ec2'
 import type { ElasticLoadBalancingV2Client, ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { ValidationError } from '@org/rolling-core'
+import { ValidationError, checkOptionalMs } from '@org/rolling-core'
 
 export interface Elbv2LoadBalancerOptions {
   /**
@@ -60,12 +60,11 @@ export function validate(opts: Elbv2LoadBalancerOptions): void {
   if (!Array.isArray(opts.targetGroups) || opts.targetGroups.length === 0 || opts.targetGroups.some((tg) => typeof tg !== 'string' || tg === '')) {
     throw new ValidationError('targetGroups', `expected a non-empty array of target group ARNs or names, got ${JSON.stringify(opts.targetGroups)}`)
   }
-  const numbers = ['pollMs', 'drainTimeoutMs', 'drainMarginMs', 'attachTimeoutMs', 'describeIntervalMs', 'maxThrottleRetries', 'throttleBaseMs'] as const
-  for (const option of numbers) {
-    const value = opts[option]
-    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
-      throw new ValidationError(option, `expected a finite number >= 0, got ${String(value)}`)
-    }
+  // Durations end in timers: the core's check also refuses one above Node's timer ceiling.
+  for (const option of ['pollMs', 'drainTimeoutMs', 'drainMarginMs', 'attachTimeoutMs', 'describeIntervalMs', 'throttleBaseMs'] as const) checkOptionalMs(option, opts[option])
+  const retries = opts.maxThrottleRetries
+  if (retries !== undefined && !(typeof retries === 'number' && Number.isFinite(retries) && retries >= 0)) {
+    throw new ValidationError('maxThrottleRetries', `expected a finite number >= 0, got ${String(retries)}`)
   }
   if (!(Number.isInteger(opts.unhealthyPolls) && (opts.unhealthyPolls ?? 0) >= 1)) {
     throw new ValidationError('unhealthyPolls', `expected an integer >= 1, got ${String(opts.unhealthyPolls)}`)

@@ -1,6 +1,6 @@
 // Options of `ssmExecutor`: documented with their defaults, validated once, never mutated.
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm'
-import { type Target, ValidationError } from '@org/rolling-core'
+import { type Target, ValidationError, checkMs } from '@org/rolling-core'
 import { MAX_INSTANCES_PER_COMMAND } from './batch.js'
 
 export interface SsmExecutorOptions {
@@ -81,17 +81,13 @@ export function resolveOptions(options: SsmExecutorOptions): ResolvedOptions {
       throw new ValidationError(name, `expected ${integer ? 'an integer' : 'a finite number'} ${range}, got ${String(value)}`)
     }
   }
-  number('pollMs', 1)
-  number('maxPollMs', 1)
+  // Durations end in timers: the core's check also refuses one above Node's timer ceiling.
+  for (const [name, min] of [['pollMs', 1], ['maxPollMs', 1], ['batchWindowMs', 0], ['throttleBaseMs', 0], ['throttleMaxMs', 0], ['cancelWaitMs', 0]] as const) checkMs(name, o[name], { min })
   number('executionTimeoutSec', 1, 172_800, true)
   number('deliveryTimeoutSec', 30, 2_592_000, true)
-  number('batchWindowMs', 0)
   number('maxBatchSize', 1, MAX_INSTANCES_PER_COMMAND, true)
   number('throttleRetries', 0, 100, true)
-  number('throttleBaseMs', 0)
-  number('throttleMaxMs', 0)
   number('maxOutputChars', 0, Number.POSITIVE_INFINITY, true)
-  number('cancelWaitMs', 0)
   if (typeof o.instanceId !== 'function') throw new ValidationError('instanceId', `expected a function, got ${typeof o.instanceId}`)
   let outputS3: ResolvedOptions['outputS3']
   if (options.outputS3 !== undefined) {

@@ -6,7 +6,7 @@ const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'x', sec
 
 describe('ssmExecutor options', () => {
   it.each([
-    [{ pollMs: 0 }, /`pollMs`: expected a finite number >= 1, got 0/],
+    [{ pollMs: 0 }, /`pollMs`: expected a finite number of milliseconds >= 1, got 0/],
     [{ executionTimeoutSec: 200_000 }, /`executionTimeoutSec`: expected an integer in 1..172800, got 200000/],
     [{ maxBatchSize: 51 }, /`maxBatchSize`: expected an integer in 1..50, got 51/],
     [{ deliveryTimeoutSec: 10 }, /`deliveryTimeoutSec`/],

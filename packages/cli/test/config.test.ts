@@ -90,10 +90,35 @@ describe('finding and loading the config', () => {
   it('refuses an unknown option (a typo) instead of ignoring it', async () => {
     project = makeProject({ size: 1 }, configWith("batchs: '25%',"))
     const run = await runMain(['plan'], { cwd: project.dir })
-    expect(run.stderr.text()).toMatch(/^rollout\.config\.ts: unknown option `batchs`; the options are service, loadBalancer, .*, lock, strict\n$/)
+    expect(run.stderr.text()).toBe('rollout.config.ts: unknown option batchs: did you mean batch?\n')
     expect(run.code).toBe(4)
     project.write('rollout.config.ts', configWith('runId: "r-1",'))
-    expect((await runMain(['plan'], { cwd: project.dir })).stderr.text()).toMatch(/^rollout\.config\.ts: unknown option `runId` \(the CLI sets it\); /)
+    expect((await runMain(['plan'], { cwd: project.dir })).stderr.text()).toMatch(
+      /^rollout\.config\.ts: option `runId` cannot be set in a config \(the CLI sets it\); /,
+    )
+  })
+
+  it('refuses unknown nested options and a stateDir that is not a folder path, for every command', async () => {
+    project = makeProject({ size: 1 }, configWith('settle: { delay: 0, intervall: 500 },'))
+    await expectBadConfig(['deploy'], 'rollout.config.ts: unknown option settle.intervall: did you mean settle.interval?')
+    project.write('rollout.config.ts', configWith('timeouts: { deplyo: 1000 },'))
+    await expectBadConfig(['plan'], 'rollout.config.ts: unknown option timeouts.deplyo: did you mean timeouts.deploy?')
+    project.write('rollout.config.ts', configWith('timeouts: { deploy: 3e9 },'))
+    await expectBadConfig(['deploy'], 'rollout.config.ts: `timeouts.deploy` 3000000000 ms is above the largest timer Node supports (2147483647 ms, ~24.8 days)')
+    project.write('rollout.config.ts', configWith(''))
+    await expectBadConfig(
+      ['deploy', '--settle', '3000000000'],
+      '--settle 3000000000: `settle.delay` 3000000000 ms is above the largest timer Node supports (2147483647 ms, ~24.8 days)',
+    )
+    for (const [value, shown] of [
+      ["''", "''"],
+      ['42', '42'],
+    ] as const) {
+      project.write('rollout.config.ts', configWith(`stateDir: ${value},`))
+      for (const command of ['deploy', 'status', 'unlock']) {
+        await expectBadConfig([command], `rollout.config.ts: \`stateDir\` expected a folder path, got ${shown}`)
+      }
+    }
   })
 
   it('calls a config function with the command, the environment, the directory and the file', async () => {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { type Project, makeProject, normalise, runMain } from './support/project.js'
+import { type Project, exitWithin, makeProject, normalise, runBin, runMain } from './support/project.js'
 
 let project: Project | undefined
 afterEach(() => project?.remove())
@@ -62,7 +62,7 @@ describe('rolling status', () => {
         service: 'web',
         ref: 'latest',
         at: '2026-01-01T00:00:00.000Z',
-        artifact: { version: 'v7', builtAt: '2025-12-31T00:00:00.000Z' },
+        artifact: { service: 'web', version: 'v7', builtAt: '2025-12-31T00:00:00.000Z', sha256: 'ab'.repeat(32), size: 10 },
         targets,
         batches: [[0], [1]],
       },
@@ -102,6 +102,22 @@ describe('rolling status', () => {
       'targets: 1 deploying, 1 pending',
       'out of the load balancer mid-step: web-1 (10.0.0.1:80) deploying',
     ])
+  })
+
+  it('refuses a tampered journal with its file and line, as resume does', async () => {
+    project = makeProject({ size: 2 })
+    await runMain(['deploy'], { cwd: project.dir })
+    const file = join(project.dir, '.rolling', 'app.journal.jsonl')
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+    // Cut before the end record and claim the last target done while it is still pending.
+    const cut = lines.slice(0, 2)
+    writeFileSync(file, `${cut.join('\n')}\n{"type":"t","i":1,"s":"done"}\n`)
+    const { code, stdout, stderr } = await runMain(['status'], { cwd: project.dir })
+    expect(stdout.text()).toBe('')
+    expect(stderr.text()).toBe(`rolling status: [rolling] journal ${file}:3: host-2 is in batch 1, which has not started (batch 0 is the last one started)\n`)
+    expect(code).not.toBe(0)
   })
 
   it('needs a config or a service name', async () => {
@@ -155,15 +171,33 @@ describe('rolling unlock', () => {
     expect(existsSync(file)).toBe(false)
   })
 
-  it('breaks a lock held on another host, with a warning, for a service named without a config', async () => {
+  it('refuses a lock held on another host unless --force, through the bin, for a service named without a config', async () => {
     project = makeProject({ size: 1 })
     const file = lockFile(project.dir, { runId: 'r-far', pid: 4242, host: 'build-7.example' })
-    const { code, stdout } = await runMain(['unlock', 'app', '--state-dir', '.rolling'], { cwd: project.dir })
-    expect(stdout.text()).toBe(
-      'broke the lock of app held by run r-far (pid 4242 on build-7.example) since 2026-01-01T00:00:00.000Z; it is on another host: make sure no rollout runs there\n',
+    const refused = runBin(['unlock', 'app', '--state-dir', '.rolling'], { cwd: project.dir })
+    expect(await exitWithin(refused, 20_000)).toBe(1)
+    expect(refused.stderr).toBe(
+      `rolling unlock: app is locked by run r-far (pid 4242 on build-7.example) since 2026-01-01T00:00:00.000Z, on another host (this is ${hostname()}), which cannot be checked from here; make sure no rollout of app runs there, then pass --force to break the lock\n`,
     )
-    expect(code).toBe(0)
+    expect(refused.stdout).toBe('')
+    expect(existsSync(file)).toBe(true)
+    const forced = runBin(['unlock', 'app', '--state-dir', '.rolling', '--force'], { cwd: project.dir })
+    expect(await exitWithin(forced, 20_000)).toBe(0)
+    expect(forced.stdout).toBe(
+      'broke the lock of app held by run r-far (pid 4242 on build-7.example) since 2026-01-01T00:00:00.000Z; it was on another host (--force)\n',
+    )
     expect(existsSync(file)).toBe(false)
     expect(readFileSync(project.fleetFile, 'utf8')).toContain('"calls": []')
+  })
+
+  it('refuses a live holder on this host through the bin too', async () => {
+    project = makeProject({ size: 1 })
+    const file = lockFile(project.dir, { runId: 'r-live', pid: process.pid, host: hostname() })
+    const refused = runBin(['unlock'], { cwd: project.dir })
+    expect(await exitWithin(refused, 20_000)).toBe(1)
+    expect(refused.stderr).toContain(
+      `is locked by run r-live (pid ${process.pid} on ${hostname()}) since 2026-01-01T00:00:00.000Z, which is still running on this host`,
+    )
+    expect(existsSync(file)).toBe(true)
   })
 })

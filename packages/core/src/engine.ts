@@ -22,6 +22,7 @@ import type { Journal, JournalRecord } from './journal.js'
 import type { Lock } from './lock.js'
 import type { Phase, RolloutWarning, TargetOutcome, TargetReport } from './result.js'
 import type { TargetState } from './target-state.js'
+import type { AttachAs } from './phases/flight.js'
 import type { Prepared } from './prepare.js'
 import type { Amount, ResolvedSettle, Timeouts } from './options.js'
 import type { ResolvedOptions } from './resolve.js'
@@ -162,7 +163,7 @@ export class Engine {
   }
 
   /** Writes a target's transition to the journal; called before the transition happens. */
-  record(target: Target, state: TargetState, extra?: Record<string, unknown>): void {
+  record(target: Target, state: TargetState, extra?: { o?: AttachAs | undefined }): void {
     this.write(this.entry(target, state, extra))
   }
 
@@ -180,9 +181,9 @@ export class Engine {
     this.#deferred.push(this.entry(target, state))
   }
 
-  entry(target: Target, state: TargetState, extra?: Record<string, unknown>): JournalRecord {
+  entry(target: Target, state: TargetState, extra?: { o?: AttachAs | undefined }): JournalRecord {
     const i = this.index.get(target.id)
-    return i === undefined ? { type: 'v', target, s: state, ...extra } : { type: 't', i, s: state, ...extra }
+    return i === undefined ? { type: 'v', target, s: state } : extra?.o === undefined ? { type: 't', i, s: state } : { type: 't', i, s: state, o: extra.o }
   }
 
   report(target: Target, batch: number): TargetReport {
@@ -194,7 +195,7 @@ export class Engine {
     return report
   }
 
-  settleOutcome(target: Target, outcome: TargetOutcome, reason?: string, failedIn?: Phase): void {
+  settleOutcome(target: Target, outcome: Exclude<TargetOutcome, 'pending'>, reason?: string, failedIn?: Phase): void {
     this.record(target, outcome)
     this.setOutcome(target, outcome, reason, failedIn)
   }

@@ -8,13 +8,29 @@ export { OutputStream, truncate } from './output.js'
 export { systemClock, sleepOn, deadlineSignal } from './clock.js'
 export { waitUntil, type WaitOptions, type WaitState } from './waiter.js'
 export * from './options.js'
+export { OPTION_KEYS, SETTLE_KEYS, DRAIN_KEYS } from './option-keys.js'
+// For adapter authors: one wording and one timer ceiling for every adapter's options.
+export { MAX_TIMER_MS, checkMs, checkOptionalMs, checkKeys, closest, failOption, showValue, type CheckMsOptions } from './validate.js'
 export * from './result.js'
 export * from './events.js'
 export * from './hooks.js'
 export { rollout, resume, plan, breakLock, journalFile, type RolloutRun, type ResumeOptions, type Plan } from './rollout.js'
 export { resolveOptions, DEFAULT_STATE_DIR, type ResolvedOptions } from './resolve.js'
 export { amountOf, batchSizes, splitBatches } from './plan.js'
-export { fileJournal, memoryJournal, type Journal, type JournalRecord } from './journal.js'
+export { fileJournal, memoryJournal, type Journal, type JournalRecord, type StoredRecord } from './journal.js'
+export type {
+  StartRecord,
+  BatchRecord,
+  TargetRecord,
+  ExtraRecord,
+  VerifyRecord,
+  PauseRecord,
+  ReleaseRecord,
+  EndRecord,
+  RecordedState,
+} from './journal-records.js'
+export { readJournal, TRANSITIONS, type JournalRun } from './journal-reader.js'
+export { FINAL_STATES, OUT_OF_SERVICE, type TargetState } from './target-state.js'
 export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder } from './lock.js'
 export { localExecutor, type LocalExecutorOptions } from './local/executor.js'
 export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from './local/file-artifacts.js'

@@ -4,24 +4,26 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { RollingError, errorMessage } from './errors.js'
+import { NO_FOLLOW, STATE_FILE_MODE, makeStateDir, openProblem } from './state-files.js'
 
-export interface JournalRecord {
-  type: string
-  [key: string]: unknown
-}
+import type { StoredRecord } from './journal-records.js'
+
+// What a journal stores is any JSON object with a `type`; the rollout's own records are the
+// typed `JournalRecord` union, checked on read by journal-reader.ts.
+export type { JournalRecord, StoredRecord } from './journal-records.js'
 
 export interface Journal {
   /** Where it lives, for messages (a path, or 'memory'). */
   readonly location: string
   /** Records of the last run, in order ([] when none). A torn last line (crash mid-write) is ignored. */
-  read(): Promise<JournalRecord[]>
+  read(): Promise<StoredRecord[]>
   /** Empties the journal to start a new run. */
   reset(): Promise<void>
   /**
    * Appends records (one write for all of them); when it returns, they survive a crash of
    * this process. Synchronous on purpose: the engine calls it per transition and it must be cheap.
    */
-  append(...records: JournalRecord[]): void
+  append(...records: StoredRecord[]): void
   close(): Promise<void>
 }
 
@@ -51,10 +53,11 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
     if (closed) throw fail('append after close')
     if (fd !== undefined) return fd
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true })
-      const created = !fs.existsSync(file)
-      const handle = fs.openSync(file, 'a')
+      makeStateDir(path.dirname(file))
+      const created = !exists(file)
+      const handle = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | NO_FOLLOW, STATE_FILE_MODE)
       try {
+        fs.fchmodSync(handle, STATE_FILE_MODE) // the umask may have masked bits off, or the file predates us
         // A torn last line from a crashed run would otherwise glue itself to our first
         // record and turn into a corrupt middle line; cut the file back to its last '\n'.
         end = cutTornTail(file, handle)
@@ -67,7 +70,7 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
       fd = handle
       return handle
     } catch (error) {
-      throw fail(`cannot open: ${errorMessage(error)}`, error)
+      throw fail(`cannot open: ${openProblem(error) ?? errorMessage(error)}`, error)
     }
   }
 
@@ -78,7 +81,7 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
     },
     append(...records) {
       if (records.length === 0) return
-      const line = records.length === 1 ? serialize(records[0] as JournalRecord, fail) : records.map((r) => serialize(r, fail)).join('')
+      const line = records.length === 1 ? serialize(records[0] as StoredRecord, fail) : records.map((r) => serialize(r, fail)).join('')
       const handle = open()
       try {
         let written = fs.writeSync(handle, line)
@@ -104,10 +107,15 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
     async read() {
       let text: string
       try {
-        text = await fs.promises.readFile(file, 'utf8')
+        const handle = await fs.promises.open(file, fs.constants.O_RDONLY | NO_FOLLOW)
+        try {
+          text = await handle.readFile('utf8')
+        } finally {
+          await handle.close()
+        }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-        throw fail(`cannot read: ${errorMessage(error)}`, error)
+        throw fail(`cannot read: ${openProblem(error) ?? errorMessage(error)}`, error)
       }
       return parseLines(text, file)
     },
@@ -133,8 +141,8 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
 }
 
 /** A journal in memory; records go through JSON like the file's, so both behave alike. */
-export function memoryJournal(): Journal & { readonly records: JournalRecord[]; readonly bytes: number } {
-  const records: JournalRecord[] = []
+export function memoryJournal(): Journal & { readonly records: StoredRecord[]; readonly bytes: number } {
+  const records: StoredRecord[] = []
   let bytes = 0
   const fail = (message: string, cause?: unknown) =>
     new RollingError('JOURNAL', `[rolling] journal memory: ${message}`, cause === undefined ? undefined : { cause })
@@ -147,7 +155,7 @@ export function memoryJournal(): Journal & { readonly records: JournalRecord[]; 
     append(...added) {
       const lines = added.map((record) => serialize(record, fail))
       for (const line of lines) {
-        records.push(JSON.parse(line) as JournalRecord)
+        records.push(JSON.parse(line) as StoredRecord)
         bytes += Buffer.byteLength(line)
       }
     },
@@ -162,7 +170,7 @@ export function memoryJournal(): Journal & { readonly records: JournalRecord[]; 
   }
 }
 
-function serialize(record: JournalRecord, fail: (message: string, cause?: unknown) => RollingError): string {
+function serialize(record: StoredRecord, fail: (message: string, cause?: unknown) => RollingError): string {
   if (typeof record?.type !== 'string') throw fail(`a record needs a string \`type\`, got ${JSON.stringify(record)}`)
   try {
     return `${JSON.stringify(record)}\n`
@@ -173,14 +181,15 @@ function serialize(record: JournalRecord, fail: (message: string, cause?: unknow
 }
 
 /** Parses JSON lines; an unterminated last line is a torn write and is dropped. */
-function parseLines(text: string, file: string): JournalRecord[] {
-  const records: JournalRecord[] = []
+function parseLines(text: string, file: string): StoredRecord[] {
+  const records: StoredRecord[] = []
   const lines = text.split('\n')
   // The piece after the last '\n' is '' for a clean file, or the torn write of a crash.
   lines.pop()
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string
-    if (line.trim() === '') continue
+    // The engine writes no blank line; refusing one keeps line numbers and record numbers equal.
+    if (line.trim() === '') throw new RollingError('JOURNAL', `[rolling] journal ${file} is corrupt at line ${i + 1}: an empty line`)
     let value: unknown
     try {
       value = JSON.parse(line)
@@ -190,7 +199,7 @@ function parseLines(text: string, file: string): JournalRecord[] {
     if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
       throw new RollingError('JOURNAL', `[rolling] journal ${file} is corrupt at line ${i + 1}: not a record with a type`)
     }
-    records.push(value as JournalRecord)
+    records.push(value as StoredRecord)
   }
   return records
 }
@@ -202,7 +211,7 @@ function parseLines(text: string, file: string): JournalRecord[] {
 function cutTornTail(file: string, fd: number): number {
   const size = fs.fstatSync(fd).size
   if (size === 0) return 0
-  const reader = fs.openSync(file, 'r')
+  const reader = fs.openSync(file, fs.constants.O_RDONLY | NO_FOLLOW)
   try {
     const chunk = Buffer.alloc(Math.min(size, 64 * 1024))
     let pos = size
@@ -222,6 +231,15 @@ function cutTornTail(file: string, fd: number): number {
   }
   fs.ftruncateSync(fd, 0) // one torn line and nothing else
   return 0
+}
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function fsyncDir(dir: string): void {

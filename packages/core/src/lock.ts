@@ -6,6 +6,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { RollingError, ValidationError, errorMessage } from './errors.js'
+import { STATE_FILE_MODE, makeStateDir } from './state-files.js'
 
 export interface LockHolder {
   runId: string
@@ -86,7 +87,7 @@ export function fileLock(options: { dir: string }): Lock {
       const file = fileOf(service)
       const mine: LockHolder = { ...holder, service }
       try {
-        await fs.promises.mkdir(dir, { recursive: true })
+        makeStateDir(dir)
       } catch (error) {
         throw ioError(`cannot create the lock directory ${dir}`, error)
       }
@@ -94,7 +95,7 @@ export function fileLock(options: { dir: string }): Lock {
       for (let attempt = 0; attempt < 3; attempt++) {
         let handle: fs.promises.FileHandle
         try {
-          handle = await fs.promises.open(file, 'wx')
+          handle = await fs.promises.open(file, 'wx', STATE_FILE_MODE)
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create the lock ${file}`, error)
           const found = await find(service, true)
@@ -102,6 +103,7 @@ export function fileLock(options: { dir: string }): Lock {
           continue
         }
         try {
+          await handle.chmod(STATE_FILE_MODE) // whatever the umask
           await handle.writeFile(JSON.stringify(mine))
           await handle.sync() // an empty lock file after a machine crash would read as stale
           await handle.close()

@@ -5,7 +5,8 @@ import type { DeployFunction, DeployRecipe } from './recipe.js'
 import type { Hooks } from './hooks.js'
 import type { Journal } from './journal.js'
 import type { Lock } from './lock.js'
-import { ValidationError } from './errors.js'
+import { checkKeys, checkMs, failOption } from './validate.js'
+import { DRAIN_KEYS, OPTION_KEYS, SETTLE_KEYS } from './option-keys.js'
 
 /** A count of targets, or a percentage of the candidates such as `'25%'` (rounded up). */
 export type Amount = number | `${number}%`
@@ -136,19 +137,8 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value)
-  if (typeof value === 'function') return 'a function'
-  try {
-    return JSON.stringify(value)
-  } catch {
-    return typeof value
-  }
-}
-
 function fail(option: string, expected: string, value: unknown): never {
-  throw new ValidationError(option, `expected ${expected}, got ${show(value)}`)
+  return failOption(option, expected, value)
 }
 
 /** Checks a count or percentage; `allowZero` for minHealthy. */
@@ -169,11 +159,8 @@ export function checkAmount(option: string, value: unknown, allowZero: boolean):
   return fail(option, `an integer >= ${min} or a percentage like '25%'`, value)
 }
 
-function checkMs(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(option, `a finite number of milliseconds >= ${min}`, value)
-  }
-  return value
+function checkTimer(option: string, value: unknown, min: number): number {
+  return checkMs(option, value, { min })
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -192,6 +179,7 @@ export const HOOK_NAMES = ['beforeBatch', 'afterBatch', 'beforeTarget', 'afterDe
 /** Validates everything that can be checked before touching anything; throws ValidationError. */
 export function validateOptions(options: RolloutOptions): void {
   if (!isObject(options)) fail('options', 'an object', options)
+  checkKeys('', options, OPTION_KEYS)
   if (typeof options.service !== 'string' || !SERVICE_NAME.test(options.service)) {
     fail('service', 'a name of letters, digits, `.`, `_` or `-`', options.service)
   }
@@ -219,12 +207,13 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.minHealthy !== undefined) checkAmount('minHealthy', options.minHealthy, true)
   if (options.settle !== undefined) {
     if (!isObject(options.settle)) fail('settle', 'an object like { delay: 60000 }', options.settle)
+    checkKeys('settle', options.settle, SETTLE_KEYS)
     const { delay, interval, deadline, successes, requireBuild, hold } = options.settle as SettleOptions
     if (requireBuild !== undefined && typeof requireBuild !== 'boolean') fail('settle.requireBuild', 'a boolean', requireBuild)
-    if (hold !== undefined) checkMs('settle.hold', hold, 0)
-    if (delay !== undefined) checkMs('settle.delay', delay, 0)
-    if (interval !== undefined) checkMs('settle.interval', interval, 1)
-    if (deadline !== undefined) checkMs('settle.deadline', deadline, 1)
+    if (hold !== undefined) checkTimer('settle.hold', hold, 0)
+    if (delay !== undefined) checkTimer('settle.delay', delay, 0)
+    if (interval !== undefined) checkTimer('settle.interval', interval, 1)
+    if (deadline !== undefined) checkTimer('settle.deadline', deadline, 1)
     if (successes !== undefined && (!Number.isInteger(successes) || successes < 1)) {
       fail('settle.successes', 'an integer >= 1', successes)
     }
@@ -237,8 +226,9 @@ export function validateOptions(options: RolloutOptions): void {
   }
   if (options.drain !== undefined) {
     if (!isObject(options.drain)) fail('drain', "an object like { timeout: 300000, onTimeout: 'halt' }", options.drain)
+    checkKeys('drain', options.drain, DRAIN_KEYS)
     const { timeout, onTimeout } = options.drain as DrainOptions
-    if (timeout !== undefined) checkMs('drain.timeout', timeout, 1)
+    if (timeout !== undefined) checkTimer('drain.timeout', timeout, 1)
     if (onTimeout !== undefined && onTimeout !== 'halt' && onTimeout !== 'proceed') fail('drain.onTimeout', "'halt' or 'proceed'", onTimeout)
   }
   if (options.redeploy !== undefined && typeof options.redeploy !== 'boolean') fail('redeploy', 'a boolean', options.redeploy)
@@ -254,15 +244,15 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.verify !== undefined && typeof options.verify !== 'boolean') fail('verify', 'a boolean', options.verify)
   if (options.timeouts !== undefined) {
     if (!isObject(options.timeouts)) fail('timeouts', 'an object', options.timeouts)
+    checkKeys('timeouts', options.timeouts, Object.keys(DEFAULT_TIMEOUTS))
     for (const [key, value] of Object.entries(options.timeouts)) {
-      if (!Object.hasOwn(DEFAULT_TIMEOUTS, key)) fail('timeouts', `only ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`, key)
-      if (value !== undefined) checkMs(`timeouts.${key}`, value, 1)
+      if (value !== undefined) checkTimer(`timeouts.${key}`, value, 1)
     }
   }
   if (options.hooks !== undefined) {
     if (!isObject(options.hooks)) fail('hooks', 'an object of hook functions', options.hooks)
+    checkKeys('hooks', options.hooks, HOOK_NAMES)
     for (const [key, value] of Object.entries(options.hooks)) {
-      if (!(HOOK_NAMES as readonly string[]).includes(key)) fail('hooks', `only ${HOOK_NAMES.join(', ')}`, key)
       if (value !== undefined && typeof value !== 'function') fail(`hooks.${key}`, 'a function', value)
     }
   }

@@ -1,9 +1,9 @@
 // The flow of a run: lock, resolve and verify the artifact, discover, plan,
 // batches, verify, result. Shared by a new rollout and by `resume`, which enters
 // the same flow at the batch the journal says was in flight.
-import type { Artifact, ExcludedTarget, Target } from './types.js'
+import type { Target } from './types.js'
 import type { Engine } from './engine.js'
-import type { JournalRecord } from './journal.js'
+import { type JournalRun, readJournal } from './journal-reader.js'
 import type { RolloutResult, RolloutStatus } from './result.js'
 import type { Amount } from './options.js'
 import { ATTACHED, FINAL_STATES } from './engine.js'
@@ -33,50 +33,14 @@ export interface ResumedRun {
 }
 
 /** What the journal says about an interrupted run. */
-export interface JournalState {
-  runId: string
-  ref: string
-  artifact: Artifact
-  targets: Target[]
-  batches: number[][]
-  /** Targets an operator had taken out when the run began. */
-  excluded: ExcludedTarget[]
-  /** Last recorded state (and intended outcome) of each target, by plan position. */
-  states: Map<number, { s: string; o?: string }>
-  /** Targets first seen by verify, by id, with their last state. */
-  extra: Map<string, { target: Target; s: string }>
-  /** Index of the batch in flight, -1 when none had started. */
-  batch: number
-  verifying: boolean
-}
+export type JournalState = JournalRun
 
-/** Reads an interrupted run from journal records; throws when there is none to resume. */
-export function readJournalState(records: readonly JournalRecord[], location: string): JournalState {
-  const start = records[0]
-  if (start?.type !== 'start') throw new RollingError('JOURNAL', `[rolling] no rollout to resume: the journal ${location} is empty`)
-  const end = records.find((r) => r.type === 'end')
-  if (end) {
-    throw new RollingError('JOURNAL', `[rolling] no rollout to resume: run ${String(start.runId)} in ${location} already ended (${String(end.status)})`)
-  }
-  const state: JournalState = {
-    runId: start.runId as string,
-    ref: start.ref as string,
-    artifact: start.artifact as Artifact,
-    targets: start.targets as Target[],
-    batches: start.batches as number[][],
-    excluded: (start.excluded as ExcludedTarget[] | undefined) ?? [],
-    states: new Map(),
-    extra: new Map(),
-    batch: -1,
-    verifying: false,
-  }
-  for (const record of records) {
-    if (record.type === 't') state.states.set(record.i as number, { s: record.s as string, o: record.o as string | undefined })
-    else if (record.type === 'v') {
-      const target = record.target as Target
-      state.extra.set(target.id, { target, s: record.s as string })
-    } else if (record.type === 'batch') state.batch = record.i as number
-    else if (record.type === 'verify') state.verifying = true
+/** Reads an interrupted run from journal records (each checked); throws when there is none to resume. */
+export function readJournalState(records: readonly unknown[], location: string): JournalState {
+  const state = readJournal(records, location)
+  if (!state) throw new RollingError('JOURNAL', `[rolling] no rollout to resume: the journal ${location} is empty`)
+  if (state.end) {
+    throw new RollingError('JOURNAL', `[rolling] no rollout to resume: run ${state.runId} in ${location} already ended (${state.end.status})`)
   }
   return state
 }

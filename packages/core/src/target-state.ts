@@ -14,11 +14,22 @@ export type TargetState =
   | 'holding'
   | 'ejecting'
   | 'stopping'
-  | TargetOutcome
+  | Exclude<TargetOutcome, 'pending'>
 
+/** States after which nothing more happens to a target in its batch (verify and ejects aside). */
 export const FINAL_STATES: ReadonlySet<string> = new Set(['skipped', 'done', 'unverified', 'failed', 'rolled-back', 'restored', 'stopped'])
 
 /** Outcomes of targets this rollout put (back) in service. */
 export const ATTACHED: ReadonlySet<TargetOutcome> = new Set(['done', 'unverified', 'rolled-back', 'restored'])
 
-
+/** States of a target taken out of the load balancer by this run and not yet back or finished. */
+export const OUT_OF_SERVICE: ReadonlySet<string> = new Set([
+  'detaching',
+  'detached',
+  'deploying',
+  'deployed',
+  'rolling-back',
+  'attaching',
+  'ejecting',
+  'stopping',
+])

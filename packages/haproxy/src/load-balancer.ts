@@ -1,7 +1,7 @@
 // The LoadBalancer adapter over the HAProxy Runtime API. Targets are servers of the
 // configured backends (`<backend>/<server>`); detach drains then puts them in maintenance;
 // attach brings them back only once HAProxy has seen fresh, passing health checks.
-import { TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import { TimeoutError, ValidationError, checkMs, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
 import type { AdapterContext, Discovery, LoadBalancer, Target } from '@org/rolling-core'
 import { HaproxyError } from './errors.js'
 import { foreignState, hasCheck, marked, outOfService } from './ownership.js'
@@ -361,12 +361,8 @@ function validate(opts: Required<HaproxyLoadBalancerOptions>): readonly string[]
   if (backends.length === 0 || backends.some((be) => typeof be !== 'string' || !NAME.test(be))) {
     throw new ValidationError('backends', `haproxyLoadBalancer: expected one or more HAProxy backend names, got ${JSON.stringify(opts.backends)}`)
   }
-  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'attachPollMs', 'commandTimeoutMs'] as const) {
-    const value = opts[key]
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < (key === 'drainTimeoutMs' ? 0 : 1)) {
-      throw new ValidationError(key, `haproxyLoadBalancer: expected a finite number of ms >= ${key === 'drainTimeoutMs' ? 0 : 1}, got ${String(value)}`)
-    }
-  }
+  // The core's check: it also refuses a duration above Node's timer ceiling.
+  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'attachPollMs', 'commandTimeoutMs'] as const) checkMs(key, opts[key], { min: key === 'drainTimeoutMs' ? 0 : 1 })
   return unique(backends)
 }
 

@@ -2,7 +2,7 @@
 // HAProxy's non-interactive mode is one command per connection: write `cmd\n`, read to
 // EOF. Every call is bounded by a timeout and an AbortSignal.
 import net from 'node:net'
-import { abortReason, throwIfAborted } from '@org/rolling-core'
+import { MAX_TIMER_MS, abortReason, throwIfAborted } from '@org/rolling-core'
 import { HaproxyError } from './errors.js'
 
 export interface RuntimeApiOptions {
@@ -36,8 +36,8 @@ type Endpoint = { path: string } | { host: string; port: number }
  */
 export function runtimeApi(address: string, options: RuntimeApiOptions = {}): RuntimeApi {
   const timeoutMs = options.timeoutMs ?? 5000
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new HaproxyError('command', `invalid option \`timeoutMs\`: expected a finite number > 0, got ${String(timeoutMs)}`)
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+    throw new HaproxyError('command', `invalid option \`timeoutMs\`: expected a finite number of ms from 1 to ${MAX_TIMER_MS} (Node's largest timer), got ${String(timeoutMs)}`)
   }
   const endpoint = parseAddress(address)
 

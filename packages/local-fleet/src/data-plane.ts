@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Target } from '@org/rolling-core'
-import { ValidationError } from '@org/rolling-core'
+import { ValidationError, checkMs } from '@org/rolling-core'
 import type { BackendStats, NodeLoadBalancerOptions } from './node-lb.js'
 
 export interface DataPlaneOptions {
@@ -61,8 +61,9 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   const timeoutMs = options.timeoutMs ?? 15_000
   if (!Array.isArray(targets) || targets.length === 0) throw new ValidationError('targets', 'expected at least one backend')
   if (typeof membership !== 'function') throw new ValidationError('membership', `expected a function, got ${typeof membership}`)
-  if (!(Number.isFinite(syncMs) && syncMs >= 1)) throw new ValidationError('syncMs', `expected a finite number >= 1, got ${syncMs}`)
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new ValidationError('timeoutMs', `expected a finite number > 0, got ${timeoutMs}`)
+  // The core's check: it also refuses a duration above Node's timer ceiling.
+  checkMs('syncMs', syncMs, { min: 1 })
+  checkMs('timeoutMs', timeoutMs, { min: 1 })
 
   const admitted = (): string[] =>
     targets

@@ -3,7 +3,7 @@
 // real server would take, so the engine is tested against a filesystem and processes.
 // The build is a path on the host (file store) or a URL it downloads (S3's presigned URLs).
 import type { ArtifactLocation, DeployRecipe, ExecRequest, StepArgs } from '@org/rolling-core'
-import { RollingError, ValidationError, sh, shellQuote, unpackChecked } from '@org/rolling-core'
+import { RollingError, ValidationError, checkMs, sh, shellQuote, unpackChecked } from '@org/rolling-core'
 import { PID_FILE, RELEASE_FILE, STOPPED_FILE } from './supervisor.js'
 
 export interface FleetRecipeOptions {
@@ -34,11 +34,9 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
   const download = options.download ?? 'auto'
   const downloadTimeoutMs = options.downloadTimeoutMs ?? 120_000
   if (!Number.isInteger(keep) || keep < 1) throw new ValidationError('keep', `expected an integer >= 1, got ${keep}`)
-  if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0) throw new ValidationError('stopTimeoutMs', `expected a finite number > 0, got ${stopTimeoutMs}`)
+  checkMs('stopTimeoutMs', stopTimeoutMs, { min: 1 }) // the core's check: also refuses one above Node's timer ceiling
   if (!['auto', 'curl', 'node'].includes(download)) throw new ValidationError('download', `expected 'auto', 'curl' or 'node', got ${JSON.stringify(download)}`)
-  if (!Number.isFinite(downloadTimeoutMs) || downloadTimeoutMs <= 0) {
-    throw new ValidationError('downloadTimeoutMs', `expected a finite number > 0, got ${downloadTimeoutMs}`)
-  }
+  checkMs('downloadTimeoutMs', downloadTimeoutMs, { min: 1 })
 
   // SIGTERM the app and wait until it is gone; the supervisor then starts `current` again.
   // A zombie still answers `kill -0`, hence the look at its state in /proc.

@@ -94,6 +94,6 @@ describe('fleet recipe with a URL location', () => {
 
   it('refuses an unknown download method, naming the option', () => {
     expect(() => fleetRecipe({ download: 'wget' as never })).toThrow(/`download`: expected 'auto', 'curl' or 'node', got "wget"/)
-    expect(() => fleetRecipe({ downloadTimeoutMs: 0 })).toThrow(/`downloadTimeoutMs`: expected a finite number > 0, got 0/)
+    expect(() => fleetRecipe({ downloadTimeoutMs: 0 })).toThrow(/`downloadTimeoutMs`: expected a finite number of milliseconds >= 1, got 0/)
   })
 })

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 // ssh2 is CommonJS: Node's ESM loader only sees the names its lexer finds (`Client` yes,
 // `utils` no), so `import { utils }` fails outside a bundler. The default import always works.
 import ssh2 from 'ssh2'
-import { ValidationError, type Target } from '@org/rolling-core'
+import { ValidationError, checkMs, type Target } from '@org/rolling-core'
 import type { HostKeyPolicy } from './host-keys.js'
 
 /** Credentials: a private key (text or file, optionally encrypted) and/or an SSH agent. */
@@ -116,10 +116,9 @@ function fail(option: string, expected: string, value: unknown): never {
   throw new ValidationError(option, `expected ${expected}, got ${shown}`)
 }
 
+/** A duration that ends in a timer: the core's check, which also refuses one above Node's timer ceiling. */
 function ms(option: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(option, `a finite number of milliseconds >= ${min}`, value)
-  return value
+  return value === undefined ? fallback : checkMs(option, value, { min })
 }
 
 function int(option: string, value: number | undefined, fallback: number, min: number): number {

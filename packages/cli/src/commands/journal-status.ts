@@ -1,23 +1,7 @@
 // What a journal says about the last rollout of a service: its run, build, batches, the
-// last state of each target, and whether `resume` is needed. Pure: records in, summary out.
-import type { JournalRecord, Target, TargetOutcome } from '@org/rolling-core'
-
-// Whether each outcome is final, as a record: a new outcome fails to compile here until it
-// is placed (a list missed `unverified`, and its batch never counted as finished).
-const FINAL_OUTCOME = {
-  done: true,
-  unverified: true,
-  skipped: true,
-  failed: true,
-  'rolled-back': true,
-  restored: true,
-  stopped: true,
-  pending: false,
-} satisfies Record<TargetOutcome, boolean>
-/** States after which nothing more happens to a target in its run. */
-const FINAL = new Set(Object.entries(FINAL_OUTCOME).flatMap(([outcome, final]) => (final ? [outcome] : [])))
-/** States of a target taken out of the load balancer and not yet back or finished. */
-const MID_STEP = new Set(['detaching', 'detached', 'deploying', 'deployed', 'rolling-back', 'attaching', 'ejecting', 'stopping'])
+// last state of each target, and whether `resume` is needed. Pure: records in, summary out;
+// the records are checked by the core's journal reader, the one `resume` uses.
+import { FINAL_STATES, OUT_OF_SERVICE, type Target, readJournal } from '@org/rolling-core'
 
 export interface TargetStatus {
   id: string
@@ -49,52 +33,38 @@ export interface JournalStatus {
   verifying: boolean
 }
 
-export function journalStatus(records: readonly JournalRecord[]): JournalStatus {
-  const start = records[0]
-  if (start?.type !== 'start') {
+/** The status of a journal's records, read through the core's one journal reader (which refuses impossible records). */
+export function journalStatus(records: readonly unknown[], location: string): JournalStatus {
+  const run = readJournal(records, location)
+  if (!run) {
     return { state: 'none', resumeNeeded: false, batches: { total: 0, finished: 0 }, targets: [], outOfService: [], needsAttention: [], verifying: false }
   }
-  const targets = (start.targets as Target[] | undefined) ?? []
-  const batches = (start.batches as number[][] | undefined) ?? []
-  const artifact = start.artifact as { version?: string; builtAt?: string } | undefined
-  const states = new Map<number, string>()
-  const extra = new Map<string, { target: Target; state: string }>()
-  let inFlight = -1
-  let verifying = false
-  let end: JournalRecord | undefined
-  for (const record of records) {
-    if (record.type === 't') states.set(record.i as number, record.s as string)
-    else if (record.type === 'v') {
-      const target = record.target as Target
-      extra.set(target.id, { target, state: record.s as string })
-    } else if (record.type === 'batch') inFlight = record.i as number
-    else if (record.type === 'verify') verifying = true
-    else if (record.type === 'end') end = record
-  }
+  const { batches, states, end } = run
   const batchOf = new Map<number, number>()
   batches.forEach((batch, b) => {
     for (const i of batch) batchOf.set(i, b + 1)
   })
-  const statuses: TargetStatus[] = targets.map((target, i) => ({ ...pick(target), state: states.get(i) ?? 'pending', batch: batchOf.get(i) ?? 0 }))
-  for (const { target, state } of extra.values()) statuses.push({ ...pick(target), state, batch: 0 })
+  const statuses: TargetStatus[] = run.targets.map((target, i) => ({ ...pick(target), state: states.get(i)?.s ?? 'pending', batch: batchOf.get(i) ?? 0 }))
+  for (const { target, s } of run.extra.values()) statuses.push({ ...pick(target), state: s, batch: 0 })
 
-  const finished = batches.filter((batch) => batch.every((i) => FINAL.has(states.get(i) ?? ''))).length
-  const inProgress = !end && inFlight >= 0 && !(batches[inFlight] ?? []).every((i) => FINAL.has(states.get(i) ?? '')) ? inFlight + 1 : undefined
+  const isFinal = (i: number) => FINAL_STATES.has(states.get(i)?.s ?? '')
+  const finished = batches.filter((batch) => batch.every(isFinal)).length
+  const inProgress = !end && run.batch >= 0 && !(batches[run.batch] ?? []).every(isFinal) ? run.batch + 1 : undefined
   const status: JournalStatus = {
-    state: end ? (end.status as JournalStatus['state']) : 'interrupted',
+    state: end ? end.status : 'interrupted',
     resumeNeeded: !end,
-    runId: start.runId as string,
-    ref: start.ref as string,
+    runId: run.runId,
+    ref: run.ref,
+    version: run.artifact.version,
+    builtAt: run.artifact.builtAt,
+    startedAt: run.start.at,
     batches: { total: batches.length, finished, ...(inProgress === undefined ? {} : { inProgress }) },
     targets: statuses,
-    outOfService: statuses.filter((t) => MID_STEP.has(t.state)),
+    outOfService: statuses.filter((t) => OUT_OF_SERVICE.has(t.state)),
     needsAttention: statuses.filter((t) => t.state === 'failed'),
-    verifying,
+    verifying: run.verifying,
   }
-  if (artifact?.version !== undefined) status.version = artifact.version
-  if (artifact?.builtAt !== undefined) status.builtAt = artifact.builtAt
-  if (typeof start.at === 'string') status.startedAt = start.at
-  if (end && typeof end.at === 'string') status.endedAt = end.at
+  if (end) status.endedAt = end.at
   return status
 }
 

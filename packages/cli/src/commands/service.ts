@@ -1,8 +1,8 @@
 // The journal and the lock of a service, for `status` and `unlock`: from the config when
 // there is one, else from the service named on the command line and the state folder.
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { type Journal, type Lock, fileJournal, fileLock } from '@org/rolling-core'
+import { resolve } from 'node:path'
+import { type Journal, type Lock, fileJournal, fileLock, journalFile } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import { CONFIG_NAMES, type LoadedConfig, loadConfig } from '../config/load.js'
@@ -37,7 +37,7 @@ export async function serviceState(command: 'status' | 'unlock', args: ParsedArg
   return {
     service,
     stateDir,
-    journal: ownJournal ?? fileJournal(join(stateDir, `${service}.journal.jsonl`)),
+    journal: ownJournal ?? fileJournal(journalFile(stateDir, service)),
     lock: loaded?.config.lock ?? fileLock({ dir: stateDir }),
   }
 }

@@ -19,7 +19,7 @@ export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number
   const { service, journal, lock } = await serviceState('status', args, io)
   let status: JournalStatus
   try {
-    status = journalStatus(await journal.read())
+    status = journalStatus(await journal.read(), journal.location)
   } finally {
     await journal.close()
   }

@@ -1,6 +1,6 @@
 // `rolling unlock`: breaks the lock of a service left by a rollout that died, and says who
 // held it. A holder that is a live process on this host is most likely a rollout still
-// running: refused unless --force.
+// running, and one on another host cannot be checked: both refused unless --force.
 import { hostname } from 'node:os'
 import { breakLock, isProcessAlive } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
@@ -20,9 +20,19 @@ export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number
   const who = `run ${holder.runId} (pid ${holder.pid} on ${holder.host}) since ${holder.since}`
   const here = holder.host === hostname()
   const alive = here && isProcessAlive(holder.pid)
+  // An empty or corrupt lock file (a crash while taking it) names no host: it is stale.
+  const unreadable = holder.host === 'unknown' && holder.runId === 'unknown'
+  const far = !here && !unreadable
   if (alive && !args.force) {
     throw new CliError(
       `rolling unlock: ${service} is locked by ${who}, which is still running on this host; stop that rollout (Ctrl-C), or pass --force to break the lock anyway`,
+      ExitCode.failed,
+    )
+  }
+  // A process on another host cannot be probed from here: only a person can tell it is gone.
+  if (far && !args.force) {
+    throw new CliError(
+      `rolling unlock: ${service} is locked by ${who}, on another host (this is ${hostname()}), which cannot be checked from here; make sure no rollout of ${service} runs there, then pass --force to break the lock`,
       ExitCode.failed,
     )
   }
@@ -32,7 +42,9 @@ export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number
     ? 'its process was still running (--force)'
     : here
       ? 'its process was not running'
-      : 'it is on another host: make sure no rollout runs there'
+      : far
+        ? 'it was on another host (--force)'
+        : 'the lock file was empty or corrupt'
   io.stdout.write(`${safeLine(`broke the lock of ${service} held by run ${was.runId} (pid ${was.pid} on ${was.host}) since ${was.since}; ${note}`)}\n`)
   return ExitCode.succeeded
 }

@@ -1,7 +1,7 @@
 // What a rollout.config.ts exports: the core's rollout options (minus what only a running
 // process can supply: the abort signal, the clock, the run id), or a function that builds
 // them, and `defineConfig`, which only gives the file its types (as Vite's does).
-import type { RolloutOptions } from '@org/rolling-core'
+import { OPTION_KEYS, type RolloutOptions } from '@org/rolling-core'
 
 /** The options a config file sets: `RolloutOptions` without `signal`, `clock` and `runId`, and the CLI's own. */
 export type RollingConfig = Omit<RolloutOptions, 'signal' | 'clock' | 'runId'> & {
@@ -40,36 +40,17 @@ export function defineConfig<T extends ConfigExport>(config: T): T {
   return config
 }
 
-/**
- * Every option a config may set. A key outside this list is a typo (`batchs`) and is
- * refused rather than silently ignored.
- */
-export const CONFIG_KEYS = [
-  'service',
-  'loadBalancer',
-  'artifacts',
-  'executor',
-  'deploy',
-  'healthCheck',
-  'version',
-  'batch',
-  'minHealthy',
-  'settle',
-  'drain',
-  'onFailure',
-  'maxStopped',
-  'redeploy',
-  'verify',
-  'timeouts',
-  'hooks',
-  'logger',
-  'stateDir',
-  'journal',
-  'lock',
-  'strict',
-] as const satisfies readonly (keyof RollingConfig)[]
+/** Options only a running process supplies (the CLI sets them); a config cannot. */
+export const CLI_SET_KEYS = ['signal', 'clock', 'runId'] as const
 
-// Fails to compile when core adds an option this list lacks.
-type Missing = Exclude<keyof RollingConfig, (typeof CONFIG_KEYS)[number]>
-const complete: [Missing] extends [never] ? true : Missing = true
-void complete
+type ConfigKey = Exclude<(typeof OPTION_KEYS)[number], (typeof CLI_SET_KEYS)[number]> | 'strict'
+
+/**
+ * Every option a config may set: the core's list less what the CLI sets. Another key is a
+ * typo (`batchs`) and is refused by the core's validation, with a suggestion.
+ */
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  ...OPTION_KEYS.filter((key): key is Exclude<ConfigKey, 'strict'> => !(CLI_SET_KEYS as readonly string[]).includes(key)),
+  // The CLI's own: it shapes the exit code (`--strict`).
+  'strict',
+]

@@ -2,9 +2,9 @@
 // flags override the file, relative paths are resolved, and everything is validated
 // once here so a bad value is reported with its source (the file or the flag).
 import { dirname, resolve } from 'node:path'
-import { type RolloutOptions, type SettleOptions, validateOptions } from '@org/rolling-core'
+import { DEFAULT_STATE_DIR, type RolloutOptions, type SettleOptions, showValue, validateOptions } from '@org/rolling-core'
 import type { RolloutFlags } from '../args.js'
-import { CONFIG_KEYS, type RollingConfig } from './define.js'
+import { CLI_SET_KEYS, CONFIG_KEYS, type RollingConfig } from './define.js'
 import type { LoadedConfig } from './load.js'
 import { ConfigError, isValidationError, validationDetail } from '../errors.js'
 
@@ -18,20 +18,24 @@ export interface BuildOptions {
 }
 
 /** The folder of the journal and the lock: `--state-dir`, else the config's (beside the file), else `.rolling` beside the file. */
-export function stateDirOf(loaded: Pick<LoadedConfig, 'file' | 'config'> | undefined, cwd: string, flag?: string): string {
+export function stateDirOf(loaded: Pick<LoadedConfig, 'file' | 'config' | 'shown'> | undefined, cwd: string, flag?: string): string {
   if (flag !== undefined) return resolve(cwd, flag)
   const base = loaded ? dirname(loaded.file) : cwd
-  const configured = loaded?.config.stateDir
-  return resolve(base, typeof configured === 'string' && configured !== '' ? configured : '.rolling')
+  const configured: unknown = loaded?.config.stateDir
+  // A stateDir of '' or 42 is a mistake to report, not a reason to fall back to the default.
+  if (configured !== undefined && (typeof configured !== 'string' || configured === '')) {
+    throw new ConfigError(`${loaded?.shown ?? 'config'}: \`stateDir\` expected a folder path, got ${showValue(configured)}`)
+  }
+  return resolve(base, configured ?? DEFAULT_STATE_DIR)
 }
 
 /** Rollout options from the config file with the flags applied; throws a ConfigError naming the source of a bad value. */
 export function rolloutOptions(loaded: LoadedConfig, options: BuildOptions): RolloutOptions {
   const { config, shown } = loaded
+  // Any other unknown key is refused by the core's validation below, with a suggestion.
   for (const key of Object.keys(config)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      const hint = key === 'signal' || key === 'clock' || key === 'runId' ? ' (the CLI sets it)' : ''
-      throw new ConfigError(`${shown}: unknown option \`${key}\`${hint}; the options are ${CONFIG_KEYS.join(', ')}`)
+    if ((CLI_SET_KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError(`${shown}: option \`${key}\` cannot be set in a config (the CLI sets it); the options are ${CONFIG_KEYS.join(', ')}`)
     }
   }
   const { flags } = options
@@ -72,5 +76,7 @@ export function check<T>(validate: () => T, shown: string, flagOf: ReadonlyMap<s
 export function configErrorOf(error: Error & { option: string }, shown: string, flagOf: ReadonlyMap<string, string>): ConfigError {
   const detail = validationDetail(error)
   const flag = flagOf.get(error.option) ?? flagOf.get(error.option.replace(/\[\d+\]$/, ''))
-  return new ConfigError(flag ? `${flag}: \`${error.option}\` ${detail}` : `${shown}: \`${error.option}\` ${detail}`, { cause: error })
+  // `unknown option batchSize: did you mean batch?` names the option itself.
+  const named = detail.startsWith('[rolling] ') ? detail.slice('[rolling] '.length) : `\`${error.option}\` ${detail}`
+  return new ConfigError(`${flag ?? shown}: ${named}`, { cause: error })
 }

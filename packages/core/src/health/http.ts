@@ -6,6 +6,7 @@ import { Agent, request } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AdapterContext, Health, HealthCheck, Target } from '../types.js'
 import { ValidationError, abortReason, errorMessage } from '../errors.js'
+import { checkMs } from '../validate.js'
 import { formatMs } from '../clock.js'
 
 export interface HttpHealthCheckOptions {
@@ -37,7 +38,7 @@ export function httpHealthCheck(options: HttpHealthCheckOptions = {}): HttpHealt
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024
   if (typeof path !== 'string' || !path.startsWith('/')) throw new ValidationError('path', `expected a path starting with "/", got ${JSON.stringify(path)}`)
   if (!isPort(defaultPort)) throw new ValidationError('port', `expected an integer from 1 to 65535, got ${defaultPort}`)
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new ValidationError('timeoutMs', `expected a finite number > 0, got ${timeoutMs}`)
+  checkMs('timeoutMs', timeoutMs, { min: 1 }) // it ends in a timer: refused above Node's ceiling too
   if (!Number.isInteger(expectStatus) || expectStatus < 100 || expectStatus > 599) throw new ValidationError('expectStatus', `expected an HTTP status, got ${expectStatus}`)
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) throw new ValidationError('maxBodyBytes', `expected an integer >= 0, got ${maxBodyBytes}`)
 

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import type { AdapterContext, ExecRequest, ExecResult, Executor, Target } from '../types.js'
 import { RollingError, ValidationError, abortReason, describeTarget, errorMessage } from '../errors.js'
+import { checkMs, checkOptionalMs } from '../validate.js'
 import { formatMs } from '../clock.js'
 import { maskSecrets } from '../shell.js'
 import { OutputStream, truncate } from '../output.js'
@@ -30,7 +31,7 @@ export function localExecutor(options: LocalExecutorOptions = {}): Executor {
   const killGraceMs = options.killGraceMs ?? 2000
   const maxOutputChars = options.maxOutputChars ?? 1024 * 1024
   if (typeof shell !== 'string' || shell === '') throw new ValidationError('shell', `expected a non-empty path, got ${JSON.stringify(shell)}`)
-  if (!Number.isFinite(killGraceMs) || killGraceMs < 0) throw new ValidationError('killGraceMs', `expected a finite number >= 0, got ${killGraceMs}`)
+  checkMs('killGraceMs', killGraceMs) // it ends in a timer: refused above Node's ceiling too
   if (!Number.isInteger(maxOutputChars) || maxOutputChars < 0) throw new ValidationError('maxOutputChars', `expected an integer >= 0, got ${maxOutputChars}`)
 
   return {
@@ -41,8 +42,10 @@ export function localExecutor(options: LocalExecutorOptions = {}): Executor {
         return Promise.reject(new ValidationError('command', `expected a non-empty command line for ${describeTarget(target)}`))
       }
       const { timeoutMs } = request
-      if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-        return Promise.reject(new ValidationError('timeoutMs', `expected a finite number > 0, got ${timeoutMs}`))
+      try {
+        checkOptionalMs('timeoutMs', timeoutMs, { min: 1 })
+      } catch (error) {
+        return Promise.reject(error)
       }
       if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
       return runCommand(target, request, ctx, { shell, killGraceMs, maxOutputChars, cwd: options.cwd, env: options.env })

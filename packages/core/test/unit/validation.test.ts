@@ -110,14 +110,7 @@ const cases: BadCase[] = [
   // timeouts
   { name: 'timeouts.detach 0', make: (v) => ({ ...v, timeouts: { detach: 0 } }), option: 'timeouts.detach', shows: '0' },
   { name: 'timeouts.deploy NaN', make: (v) => ({ ...v, timeouts: { deploy: Number.NaN } }), option: 'timeouts.deploy', shows: 'NaN' },
-  { name: 'unknown timeouts key', make: (v) => ({ ...v, timeouts: { drain: 1000 } }), option: 'timeouts', shows: "'drain'" },
   // hooks
-  {
-    name: 'unknown hook name',
-    make: (v) => ({ ...v, hooks: { beforeEverything: () => {} } }),
-    option: 'hooks',
-    shows: "'beforeEverything'",
-  },
   { name: 'hook not a function', make: (v) => ({ ...v, hooks: { beforeBatch: 'approve' } }), option: 'hooks.beforeBatch', shows: "'approve'" },
   // the rest
   { name: 'signal not an AbortSignal', make: (v) => ({ ...v, signal: { aborted: false } }), option: 'signal', shows: '{"aborted":false}' },
@@ -205,22 +198,5 @@ describe('rollout() option validation', () => {
     expect(options.settle).toEqual({ delay: 1_000, interval: 500, deadline: 30_000, successes: 2 })
     expect(options.timeouts).toEqual({ detach: 60_000 })
   })
-
-  // Regression test, fixed (packages/core/src/options.ts, validateOptions, the timeouts loop): `key in DEFAULT_TIMEOUTS`
-  // also accepts keys inherited from Object.prototype (`constructor`, `toString`, `hasOwnProperty`),
-  // so a misspelt-in-a-particular-way or hostile timeouts key is not rejected. Use
-  // `Object.hasOwn(DEFAULT_TIMEOUTS, key)`.
-  it('rejects a timeouts key inherited from Object.prototype (`constructor`)', async () => {
-    const fx = setup({ size: 1 })
-    let thrown: unknown
-    try {
-      // Were it accepted, stop the run it started so it does not outlive the test.
-      const run = rollout(fx.options({ timeouts: { constructor: 1_000 } as never }))
-      run.cancel('test over')
-      await run.result.catch(() => {})
-    } catch (error) {
-      thrown = error
-    }
-    expect(thrown).toMatchObject({ code: 'INVALID_OPTION', option: 'timeouts' })
-  })
+  // Unknown keys (timeouts.constructor included) and durations above the timer ceiling: validation-keys.test.ts.
 })
