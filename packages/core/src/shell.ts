@@ -50,3 +50,20 @@ export function maskSecrets(text: string, secrets: readonly string[] | undefined
   }
   return `${out}${text.slice(pos, start)}***${text.slice(end)}`
 }
+
+/**
+ * A here-document holding `text` (quoted delimiter: nothing in it is expanded), to feed a
+ * secret to a command's stdin instead of its argv, where `ps` would show it:
+ * `curl -K - ${heredoc(curlConfig(url))}`. `text` must not contain the delimiter line.
+ */
+export function heredoc(text: string): string {
+  const delimiter = 'ROLLING_EOF_7f3a'
+  if (text.includes('\0') || text.split('\n').includes(delimiter)) throw new TypeError('[rolling] cannot put this text in a here-document')
+  return `<<'${delimiter}'\n${text}\n${delimiter}\n`
+}
+
+/** A curl config (`curl -K -`) naming `url`, so the URL (a presigned signature) stays out of argv. */
+export function curlConfig(url: string): string {
+  if (/[\r\n\0]/.test(url)) throw new TypeError('[rolling] a URL cannot contain a line break or NUL')
+  return `url = "${url.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+}
