@@ -52,18 +52,25 @@ export function maskSecrets(text: string, secrets: readonly string[] | undefined
 }
 
 /**
- * A here-document holding `text` (quoted delimiter: nothing in it is expanded), to feed a
- * secret to a command's stdin instead of its argv, where `ps` would show it:
- * `curl -K - ${heredoc(curlConfig(url))}`. `text` must not contain the delimiter line.
+ * `printf '%s\n' <text> | `: feeds `text` to the next command's stdin instead of its argv,
+ * where `ps` would show it. printf is a shell builtin (dash, bash, busybox), so no process
+ * carries the text as an argument either: `${pipeText(curlConfig(url))}curl -K -`.
  */
-export function heredoc(text: string): string {
-  const delimiter = 'ROLLING_EOF_7f3a'
-  if (text.includes('\0') || text.split('\n').includes(delimiter)) throw new TypeError('[rolling] cannot put this text in a here-document')
-  return `<<'${delimiter}'\n${text}\n${delimiter}\n`
+export function pipeText(text: string): string {
+  return `printf '%s\\n' ${shellQuote(text)} | `
 }
 
 /** A curl config (`curl -K -`) naming `url`, so the URL (a presigned signature) stays out of argv. */
 export function curlConfig(url: string): string {
   if (/[\r\n\0]/.test(url)) throw new TypeError('[rolling] a URL cannot contain a line break or NUL')
   return `url = "${url.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+}
+
+/**
+ * `sh -s` runs what it reads from stdin. One `{ }` block is parsed whole before it runs, and
+ * its stdin is /dev/null, so a command that reads stdin can neither eat the rest of the
+ * script nor wait for input that never comes.
+ */
+export function stdinScript(script: string): string {
+  return `{\n${script}\n} </dev/null\n`
 }

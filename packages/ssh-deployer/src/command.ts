@@ -2,7 +2,7 @@
 // line to the login shell, whatever that is: `exec /bin/sh -s` (or `exec sudo -n -- /bin/sh
 // -s`), a POSIX shell on every host that reads the script (env, cwd, command) from stdin,
 // so no value of it (a token, a presigned URL) shows in `ps` on the host.
-import { ValidationError, shellQuote, type ExecRequest, type Target } from '@org/rolling-core'
+import { ValidationError, shellQuote, stdinScript, type ExecRequest, type Target } from '@org/rolling-core'
 
 export interface CommandSettings {
   shell: string
@@ -52,15 +52,6 @@ export function remoteCommand(target: Target, request: ExecRequest, settings: Co
   // Under sudo, `shell` is sudo's child and sudo (the leader) is $PPID.
   const leader = settings.sudo === false ? '$$' : '$PPID'
   return { line: wrap(settings, '-s'), script: stdinScript(`printf '%s\\n' "${PGID_MARKER}${leader}@@" >&2\n${remoteScript(target, request)}`) }
-}
-
-/**
- * `sh -s` runs what it reads from stdin. One `{ }` block is parsed whole before it runs, and
- * its stdin is /dev/null, so a command that reads stdin can neither eat the rest of the
- * script nor wait for input that never comes.
- */
-export function stdinScript(script: string): string {
-  return `{\n${script}\n} </dev/null\n`
 }
 
 /** A command line that sends `signal` to a process group (from the marker) on the host. */

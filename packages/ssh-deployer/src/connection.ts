@@ -114,7 +114,9 @@ export async function connect(endpoint: Endpoint, settings: ConnectSettings, soc
       client.setNoDelay(true)
       resolve()
     })
-    client.once('close', () => fail(new Error(stage === 'banner' ? 'the server closed the connection before sending an SSH banner' : 'connection closed during the handshake')))
+    client.once('close', () =>
+      fail(new Error(stage === 'banner' ? 'the server closed the connection before sending an SSH banner' : 'connection closed during the handshake')),
+    )
     try {
       client.connect(config)
     } catch (error) {

@@ -20,3 +20,4 @@ export { testExecutor, executorTests, type ExecutorFixture, type ExecutorTestNam
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './contracts/artifact-store.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './contracts/health-check.js'
 export { hostileBuilds, type HostileBuild, type HostileBuilds, type HostileBuildsOptions, type TestBuild } from './hostile-builds.js'
+export { sampleArgv, type ArgvSampler } from './proc-args.js'
