@@ -16,7 +16,7 @@ export { memoryFleet, splitWords, type MemoryFleet, type MemoryFleetOptions, typ
 export { silentLogger } from './util.js'
 export { contractContext, type ContractOptions } from './contracts/suite.js'
 export { testLoadBalancer, loadBalancerTests, type LoadBalancerFixture, type LoadBalancerTestName } from './contracts/load-balancer.js'
-export { testExecutor, executorTests, type ExecutorFixture, type ExecutorTestName } from './contracts/executor.js'
+export { testExecutor, executorTests, type ExecutorFixture, type ExecutorFaults, type FaultyHost, type ExecutorTestName } from './contracts/executor.js'
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './contracts/artifact-store.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './contracts/health-check.js'
 export { hostileBuilds, type HostileBuild, type HostileBuilds, type HostileBuildsOptions, type TestBuild } from './hostile-builds.js'
