@@ -226,12 +226,20 @@ export function testExecutor(options: ContractOptions<ExecutorFixture, ExecutorT
 
     test(t.refused, async () => {
       const host = await faults().refused()
-      await failsCleanly(host, host.executor.run(host.target, { command: 'echo never', timeoutMs: deadlineMs }, contractContext(get().ctx)), 'a call to a refused host')
+      await failsCleanly(
+        host,
+        host.executor.run(host.target, { command: 'echo never', timeoutMs: deadlineMs }, contractContext(get().ctx)),
+        'a call to a refused host',
+      )
     })
 
     test(t.silent, async () => {
       const host = await faults().silent()
-      await failsCleanly(host, host.executor.run(host.target, { command: 'echo never', timeoutMs: deadlineMs }, contractContext(get().ctx)), 'a call to a silent host')
+      await failsCleanly(
+        host,
+        host.executor.run(host.target, { command: 'echo never', timeoutMs: deadlineMs }, contractContext(get().ctx)),
+        'a call to a silent host',
+      )
     })
 
     test(t.dropped, async () => {
