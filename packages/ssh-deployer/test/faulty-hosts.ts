@@ -32,7 +32,7 @@ export function sshFaults(sshd: Sshd): ExecutorFaults {
         socket.on('error', () => {})
       })
       const executor = withPort(await listen(server))
-      return { executor, target, teardown: async () => (await executor.close(), await closeAll(server, sockets)) }
+      return { executor, target, teardown: () => executor.close().then(() => closeAll(server, sockets)) }
     },
     async dropping() {
       const sockets = new Set<Socket>()
@@ -52,7 +52,7 @@ export function sshFaults(sshd: Sshd): ExecutorFaults {
         drop: async () => {
           for (const s of sockets) s.destroy()
         },
-        teardown: async () => (await executor.close(), await closeAll(relay, sockets)),
+        teardown: () => executor.close().then(() => closeAll(relay, sockets)),
       }
     },
   }

@@ -30,7 +30,9 @@ export function localFaults(): ExecutorFaults {
       return {
         executor: localExecutor({ shell: path }),
         target,
-        drop: async () => process.kill(-Number((await readFile(join(dir, 'pid'), 'utf8')).trim()), 'SIGKILL'),
+        drop: async () => {
+          process.kill(-Number((await readFile(join(dir, 'pid'), 'utf8')).trim()), 'SIGKILL')
+        },
         teardown: () => rm(dir, { recursive: true, force: true }),
       }
     },
