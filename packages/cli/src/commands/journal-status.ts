@@ -32,6 +32,8 @@ export interface JournalStatus {
   targets: TargetStatus[]
   /** Interrupted mid-step: detached from the load balancer, not yet back. */
   outOfService: TargetStatus[]
+  /** The CLI stopped the run on an error no adapter handled (its last resort). */
+  stopped?: { reason: string; at: string }
   /** Failed: left out of the load balancer for a person to look at. */
   needsAttention: TargetStatus[]
   verifying: boolean
@@ -50,6 +52,7 @@ export function journalStatus(records: readonly JournalRecord[]): JournalStatus 
   let inFlight = -1
   let verifying = false
   let end: JournalRecord | undefined
+  let stopped: { reason: string; at: string } | undefined
   for (const record of records) {
     if (record.type === 't') states.set(record.i as number, record.s as string)
     else if (record.type === 'v') {
@@ -58,6 +61,8 @@ export function journalStatus(records: readonly JournalRecord[]): JournalStatus 
     } else if (record.type === 'batch') inFlight = record.i as number
     else if (record.type === 'verify') verifying = true
     else if (record.type === 'end') end = record
+    // Journalled by the CLI's last resort; a resumed run appends after it.
+    else if (record.type === 'stop') stopped = { reason: String(record.reason), at: String(record.at) }
   }
   const batchOf = new Map<number, number>()
   batches.forEach((batch, b) => {
@@ -76,6 +81,7 @@ export function journalStatus(records: readonly JournalRecord[]): JournalStatus 
     batches: { total: batches.length, finished, ...(inProgress === undefined ? {} : { inProgress }) },
     targets: statuses,
     outOfService: statuses.filter((t) => MID_STEP.has(t.state)),
+    ...(stopped && !end ? { stopped } : {}),
     needsAttention: statuses.filter((t) => t.state === 'failed'),
     verifying,
   }

@@ -43,7 +43,13 @@ export function selectReporters(
   cwd: string,
 ): ReporterFactory[] {
   const kind = reporterKind(choice, out, env)
-  const factories: ReporterFactory[] = [kind === 'json' ? jsonReporter : kind === 'tty' ? createTtyReporter({ showOutput: choice.output ?? false }) : plainReporter({ output: choice.output ?? false })]
+  const factories: ReporterFactory[] = [
+    kind === 'json'
+      ? jsonReporter
+      : kind === 'tty'
+        ? createTtyReporter({ showOutput: choice.output ?? false })
+        : plainReporter({ output: choice.output ?? false }),
+  ]
   const step = env.GITHUB_STEP_SUMMARY
   if (step) factories.push(markdownSummary({ path: step, append: true }))
   if (choice.summary !== undefined) factories.push(markdownSummary({ path: resolve(cwd, choice.summary) }))
