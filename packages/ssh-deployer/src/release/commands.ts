@@ -32,6 +32,15 @@ export function fetchTo(url: string, file: string, timeoutS: number): string {
   ].join('\n')
 }
 
+/** Has the host copy `s3://bucket/key` to `file` with the AWS CLI and its own role: no URL, nothing signed in the command. */
+export function s3CopyTo(bucket: string, key: string, file: string, timeoutS: number): string {
+  return [
+    sh`rm -f ${file}`,
+    `if ! command -v aws >/dev/null 2>&1; then echo 'transfer s3 needs the AWS CLI (aws) on this host' >&2; exit 127; fi`,
+    sh`aws s3 cp --only-show-errors --cli-read-timeout ${timeoutS} ${`s3://${bucket}/${key}`} ${file}`,
+  ].join('\n')
+}
+
 /**
  * Checks the sha256 of the transferred file, unpacks it into a fresh temp folder (refusing
  * entries that could reach outside it), writes the marker, links the shared paths, then
