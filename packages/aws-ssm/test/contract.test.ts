@@ -3,6 +3,7 @@
 import { testExecutor } from '@org/rolling-core/testing'
 import { ssmExecutor } from '../src/index.js'
 import { startFleet } from './support.js'
+import { ssmFaults } from './faulty-endpoints.js'
 
 testExecutor({
   name: 'ssm',
@@ -17,6 +18,7 @@ testExecutor({
     return {
       executor,
       target: fleet.targets[0]!,
+      faults: ssmFaults(fleet.fake),
       teardown: async () => {
         await executor.close?.()
         client.destroy()

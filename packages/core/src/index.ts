@@ -2,7 +2,7 @@
 export * from './types.js'
 export * from './errors.js'
 export * from './recipe.js'
-export { shellQuote, sh, maskSecrets } from './shell.js'
+export { shellQuote, sh, maskSecrets, pipeText, curlConfig, stdinScript } from './shell.js'
 export { unpackChecked, type UnpackCheckedOptions } from './unpack.js'
 export { OutputStream, truncate } from './output.js'
 export { systemClock, sleepOn, deadlineSignal } from './clock.js'

@@ -4,7 +4,7 @@
 // line, so a hand-edited `done` cannot make resume skip a target that is out of service.
 import type { ExcludedTarget, Target, Artifact } from './types.js'
 import type { AttachAs } from './phases/flight.js'
-import { type EndRecord, type JournalRecord, type RecordedState, type StartRecord, BadRecord, decodeRecord } from './journal-records.js'
+import { type EndRecord, type JournalRecord, type RecordedState, type StartRecord, type StopRecord, BadRecord, decodeRecord } from './journal-records.js'
 import { RollingError } from './errors.js'
 
 type From = RecordedState | 'none'
@@ -59,6 +59,8 @@ export interface JournalRun {
   /** Every record, checked, in order (pause and release included). */
   records: JournalRecord[]
   end?: EndRecord
+  /** The last stop by the CLI's last resort, if one came after the last resume. */
+  stopped?: StopRecord
 }
 
 /**
@@ -146,6 +148,9 @@ function replay(run: JournalRun, record: JournalRecord, refuse: (message: string
       return
     case 'end':
       run.end = record
+      return
+    case 'stop':
+      run.stopped = record
       return
   }
 }

@@ -33,8 +33,10 @@ export type VerifyRecord = { type: 'verify' }
 export type PauseRecord = { type: 'pause'; i: number; at: string; until: string }
 export type ReleaseRecord = { type: 'release'; i: number; how: string; at: string; by?: string; note?: string }
 export type EndRecord = { type: 'end'; status: RolloutStatus; at: string }
+/** Written by the CLI's last resort when an error escaped every adapter: the run is not over; `resume` goes on after it. */
+export type StopRecord = { type: 'stop'; reason: string; at: string }
 
-export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraRecord | VerifyRecord | PauseRecord | ReleaseRecord | EndRecord
+export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraRecord | VerifyRecord | PauseRecord | ReleaseRecord | EndRecord | StopRecord
 
 /** What a journal stores: JSON objects with a `type`. A rollout's are `JournalRecord`s. */
 export type StoredRecord = { type: string; [key: string]: unknown }
@@ -176,6 +178,8 @@ export function decodeRecord(value: unknown): JournalRecord {
     }
     case 'end':
       return { type: 'end', status: oneOf(value, 'status', STATUSES), at: str(value, 'at') }
+    case 'stop':
+      return { type: 'stop', reason: str(value, 'reason'), at: str(value, 'at') }
     default:
       return bad(`unknown record type ${shown(value.type)}`)
   }

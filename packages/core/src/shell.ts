@@ -50,3 +50,27 @@ export function maskSecrets(text: string, secrets: readonly string[] | undefined
   }
   return `${out}${text.slice(pos, start)}***${text.slice(end)}`
 }
+
+/**
+ * `printf '%s\n' <text> | `: feeds `text` to the next command's stdin instead of its argv,
+ * where `ps` would show it. printf is a shell builtin (dash, bash, busybox), so no process
+ * carries the text as an argument either: `${pipeText(curlConfig(url))}curl -K -`.
+ */
+export function pipeText(text: string): string {
+  return `printf '%s\\n' ${shellQuote(text)} | `
+}
+
+/** A curl config (`curl -K -`) naming `url`, so the URL (a presigned signature) stays out of argv. */
+export function curlConfig(url: string): string {
+  if (/[\r\n\0]/.test(url)) throw new TypeError('[rolling] a URL cannot contain a line break or NUL')
+  return `url = "${url.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+}
+
+/**
+ * `sh -s` runs what it reads from stdin. One `{ }` block is parsed whole before it runs, and
+ * its stdin is /dev/null, so a command that reads stdin can neither eat the rest of the
+ * script nor wait for input that never comes.
+ */
+export function stdinScript(script: string): string {
+  return `{\n${script}\n} </dev/null\n`
+}

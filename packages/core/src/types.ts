@@ -141,7 +141,15 @@ export interface Artifact {
 
 /** Where a host fetches an artifact from: a URL, or a path readable by the executor's host. */
 export type ArtifactLocation =
-  | { kind: 'url'; url: string; sha256: string; size: number; expiresAt?: string }
+  | {
+      kind: 'url'
+      url: string
+      sha256: string
+      size: number
+      expiresAt?: string
+      /** The S3 object the URL signs: a host whose own role may read it fetches it without the URL (no signature in any command). */
+      s3?: { bucket: string; key: string }
+    }
   | { kind: 'path'; path: string; sha256: string; size: number }
 
 export interface ArtifactStore {

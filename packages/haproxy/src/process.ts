@@ -171,6 +171,8 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
   const child = spawn(bin, ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
   killOnExit(child)
   const log = createWriteStream(logPath, { flags: 'a' })
+  // A failed log write (folder removed, disk full) must not end the process: the tail is kept in memory.
+  log.on('error', () => {})
   let tail = ''
   const collect = (chunk: Buffer) => {
     log.write(chunk)
@@ -189,8 +191,9 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
     }
     child.once('exit', done)
     // Spawning itself failed (ENOENT, EACCES): no 'exit' follows.
-    child.once('error', (error) => {
-      spawnError = error
+    // \`on\`, not \`once\`: a child may emit 'error' again (a kill that fails) after the first.
+    child.on('error', (error) => {
+      spawnError ??= error
       done(null, null)
     })
   })

@@ -3,7 +3,7 @@
 // real server would take, so the engine is tested against a filesystem and processes.
 // The build is a path on the host (file store) or a URL it downloads (S3's presigned URLs).
 import type { ArtifactLocation, DeployRecipe, ExecRequest, StepArgs } from '@org/rolling-core'
-import { RollingError, ValidationError, checkMs, sh, shellQuote, unpackChecked } from '@org/rolling-core'
+import { RollingError, ValidationError, checkMs, curlConfig, pipeText, sh, shellQuote, unpackChecked } from '@org/rolling-core'
 import { PID_FILE, RELEASE_FILE, STOPPED_FILE } from './supervisor.js'
 
 export interface FleetRecipeOptions {
@@ -24,7 +24,7 @@ export interface FleetRecipeOptions {
 // The node fallback: argv is [node, url, file, timeout ms]. Prints the HTTP status, never the
 // URL (a presigned URL is a credential until it expires).
 const NODE_DOWNLOAD =
-  'const [u,f,t]=process.argv.slice(1);const r=await fetch(u,{signal:AbortSignal.timeout(Number(t))});' +
+  'const [f,t]=process.argv.slice(1);const u=(await new Response(process.stdin).text()).trim();const r=await fetch(u,{signal:AbortSignal.timeout(Number(t))});' +
   "if(!r.ok){console.error('download failed: HTTP '+r.status);process.exit(22)}" +
   "await (await import('node:fs/promises')).writeFile(f,Buffer.from(await r.arrayBuffer()))"
 
@@ -48,8 +48,9 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
 
   /** Downloads `url` into `file` (a shell word: quoted, or a quoted variable). */
   const fetchTo = (url: string, file: string): string => {
-    const curl = `${sh`curl -fsS --max-time ${Math.ceil(downloadTimeoutMs / 1000)} -o`} ${file} ${shellQuote(url)}`
-    const node = `${sh`node --input-type=module -e ${NODE_DOWNLOAD} ${url}`} ${file} ${Math.round(downloadTimeoutMs)}`
+    // The URL (a presigned signature) reaches curl/node on stdin, never in argv where `ps` shows it.
+    const curl = `${pipeText(curlConfig(url))}${sh`curl -fsS --max-time ${Math.ceil(downloadTimeoutMs / 1000)} -K - -o`} ${file}`
+    const node = `${pipeText(url)}${sh`node --input-type=module -e ${NODE_DOWNLOAD}`} ${file} ${Math.round(downloadTimeoutMs)}`
     if (download === 'curl') return curl
     if (download === 'node') return node
     return `if command -v curl >/dev/null 2>&1; then ${curl}; else ${node}; fi`

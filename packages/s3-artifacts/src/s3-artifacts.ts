@@ -179,7 +179,14 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
         }
       }
       throwIfAborted(ctx.signal)
-      return { kind: 'url', url: signed.url, sha256: manifest.sha256, size: manifest.size, expiresAt: new Date(signed.expiresAtMs).toISOString() }
+      return {
+        kind: 'url',
+        url: signed.url,
+        sha256: manifest.sha256,
+        size: manifest.size,
+        expiresAt: new Date(signed.expiresAtMs).toISOString(),
+        s3: { bucket, key },
+      }
     },
 
     async verify(artifact, ctx) {

@@ -1,7 +1,8 @@
-// The command line sent to sshd. sshd hands it to the login shell, whatever that is, so
-// the request is wrapped as `exec /bin/sh -c <script>` (or `exec sudo -n -- /bin/sh -c
-// <script>`): one quoted word, a POSIX shell on every host, env and cwd set inside it.
-import { ValidationError, shellQuote, type ExecRequest, type Target } from '@org/rolling-core'
+// The command line sent to sshd and the script sent on the channel's stdin. sshd hands the
+// line to the login shell, whatever that is: `exec /bin/sh -s` (or `exec sudo -n -- /bin/sh
+// -s`), a POSIX shell on every host that reads the script (env, cwd, command) from stdin,
+// so no value of it (a token, a presigned URL) shows in `ps` on the host.
+import { ValidationError, shellQuote, stdinScript, type ExecRequest, type Target } from '@org/rolling-core'
 
 export interface CommandSettings {
   shell: string
@@ -45,25 +46,25 @@ export function readPgidMarker(text: string): { pgid: number; length: number } |
   return found ? { pgid: Number(found[1]), length: found[0].length } : undefined
 }
 
-/** The full command line: the script quoted once, run by `shell`, through sudo when asked. */
-export function remoteCommand(target: Target, request: ExecRequest, settings: CommandSettings): string {
+/** The command line and the script for its stdin: run by `shell`, through sudo when asked. */
+export function remoteCommand(target: Target, request: ExecRequest, settings: CommandSettings): { line: string; script: string } {
   // The login shell execs `shell`, which keeps the session leader's pid: $$ is the group id.
   // Under sudo, `shell` is sudo's child and sudo (the leader) is $PPID.
   const leader = settings.sudo === false ? '$$' : '$PPID'
-  const script = `printf '%s\\n' "${PGID_MARKER}${leader}@@" >&2\n${remoteScript(target, request)}`
-  return wrap(script, settings)
+  return { line: wrap(settings, '-s'), script: stdinScript(`printf '%s\\n' "${PGID_MARKER}${leader}@@" >&2\n${remoteScript(target, request)}`) }
 }
 
 /** A command line that sends `signal` to a process group (from the marker) on the host. */
 export function signalCommand(pgid: number, signal: 'TERM' | 'KILL', settings: CommandSettings): string {
   if (!Number.isInteger(pgid) || pgid <= 1) throw new ValidationError('pgid', `expected a process group id > 1, got ${pgid}`)
-  return wrap(`kill -s ${signal} -- -${pgid} 2>/dev/null || kill -s ${signal} ${pgid} 2>/dev/null || true`, settings)
+  // No secret in it: fine as an argument.
+  return wrap(settings, '-c', `kill -s ${signal} -- -${pgid} 2>/dev/null || kill -s ${signal} ${pgid} 2>/dev/null || true`)
 }
 
-function wrap(script: string, settings: CommandSettings): string {
-  const quoted = shellQuote(script)
-  if (settings.sudo === false) return `exec ${settings.shell} -c ${quoted}`
+function wrap(settings: CommandSettings, mode: '-s' | '-c', script?: string): string {
+  const args = script === undefined ? mode : `${mode} ${shellQuote(script)}`
+  if (settings.sudo === false) return `exec ${settings.shell} ${args}`
   // -n: fail at once instead of waiting for a password prompt nobody will answer.
   const user = settings.sudo.user === undefined ? '' : ` -u ${shellQuote(settings.sudo.user)}`
-  return `exec sudo -n${user} -- ${settings.shell} -c ${quoted}`
+  return `exec sudo -n${user} -- ${settings.shell} ${args}`
 }

@@ -63,13 +63,29 @@ export async function connect(endpoint: Endpoint, settings: ConnectSettings, soc
   }
 
   const where = `${endpoint.username}@${endpoint.host}:${endpoint.port}${endpoint.via ? ` via ${endpoint.via.host}:${endpoint.via.port}` : ''}`
+  // How far the handshake got, so a timeout says what the server failed to do.
+  let stage: 'tcp' | 'banner' | 'kex' | 'auth' = 'tcp'
+  config.debug = (message: string) => {
+    if (message.startsWith('Remote ident')) stage = 'kex'
+    else if (message === 'Handshake completed') stage = 'auth'
+  }
+  // ssh2 may emit 'error' several times (a timeout, then the reset of the socket it destroys):
+  // this listener stays for the client's whole life, so no emit can ever be unhandled.
+  let errorSink: (error: Error & { level?: string }) => void = () => {}
+  let lastError: string | undefined
+  client.on('error', (error: Error & { level?: string }) => {
+    lastError ??= error.message
+    errorSink(error)
+  })
   await new Promise<void>((resolve, reject) => {
-    // ssh2 may emit 'error' and then 'close'; the first settles.
+    // The first of error / close / timeout settles; the rest are ignored.
     let settled = false
-    const hardTimer = setTimeout(() => fail(new Error(`no session within ${settings.connectTimeoutMs} ms`)), settings.connectTimeoutMs + 1000)
+    const limit = settings.connectTimeoutMs
+    const hardTimer = setTimeout(() => fail(new Error(timeoutText(stage, limit))), limit + 1000)
     function fail(error: Error & { level?: string }) {
       if (settled) return
       settled = true
+      errorSink = () => {}
       clearTimeout(hardTimer)
       client.end()
       client.destroy()
@@ -77,20 +93,30 @@ export async function connect(endpoint: Endpoint, settings: ConnectSettings, soc
         reject(new SshError('host-key', `[rolling:ssh] refused ${where}: ${refusal}`, { cause: error }))
       } else if (error.level === 'client-authentication') {
         reject(new SshError('auth', `[rolling:ssh] ${where} refused every credential offered (${offered(endpoint)})`, { cause: error }))
+      } else if (error.level === 'handshake' && /host key|no matching/i.test(error.message)) {
+        // The server offers no key type we hold for it: refused like a mismatch, never retried.
+        reject(new SshError('host-key', `[rolling:ssh] refused ${where}: ${error.message} (the known host keys for it are of another type)`, { cause: error }))
       } else {
-        reject(new SshError('connect', `[rolling:ssh] cannot connect to ${where}: ${error.message}`, { cause: error }))
+        const message = /Timed out while waiting for handshake/.test(error.message) ? timeoutText(stage, limit) : error.message
+        reject(new SshError('connect', `[rolling:ssh] cannot connect to ${where}: ${message}`, { cause: error }))
       }
     }
+    errorSink = fail
+    client.once('connect', () => {
+      if (stage === 'tcp') stage = 'banner'
+    })
     client.once('ready', () => {
       if (settled) return
       settled = true
+      errorSink = () => {}
       clearTimeout(hardTimer)
       // Commands are small request/reply exchanges: Nagle + delayed ACK cost ~40 ms on each.
       client.setNoDelay(true)
       resolve()
     })
-    client.once('error', fail)
-    client.once('close', () => fail(new Error('connection closed during the handshake')))
+    client.once('close', () =>
+      fail(new Error(stage === 'banner' ? 'the server closed the connection before sending an SSH banner' : 'connection closed during the handshake')),
+    )
     try {
       client.connect(config)
     } catch (error) {
@@ -108,11 +134,9 @@ export async function connect(endpoint: Endpoint, settings: ConnectSettings, soc
     for (const fn of listeners) fn(reason)
     listeners.clear()
   }
-  // After 'ready', errors (keepalive timeout, reset) are followed by 'close'; keep the first reason.
-  let lastError: string | undefined
-  client.on('error', (error) => {
-    lastError ??= error.message
-  })
+  // After 'ready', errors (keepalive timeout, reset) are followed by 'close'; the permanent
+  // listener above keeps the first reason.
+  lastError = undefined
   client.on('close', () => markClosed(lastError ?? 'closed by the server'))
   client.on('end', () => {
     lastError ??= 'the server ended the connection'
@@ -137,6 +161,14 @@ export async function connect(endpoint: Endpoint, settings: ConnectSettings, soc
       client.end()
     },
   }
+}
+
+function timeoutText(stage: 'tcp' | 'banner' | 'kex' | 'auth', ms: number): string {
+  const limit = ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`
+  if (stage === 'tcp') return `no TCP connection within ${limit}`
+  if (stage === 'banner') return `no SSH banner within ${limit} (the port accepts TCP but does not speak SSH)`
+  if (stage === 'kex') return `no key exchange within ${limit}`
+  return `authentication did not finish within ${limit}`
 }
 
 function offered(endpoint: Endpoint): string {

@@ -12,6 +12,8 @@ import { readPgidMarker } from './command.js'
 export interface ExecJob {
   /** The command line sent to sshd. */
   line: string
+  /** Written to the channel's stdin, then EOF: the script, out of the host's argv. */
+  script: string
   /** The request's own command, masked and cut, for messages. */
   shown: string
   /** `host-1 (root@127.0.0.2:22)`, for messages. */
@@ -63,6 +65,7 @@ export function execOn(connection: Connection, job: ExecJob, ctx: AdapterContext
       if (pgid === undefined || connection.closed) return
       connection.client.exec(job.signalLine(pgid, name), (error, killer) => {
         if (error) return
+        killer.on('error', () => {})
         killer.on('data', () => {})
         killer.stderr.on('data', () => {})
         killer.on('close', () => {})
@@ -155,6 +158,10 @@ export function execOn(connection: Connection, job: ExecJob, ctx: AdapterContext
           // Closing already.
         }
       }
+      // Permanent: a channel torn down under a write emits 'error'; the close handling below reports it.
+      opened.on('error', () => {})
+      opened.stderr.on('error', () => {})
+      opened.end(job.script)
       opened.on('data', (chunk: Buffer) => stdout.write(chunk))
       opened.stderr.on('data', onStderr)
       opened.on('exit', (code: number | null, signal?: string) => {

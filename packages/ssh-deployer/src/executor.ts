@@ -104,7 +104,7 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
       }
       if (ctx.signal.aborted) throw abortReason(ctx.signal)
       const endpoint = endpointOf(target, settings)
-      const line = remoteCommand(target, request, settings)
+      const { line, script } = remoteCommand(target, request, settings)
       const secrets = request.secrets ?? []
       const stats = account(target, endpoint)
       const started = performance.now()
@@ -117,6 +117,7 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
               connection,
               {
                 line,
+                script,
                 shown: truncate(maskSecrets(request.command, secrets), 200),
                 where: whereOf(target, endpoint),
                 secrets,

@@ -162,7 +162,11 @@ export class Pool {
       bastion.client.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, (error, stream) => {
         if (error)
           reject(new SshError('connect', `[rolling:ssh] bastion ${via.key} cannot reach ${endpoint.host}:${endpoint.port}: ${error.message}`, { cause: error }))
-        else resolve(stream)
+        else {
+          // ssh2 listens on the stream it is given; this one covers the time before and after.
+          stream.on('error', () => {})
+          resolve(stream)
+        }
       })
     })
   }

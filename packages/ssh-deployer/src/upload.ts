@@ -27,7 +27,11 @@ export async function uploadOn(
   const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
     connection.client.sftp((error, session) => {
       if (error) reject(new SshError('upload', `[rolling:ssh] ${where} refused an SFTP session: ${error.message}`, { cause: error }))
-      else resolve(session)
+      else {
+        // Permanent: a session torn down under a write emits 'error'; the pipeline reports it.
+        session.on('error', () => {})
+        resolve(session)
+      }
     })
   })
   const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { testExecutor } from '@org/rolling-core/testing'
 import { executorFor, recorder } from './support.js'
 import { skipWithoutSshd, startSshd } from './sshd.js'
+import { sshFaults } from './faulty-hosts.js'
 
 const skip = skipWithoutSshd()
 
@@ -16,6 +17,7 @@ describe.skipIf(skip)('sshExecutor', () => {
       return {
         executor,
         target: { id: 'host-1', address: '127.0.0.2', port: 8080 },
+        faults: sshFaults(sshd),
         async teardown() {
           await executor.close()
           await sshd.stop()

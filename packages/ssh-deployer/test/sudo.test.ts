@@ -12,22 +12,24 @@ const target = { id: 'web-1', address: '127.0.0.2' }
 const sudoPath = ['/usr/bin/sudo', '/bin/sudo'].find((p) => existsSync(p))
 
 describe('sudo command line', () => {
-  it('wraps the whole script as one quoted word after `sudo -n --`', () => {
-    const line = remoteCommand(target, { command: "echo 'hi'; id -u", env: { A: 'x y' }, cwd: '/srv/app' }, { shell: '/bin/sh', sudo: {} })
-    expect(line.startsWith("exec sudo -n -- /bin/sh -c '")).toBe(true)
-    expect(line.endsWith("'")).toBe(true)
-    // One word: run through a real sh, the script comes back whole (printf replaces sudo).
-    const script = execFileSync('/bin/sh', ['-c', line.replace(/^exec sudo -n -- \/bin\/sh -c /, 'printf %s ')], { encoding: 'utf8' })
+  it('runs `sudo -n -- /bin/sh -s` and sends the whole script on stdin, none of it in argv', () => {
+    const { line, script } = remoteCommand(target, { command: "echo 'hi'; id -u", env: { A: 'x y' }, cwd: '/srv/app' }, { shell: '/bin/sh', sudo: {} })
+    expect(line).toBe('exec sudo -n -- /bin/sh -s')
     expect(script).toContain("export A='x y'")
     expect(script).toContain("cd -- /srv/app || exit 1\necho 'hi'; id -u")
   })
 
   it('names the user with -u, quoted', () => {
-    expect(remoteCommand(target, { command: 'true' }, { shell: '/bin/sh', sudo: { user: 'deploy' } })).toMatch(/^exec sudo -n -u deploy -- \/bin\/sh -c '/)
+    expect(remoteCommand(target, { command: 'true' }, { shell: '/bin/sh', sudo: { user: 'deploy' } }).line).toBe('exec sudo -n -u deploy -- /bin/sh -s')
   })
 
   it('runs without sudo by default', () => {
-    expect(remoteCommand(target, { command: 'true' }, { shell: '/bin/sh', sudo: false })).toMatch(/^exec \/bin\/sh -c '/)
+    expect(remoteCommand(target, { command: 'true' }, { shell: '/bin/sh', sudo: false }).line).toBe('exec /bin/sh -s')
+  })
+
+  it('a command that reads stdin neither eats the rest of the script nor waits', () => {
+    const { script } = remoteCommand(target, { command: 'cat; echo after' }, { shell: '/bin/sh', sudo: false })
+    expect(execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8', timeout: 5000, stdio: ['pipe', 'pipe', 'ignore'] })).toBe('after\n')
   })
 })
 

@@ -63,6 +63,7 @@ export class FakeSsm {
   private readonly commands = new Map<string, Map<string, FakeInvocation>>()
   private readonly children = new Set<ChildProcess>()
   private readonly server = createServer((req, res) => void this.handle(req, res))
+  private severed = false
   endpoint = ''
 
   constructor(options: FakeSsmOptions = {}) {
@@ -106,6 +107,15 @@ export class FakeSsm {
     return [...this.commands.values()].flatMap((m) => [...m.values()])
   }
 
+  /**
+   * Fault injection: the endpoint drops every open connection and resets each new one, as a
+   * network cut between the controller and SSM would; commands already started keep running.
+   */
+  sever(): void {
+    this.severed = true
+    this.server.closeAllConnections()
+  }
+
   async close(): Promise<void> {
     for (const child of this.children) kill(child, 'SIGKILL')
     await Promise.all(this.invocations().map((i) => i.exited))
@@ -114,6 +124,7 @@ export class FakeSsm {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.severed) return void req.socket.destroy()
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const target = String(req.headers['x-amz-target'] ?? '')

@@ -28,6 +28,8 @@ export interface JournalStatus {
   targets: TargetStatus[]
   /** Interrupted mid-step: detached from the load balancer, not yet back. */
   outOfService: TargetStatus[]
+  /** The CLI stopped the run on an error no adapter handled (its last resort). */
+  stopped?: { reason: string; at: string }
   /** Failed: left out of the load balancer for a person to look at. */
   needsAttention: TargetStatus[]
   verifying: boolean
@@ -39,7 +41,7 @@ export function journalStatus(records: readonly unknown[], location: string): Jo
   if (!run) {
     return { state: 'none', resumeNeeded: false, batches: { total: 0, finished: 0 }, targets: [], outOfService: [], needsAttention: [], verifying: false }
   }
-  const { batches, states, end } = run
+  const { batches, states, end, stopped } = run
   const batchOf = new Map<number, number>()
   batches.forEach((batch, b) => {
     for (const i of batch) batchOf.set(i, b + 1)
@@ -61,6 +63,7 @@ export function journalStatus(records: readonly unknown[], location: string): Jo
     batches: { total: batches.length, finished, ...(inProgress === undefined ? {} : { inProgress }) },
     targets: statuses,
     outOfService: statuses.filter((t) => OUT_OF_SERVICE.has(t.state)),
+    ...(stopped && !end ? { stopped: { reason: stopped.reason, at: stopped.at } } : {}),
     needsAttention: statuses.filter((t) => t.state === 'failed'),
     verifying: run.verifying,
   }

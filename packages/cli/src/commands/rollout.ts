@@ -2,7 +2,7 @@
 // rollout (or resume it from the journal), feed its events to the reporters, handle
 // Ctrl-C, and turn the way it ended into the exit code.
 import { join } from 'node:path'
-import { type RolloutOptions, type RolloutResult, type RolloutRun, resume, rollout } from '@org/rolling-core'
+import { type RolloutOptions, type RolloutResult, type RolloutRun, fileJournal, fileLock, resume, rollout } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import type { ReporterContext } from '../reporters/reporter.js'
@@ -11,6 +11,7 @@ import { configErrorOf, rolloutOptions } from '../config/options.js'
 import { combineReporters, reporterError, reporterKind, selectReporters } from '../reporters/select.js'
 import { InFlight } from '../inflight.js'
 import { watchInterrupts } from '../interrupts.js'
+import { lastResort } from '../last-resort.js'
 import { exitCodeOfResult } from '../exit-codes.js'
 import { exitCodeOfError, isValidationError, messageOf } from '../errors.js'
 import { safeText } from '../safe-text.js'
@@ -37,13 +38,21 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
   }
   const reporter = combineReporters(selectReporters(args, io.stdout, io.env, io.cwd), ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}\n`))
 
-  const run = start(command, options)
+  // The engine's own defaults, built here so the last resort can seal them.
+  const guard = lastResort({
+    io,
+    command,
+    journal: options.journal ?? fileJournal(journal),
+    lock: options.lock ?? fileLock({ dir: options.stateDir as string }),
+  })
+  const run = start(command, { ...options, journal: guard.journal, lock: guard.lock })
   const inflight = new InFlight()
   const unsubscribe = run.subscribe((event) => {
     inflight.update(event)
     reporter.event(event)
   })
   const interrupts = watchInterrupts(run, reporter, inflight, io, journal)
+  guard.watch(run)
   type Ending = { result: RolloutResult } | { error: unknown } | { code: number }
   try {
     const ending: Ending = await Promise.race([
@@ -70,6 +79,7 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     return exitCodeOfResult(ending.result, strict)
   } finally {
     interrupts.dispose()
+    guard.dispose()
   }
 }
 

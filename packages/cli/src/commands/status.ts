@@ -43,7 +43,7 @@ export function statusText(service: string, location: string, status: JournalSta
     lines.push(`run: ${status.runId}, build ${status.version ?? '?'} (asked for ${status.ref})${started}`)
     lines.push(
       status.resumeNeeded
-        ? 'status: interrupted: `rolling resume` finishes it'
+        ? `status: interrupted${status.stopped ? ` (stopped at ${status.stopped.at} by an unexpected error: ${status.stopped.reason})` : ''}: \`rolling resume\` finishes it`
         : `status: ${status.state}${status.endedAt ? ` at ${status.endedAt}` : ''}: nothing to resume`,
     )
     const { total, finished, inProgress } = status.batches

@@ -7,11 +7,11 @@ import type { AdapterContext, ExecRequest, ExecResult, Executor, Target } from '
 import { RollingError, ValidationError, abortReason, describeTarget, errorMessage } from '../errors.js'
 import { checkMs, checkOptionalMs } from '../validate.js'
 import { formatMs } from '../clock.js'
-import { maskSecrets } from '../shell.js'
+import { maskSecrets, stdinScript } from '../shell.js'
 import { OutputStream, truncate } from '../output.js'
 
 export interface LocalExecutorOptions {
-  /** Shell that runs each command as `<shell> -c <command>`. @default '/bin/sh' */
+  /** Shell that runs each command read from its stdin (`<shell> -s`), so no value of it shows in `ps`. @default '/bin/sh' */
   shell?: string
   /** Working directory per target; `request.cwd` wins. @default the current directory */
   cwd?: (target: Target) => string | undefined
@@ -78,13 +78,19 @@ function runCommand(target: Target, request: ExecRequest, ctx: AdapterContext, s
   const started = performance.now()
 
   return new Promise<ExecResult>((resolve, reject) => {
-    const child = spawn(settings.shell, ['-c', request.command], {
+    const child = spawn(settings.shell, ['-s'], {
       cwd: request.cwd ?? settings.cwd?.(target),
       env,
       // Its own process group: killing -pid reaches the grandchildren too.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     })
+    // The command on stdin, not in argv: `ps` on the controller shows only `sh -s`. A shell
+    // that exits before reading it all makes the write fail (EPIPE): 'close' reports the run.
+    child.stdin.on('error', () => {})
+    child.stdout.on('error', () => {})
+    child.stderr.on('error', () => {})
+    child.stdin.end(stdinScript(request.command))
     const stdout = new OutputStream('stdout', secrets, settings.maxOutputChars, ctx)
     const stderr = new OutputStream('stderr', secrets, settings.maxOutputChars, ctx)
     child.stdout.on('data', (chunk: Buffer) => stdout.write(chunk))
@@ -133,9 +139,13 @@ function runCommand(target: Target, request: ExecRequest, ctx: AdapterContext, s
       if (spawnError) {
         const cwd = request.cwd ?? settings.cwd?.(target)
         return reject(
-          new RollingError('ADAPTER', `[rolling:local] cannot start ${settings.shell}${cwd ? ` in ${cwd}` : ''} for ${where}: ${maskSecrets(errorMessage(spawnError), secrets)}`, {
-            cause: spawnError,
-          }),
+          new RollingError(
+            'ADAPTER',
+            `[rolling:local] cannot start ${settings.shell}${cwd ? ` in ${cwd}` : ''} for ${where}: ${maskSecrets(errorMessage(spawnError), secrets)}`,
+            {
+              cause: spawnError,
+            },
+          ),
         )
       }
       resolve({ exitCode: code, signal, stdout: stdout.text(), stderr: stderr.text(), durationMs: performance.now() - started })

@@ -103,7 +103,11 @@ export function fileArtifacts(options: FileArtifactsOptions): FileArtifactStore 
         got = await hashFile(file, ctx.signal)
       } catch (error) {
         if (ctx.signal.aborted) throw abortReason(ctx.signal)
-        throw new RollingError('ARTIFACT_INTEGRITY', `[rolling:file] build ${artifact.version} of ${artifact.service} is corrupt: cannot read ${file}: ${errorMessage(error)}`, { cause: error })
+        throw new RollingError(
+          'ARTIFACT_INTEGRITY',
+          `[rolling:file] build ${artifact.version} of ${artifact.service} is corrupt: cannot read ${file}: ${errorMessage(error)}`,
+          { cause: error },
+        )
       }
       if (got.sha256 !== artifact.sha256 || got.size !== artifact.size) {
         throw new RollingError(

@@ -10,10 +10,11 @@ import { testArtifactStore, testExecutor, testHealthCheck } from '../../src/test
 import { localExecutor } from '../../src/local/executor.js'
 import { fileArtifacts } from '../../src/local/file-artifacts.js'
 import { httpHealthCheck } from '../../src/health/http.js'
+import { localFaults } from './faulty-shells.js'
 
 testExecutor({
   name: 'local',
-  setup: async () => ({ executor: localExecutor(), target: { id: 'localhost', address: '127.0.0.1' } }),
+  setup: async () => ({ executor: localExecutor(), target: { id: 'localhost', address: '127.0.0.1' }, faults: localFaults() }),
 })
 
 testArtifactStore({

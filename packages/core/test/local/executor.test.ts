@@ -16,7 +16,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
 /** Pids a command printed as `pid:<n>` lines on stdout. */
 function printedPids(chunks: { chunk: string }[]): number[] {
-  return [...chunks.map((c) => c.chunk).join('').matchAll(/pid:(\d+)/g)].map((m) => Number(m[1]))
+  return [
+    ...chunks
+      .map((c) => c.chunk)
+      .join('')
+      .matchAll(/pid:(\d+)/g),
+  ].map((m) => Number(m[1]))
 }
 
 async function waitForPids(ctx: ReturnType<typeof testContext>, count: number): Promise<void> {
@@ -79,9 +84,7 @@ describe('localExecutor', () => {
   it('on timeout kills the whole process group and rejects with EXEC_TIMEOUT', async () => {
     const ctx = testContext()
     const started = performance.now()
-    const error = await exec
-      .run(target, { command: 'sleep 30 & echo pid:$!; echo pid:$$; sleep 30', timeoutMs: 300 }, ctx)
-      .catch((e: unknown) => e)
+    const error = await exec.run(target, { command: 'sleep 30 & echo pid:$!; echo pid:$$; sleep 30', timeoutMs: 300 }, ctx).catch((e: unknown) => e)
     expect(performance.now() - started).toBeLessThan(2000)
     expect(error).toBeInstanceOf(RollingError)
     expect(error).toMatchObject({ code: 'EXEC_TIMEOUT' })
@@ -173,7 +176,12 @@ describe('localExecutor', () => {
   })
 
   it('survives an output listener that throws', async () => {
-    const ctx = { ...testContext(), output: () => { throw new Error('sink down') } }
+    const ctx = {
+      ...testContext(),
+      output: () => {
+        throw new Error('sink down')
+      },
+    }
     const result = await exec.run(target, 'echo fine', ctx)
     expect(result.stdout).toBe('fine\n')
   })

@@ -1,7 +1,7 @@
 // The shell commands of the release recipe, one function each, run with cwd = <root>.
 // Every interpolated value goes through `sh`; versions and paths were validated first.
 // Each command is safe to run again (resume re-runs a step a crash left unfinished).
-import { sh, unpackChecked } from '@org/rolling-core'
+import { curlConfig, pipeText, sh, unpackChecked } from '@org/rolling-core'
 
 /** The file each release carries, written on install; `version` reads it through `current`. */
 export const RELEASE_MARKER = '.rolling-release.json'
@@ -25,9 +25,19 @@ export function probe(version: string, sha256: string): string {
 export function fetchTo(url: string, file: string, timeoutS: number): string {
   return [
     sh`rm -f ${file}`,
-    sh`if command -v curl >/dev/null 2>&1; then curl -fsS --retry 2 --connect-timeout 10 --max-time ${timeoutS} -o ${file} ${url}`,
-    sh`elif command -v wget >/dev/null 2>&1; then wget -q -T ${timeoutS} -O ${file} ${url}`,
+    // The URL (a presigned signature) reaches curl/wget on stdin, never in argv where `ps` shows it.
+    `if command -v curl >/dev/null 2>&1; then ${pipeText(curlConfig(url))}${sh`curl -fsS --retry 2 --connect-timeout 10 --max-time ${timeoutS} -o ${file} -K -`}`,
+    `elif command -v wget >/dev/null 2>&1; then ${pipeText(url)}${sh`wget -q -T ${timeoutS} -O ${file} -i -`}`,
     `else echo 'neither curl nor wget is installed on this host' >&2; exit 127; fi`,
+  ].join('\n')
+}
+
+/** Has the host copy `s3://bucket/key` to `file` with the AWS CLI and its own role: no URL, nothing signed in the command. */
+export function s3CopyTo(bucket: string, key: string, file: string, timeoutS: number): string {
+  return [
+    sh`rm -f ${file}`,
+    `if ! command -v aws >/dev/null 2>&1; then echo 'transfer s3 needs the AWS CLI (aws) on this host' >&2; exit 127; fi`,
+    sh`aws s3 cp --only-show-errors --cli-read-timeout ${timeoutS} ${`s3://${bucket}/${key}`} ${file}`,
   ].join('\n')
 }
 

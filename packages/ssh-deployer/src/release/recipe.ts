@@ -13,7 +13,7 @@ import {
   type Target,
 } from '@org/rolling-core'
 import type { SshExecutor } from '../executor.js'
-import { RELEASE_MARKER, fetchTo, install, probe, prune, switchBack, switchTo } from './commands.js'
+import { RELEASE_MARKER, fetchTo, install, probe, prune, s3CopyTo, switchBack, switchTo } from './commands.js'
 import { validateRoot, validateSha256, validateSharedPath, validateVersion } from './validate.js'
 
 export { RELEASE_MARKER }
@@ -49,9 +49,11 @@ export interface ReleaseRecipeOptions {
   shared?: readonly string[]
   /**
    * How the artifact reaches the host: `'sftp'` streams a local file (a `path` location)
-   * through `executor`; `'fetch'` has the host download a `url` location (curl or wget).
+   * through `executor`; `'fetch'` has the host download a `url` location (curl or wget);
+   * `'s3'` has the host copy the S3 object with the AWS CLI and its own (instance) role, so no
+   * presigned URL reaches a command (SSM stores commands in clear: see the aws-ssm README).
    */
-  transfer: 'sftp' | 'fetch'
+  transfer: 'sftp' | 'fetch' | 's3'
   /** The rollout's SSH executor; required for `transfer: 'sftp'`. */
   executor?: SshExecutor
   /** Folder on the host for the transferred file until it is unpacked (writable by the SSH user). @default '/tmp' */
@@ -70,8 +72,8 @@ export function releaseRecipe(options: ReleaseRecipeOptions): ReleaseRecipe {
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'expected an object')
   const keep = options.keep ?? 5
   if (!Number.isInteger(keep) || keep < 1) throw new ValidationError('keep', `expected an integer >= 1, got ${keep}`)
-  if (options.transfer !== 'sftp' && options.transfer !== 'fetch')
-    throw new ValidationError('transfer', `expected 'sftp' or 'fetch', got ${JSON.stringify(options.transfer)}`)
+  if (options.transfer !== 'sftp' && options.transfer !== 'fetch' && options.transfer !== 's3')
+    throw new ValidationError('transfer', `expected 'sftp', 'fetch' or 's3', got ${JSON.stringify(options.transfer)}`)
   if (options.transfer === 'sftp' && typeof options.executor?.upload !== 'function') {
     throw new ValidationError('executor', "expected the rollout's sshExecutor: transfer 'sftp' uploads over its connections")
   }
@@ -153,8 +155,14 @@ export function releaseRecipe(options: ReleaseRecipeOptions): ReleaseRecipe {
     if (location.kind !== 'url') {
       throw new RollingError(
         'ADAPTER',
-        `[rolling:ssh] transfer 'fetch' needs a URL the host can download, but the artifact store located a ${location.kind}; use transfer 'sftp'`,
+        `[rolling:ssh] transfer '${options.transfer}' needs a URL or S3 object the host can download, but the artifact store located a ${location.kind}; use transfer 'sftp'`,
       )
+    }
+    if (options.transfer === 's3') {
+      if (!location.s3)
+        throw new RollingError('ADAPTER', "[rolling:ssh] transfer 's3' needs an S3 object, but the artifact store located a plain URL; use transfer 'fetch'")
+      await exec({ command: s3CopyTo(location.s3.bucket, location.s3.key, file, Math.ceil(transferTimeoutMs / 1000)), timeoutMs: transferTimeoutMs + 5000 })
+      return
     }
     // A presigned URL is a credential until it expires: masked wherever the command shows.
     await exec({ command: fetchTo(location.url, file, Math.ceil(transferTimeoutMs / 1000)), timeoutMs: transferTimeoutMs + 5000, secrets: [location.url] })

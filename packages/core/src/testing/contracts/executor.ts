@@ -1,7 +1,7 @@
 // The shared contract suite for Executor adapters, run against a real shell on the
 // target. Hostile values must come back as text, never run: that is the guarantee
 // `shellQuote` gives only when the executor passes the command line through intact.
-import { expect } from 'vitest'
+import { afterEach, beforeEach, expect } from 'vitest'
 import type { AdapterContext, Executor, ExecRequest, Target } from '../../types.js'
 import { shellQuote } from '../../shell.js'
 import { contractContext, contractSuite, isAbortRejection, randomSuffix, rejection, within, type ContractOptions } from './suite.js'
@@ -12,6 +12,27 @@ export interface ExecutorFixture {
   target: Target
   ctx?: Partial<AdapterContext>
   teardown?(): Promise<void>
+  /**
+   * Broken hosts for the fault tests; without them those tests fail (list them in `skip`,
+   * saying why, only when the transport truly has no such failure).
+   */
+  faults?: ExecutorFaults
+}
+
+/** An executor wired to one broken host. */
+export interface FaultyHost {
+  executor: Executor
+  target: Target
+  teardown?(): Promise<void>
+}
+
+export interface ExecutorFaults {
+  /** Nothing listens where the host should be: the connection is refused. */
+  refused(): Promise<FaultyHost>
+  /** The host accepts the connection and never answers (a black hole). */
+  silent(): Promise<FaultyHost>
+  /** A reachable host; `drop()` cuts its connection (or kills its agent) while a command runs. */
+  dropping(): Promise<FaultyHost & { drop(): Promise<void> }>
 }
 
 export const executorTests = {
@@ -26,6 +47,9 @@ export const executorTests = {
   timeout: 'timeoutMs rejects with EXEC_TIMEOUT',
   abort: 'abort stops a running command',
   secrets: 'masks secrets in streamed output and the result',
+  refused: 'a refused connection fails the call in its deadline and the process lives',
+  silent: 'a host that accepts and never answers fails the call in its deadline and the process lives',
+  dropped: 'a connection dropped mid-command fails the call in its deadline and the process lives',
 } as const
 
 export type ExecutorTestName = (typeof executorTests)[keyof typeof executorTests]
@@ -154,6 +178,77 @@ export function testExecutor(options: ContractOptions<ExecutorFixture, ExecutorT
       expect(result.stderr).toBe('err ***\n')
       expect(joined('stdout') + joined('stderr')).not.toContain(secret)
       expect(joined('stdout')).toContain('***')
+    })
+
+    // What escapes to the process (an unhandled 'error' event, a rejection nobody awaits)
+    // would end a real rollout with its batch detached: any entry fails the fault tests.
+    const escaped: unknown[] = []
+    const onEscape = (error: unknown) => void escaped.push(error)
+    beforeEach(() => {
+      escaped.length = 0
+      process.on('uncaughtException', onEscape)
+      process.on('unhandledRejection', onEscape)
+    })
+    afterEach(() => {
+      process.off('uncaughtException', onEscape)
+      process.off('unhandledRejection', onEscape)
+    })
+    const faults = (): ExecutorFaults => {
+      const found = get().faults
+      if (!found) throw new Error('the fixture provides no `faults` (refused, silent, dropping): every executor must show how it fails')
+      return found
+    }
+    // The call's own deadline; the bound adds the kill grace and a reconnect attempt or two.
+    const deadlineMs = 3000
+    const boundMs = deadlineMs + 7000
+    const failsCleanly = async (host: FaultyHost, pending: Promise<unknown>, what: string) => {
+      const started = performance.now()
+      const outcome = await within(boundMs, what, pending).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      )
+      expect(performance.now() - started, `${what} took longer than its deadline allows`).toBeLessThan(boundMs)
+      if ('error' in outcome) {
+        // A clear error: the adapter's own, with a stable code and a message naming the host.
+        expect(outcome.error).toBeInstanceOf(Error)
+        expect(typeof (outcome.error as { code?: unknown }).code, `no stable code on ${String(outcome.error)}`).toBe('string')
+        expect((outcome.error as Error).message.length).toBeGreaterThan(10)
+      } else {
+        // A transport that reports the kill as the command's own end: never a success.
+        const result = outcome.result as { exitCode: number | null; signal: string | null }
+        expect(result.exitCode === 0 && result.signal === null, `${what} reported success`).toBe(false)
+      }
+      // A second emit after the rejection is the crash this guards against: give it time.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(escaped, 'errors escaped to the process').toEqual([])
+      await host.teardown?.()
+    }
+
+    test(t.refused, async () => {
+      const host = await faults().refused()
+      await failsCleanly(
+        host,
+        host.executor.run(host.target, { command: 'echo never', timeoutMs: deadlineMs }, contractContext(get().ctx)),
+        'a call to a refused host',
+      )
+    })
+
+    test(t.silent, async () => {
+      const host = await faults().silent()
+      await failsCleanly(
+        host,
+        host.executor.run(host.target, { command: 'echo never', timeoutMs: deadlineMs }, contractContext(get().ctx)),
+        'a call to a silent host',
+      )
+    })
+
+    test(t.dropped, async () => {
+      const host = await faults().dropping()
+      const pending = host.executor.run(host.target, { command: 'echo started; sleep 30', timeoutMs: 20_000 }, contractContext(get().ctx))
+      pending.catch(() => {})
+      await new Promise((resolve) => setTimeout(resolve, 700))
+      await host.drop()
+      await failsCleanly(host, pending, 'a command whose connection dropped')
     })
   })
 }
