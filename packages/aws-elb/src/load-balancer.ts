@@ -258,7 +258,13 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       const after = `still draining after ${Math.round(timeoutMs / 1000)}s`
       const left = [...pending].flatMap(([group, refs]) => refs.map((ref) => ({ ref, group })))
       if (ctx.drain.onTimeout === 'halt') {
-        return { foreign, undrained: left.map(({ ref }) => ({ target: ref.target, reason: `${ref.target.id} ${after} (ELBv2 reports no connection count; connections were still open)` })) }
+        return {
+          foreign,
+          undrained: left.map(({ ref }) => ({
+            target: ref.target,
+            reason: `${ref.target.id} ${after} (ELBv2 reports no connection count; connections were still open)`,
+          })),
+        }
       }
       return {
         foreign,

@@ -50,7 +50,10 @@ describe('the LoadBalancer contract against broken adapters', () => {
     const initial = await f.lb.discover({ signal: new AbortController().signal } as never).catch(() => targets)
     await expect(loadBalancerChecks['held-request'](f, initial)).rejects.toThrow(/settled while a request to it was still in flight/)
     // The same check passes on the memory LB itself.
-    await loadBalancerChecks['held-request'](fixture(memory, () => memory), targets)
+    await loadBalancerChecks['held-request'](
+      fixture(memory, () => memory),
+      targets,
+    )
   })
 
   it("'second-instance' fails an adapter that keeps detached targets only in memory", async () => {
@@ -58,6 +61,9 @@ describe('the LoadBalancer contract against broken adapters', () => {
     const f = fixture(memory, () => inMemory(memory))
     await expect(loadBalancerChecks['second-instance'](f, targets)).rejects.toThrow()
     memory.operator('web-2', 'ready')
-    await loadBalancerChecks['second-instance'](fixture(memory, () => memory), targets)
+    await loadBalancerChecks['second-instance'](
+      fixture(memory, () => memory),
+      targets,
+    )
   })
 })

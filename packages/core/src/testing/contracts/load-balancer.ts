@@ -60,7 +60,11 @@ const DRAIN_TIMEOUT_MS = 400
 
 type Check = (f: LoadBalancerFixture, initial: readonly Target[]) => Promise<void>
 
-const need = <K extends 'instance' | 'holdRequest' | 'operator'>(f: LoadBalancerFixture, hook: K, key: LoadBalancerTestKey): NonNullable<LoadBalancerFixture[K]> => {
+const need = <K extends 'instance' | 'holdRequest' | 'operator'>(
+  f: LoadBalancerFixture,
+  hook: K,
+  key: LoadBalancerTestKey,
+): NonNullable<LoadBalancerFixture[K]> => {
   const fn = f[hook]
   if (!fn) throw new Error(`the fixture has no \`${hook}\` hook: add one, or skip '${key}' saying why the adapter cannot`)
   return fn.bind(f) as NonNullable<LoadBalancerFixture[K]>
@@ -87,7 +91,12 @@ const heldDetach = async (f: LoadBalancerFixture, one: Target, key: LoadBalancer
   const held = await need(f, 'holdRequest', key)(one)
   try {
     await withDetached(f, [one], async () => {
-      const result = (await within(DRAIN_TIMEOUT_MS + 15_000, `detach with a ${DRAIN_TIMEOUT_MS}ms drain timeout`, f.lb.detach([one], ctxOf(f, { drain: { timeoutMs: DRAIN_TIMEOUT_MS, onTimeout: drain } })))) || {}
+      const result =
+        (await within(
+          DRAIN_TIMEOUT_MS + 15_000,
+          `detach with a ${DRAIN_TIMEOUT_MS}ms drain timeout`,
+          f.lb.detach([one], ctxOf(f, { drain: { timeoutMs: DRAIN_TIMEOUT_MS, onTimeout: drain } })),
+        )) || {}
       const list = drain === 'halt' ? result.undrained : result.forced
       const entry = listed(list, one)
       expect(entry, `expected ${one.id} in ${drain === 'halt' ? 'undrained' : 'forced'}, got ${JSON.stringify(result)}`).toHaveLength(1)
