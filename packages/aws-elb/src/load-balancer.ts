@@ -15,6 +15,7 @@ import {
 import { TimeoutError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
 import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
 import { allPages, caller } from './api.js'
+import { byKey, type Group, instanceIps, interleave, key, names, notInService, type Observed, parseBatch, type Ref } from './targets.js'
 import { ElbError } from './errors.js'
 import { DEFAULTS, type Elbv2LoadBalancerOptions, validate } from './options.js'
 
@@ -23,32 +24,11 @@ export type { Elbv2LoadBalancerOptions }
 export interface Elbv2LoadBalancer extends LoadBalancer {
   readonly name: 'elbv2'
   readonly client: ElasticLoadBalancingV2Client
+  inventory(ctx: AdapterContext): Promise<Discovery>
+  detach(targets: readonly Target[], ctx: AdapterContext): Promise<DetachResult>
+  attach(targets: readonly Target[], ctx: AdapterContext): Promise<AttachResult>
   /** Destroys the clients the adapter made (not ones passed in). */
   destroy(): void
-}
-
-interface Group {
-  arn: string
-  name: string
-  type: string
-  /** Deregistration delay, read once. */
-  delayMs?: Promise<number>
-}
-
-interface Ref {
-  target: Target
-  group: Group
-  /** Instance id or IP, as ELB names the target. */
-  id: string
-  port: number
-}
-
-interface Observed {
-  id: string
-  port: number | undefined
-  state: string
-  reason?: string | undefined
-  description?: string | undefined
 }
 
 export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadBalancer {
@@ -142,32 +122,9 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   }
 
   // Validates every target before anything changes: a bad id in a batch touches no group.
-  const plan = async (targets: readonly Target[], ctx: AdapterContext): Promise<Map<Group, Ref[]>> => {
-    const known = await resolveGroups(ctx)
-    const batch = new Map<Group, Ref[]>()
-    for (const target of targets) {
-      const slash = target.id.indexOf('/')
-      const colon = target.id.lastIndexOf(':')
-      const port = Number(target.id.slice(colon + 1))
-      if (slash <= 0 || colon < slash + 2 || !Number.isInteger(port) || port < 1 || port > 65_535) {
-        throw new ElbError('unknown-target', `target ${describeTarget(target)} is not <targetGroupName>/<id>:<port> of a configured target group`)
-      }
-      const name = target.id.slice(0, slash)
-      const group = known.get(name)
-      if (!group) {
-        throw new ElbError('unknown-target-group', `target ${describeTarget(target)} names target group ${name}, not one of ${[...known.keys()].join(', ')}`)
-      }
-      const refs = batch.get(group) ?? []
-      if (!refs.some((ref) => ref.target.id === target.id)) refs.push({ target, group, id: target.id.slice(slash + 1, colon), port })
-      batch.set(group, refs)
-    }
-    return batch
-  }
+  const plan = async (targets: readonly Target[], ctx: AdapterContext): Promise<Map<Group, Ref[]>> => parseBatch(targets, await resolveGroups(ctx))
 
-  const key = (id: string, port: number | undefined) => `${id}:${port}`
-  const byKey = (observed: Observed[]) => new Map(observed.map((o) => [key(o.id, o.port), o]))
   const timeLeft = (ctx: AdapterContext, ms: number) => Math.max(0, ctx.deadline === undefined ? ms : Math.min(ms, ctx.deadline - ctx.clock.now()))
-  const names = (refs: Iterable<Ref>) => [...refs].map((ref) => ref.target.id).join(', ')
 
   // Every registered target of every group, as targets: the healthy ones are candidates, the
   // rest (draining, unused, unhealthy, initial) are excluded with ELB's state and reason.
@@ -176,23 +133,9 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     const all = [...(await resolveGroups(ctx)).values()]
     const rows = interleave(await Promise.all(all.map(async (group) => (await health(group, undefined, ctx)).map((o) => ({ group, ...o })))))
     const instanceIds = [...new Set(rows.filter((row) => row.group.type === 'instance').map((row) => row.id))]
-    const ips = new Map<string, string>()
-    // DescribeInstances for every instance of every group: AWS asks for at most 1000 ids per
-    // call (and refuses MaxResults with ids), so the ids go in chunks of 1000; each chunk
-    // still follows NextToken, as EC2 answers at most 1000 instances per page.
-    for (let at = 0; at < instanceIds.length; at += EC2_IDS_PER_CALL) {
-      const InstanceIds = instanceIds.slice(at, at + EC2_IDS_PER_CALL)
-      const pages = await allPages(
-        (NextToken) =>
-          send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
-        (out) => out.NextToken,
-      )
-      for (const reservation of pages.flatMap((out) => out.Reservations ?? [])) {
-        for (const instance of reservation.Instances ?? []) {
-          if (instance.InstanceId && instance.PrivateIpAddress) ips.set(instance.InstanceId, instance.PrivateIpAddress)
-        }
-      }
-    }
+    const ips = await instanceIps(instanceIds, (InstanceIds, NextToken) =>
+      send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
+    )
     const targets: Target[] = []
     const excluded: ExcludedTarget[] = []
     for (const row of rows) {
@@ -378,24 +321,4 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       if (ownEc2) ec2?.destroy()
     },
   }
-}
-
-/** Why a registered target is not a candidate, in ELB's words. */
-function notInService(o: { state: string; reason?: string | undefined; description?: string | undefined }, group: { name: string }): string {
-  const why = o.state === 'draining' ? 'deregistered by someone else (not by rolling)' : o.state === 'unused' ? 'not registered or not in use' : 'not healthy'
-  return `${o.state} in target group ${group.name}: ${why}${o.reason ? ` (${o.reason}${o.description ? `: ${o.description}` : ''})` : ''}`
-}
-
-/** Instance ids per DescribeInstances call, as AWS recommends. */
-const EC2_IDS_PER_CALL = 1000
-
-// Round-robin over the groups' lists: the engine cuts batches from the front of the
-// candidates, so a batch then takes about the same share out of every group.
-function interleave<T>(lists: readonly T[][]): T[] {
-  const out: T[] = []
-  const total = lists.reduce((n, l) => n + l.length, 0)
-  for (let i = 0; out.length < total; i++) {
-    for (const l of lists) if (i < l.length) out.push(l[i] as T)
-  }
-  return out
 }
