@@ -169,13 +169,20 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
         // ELBv2 keeps no owner for a deregistration: a target already draining or not
         // registered when this call starts was taken out by someone else (an operator, an
         // autoscaling hook), so it is left alone and never registered again by the rollout.
+        // After a restart, the engine names the targets this rollout had begun to detach: one
+        // of those found draining is its own drain, waited for; found unused, it is done.
+        const resumed = new Set(ctx.resumedDetach ?? [])
+        const own: Ref[] = []
         const live = refs.filter((ref) => {
           const seen = now.get(key(ref.id, ref.port))
           const state = seen?.state ?? 'unused'
           if (state !== 'draining' && state !== 'unused') return true
-          foreign.push({ target: ref.target, reason: `${notInService(seen ?? { state }, group)} when rolling came to detach it` })
+          if (resumed.has(ref.target.id)) {
+            if (state === 'draining') own.push(ref)
+          } else foreign.push({ target: ref.target, reason: `${notInService(seen ?? { state }, group)} when rolling came to detach it` })
           return false
         })
+        if (own.length > 0) pending.set(group, own)
         if (live.length === 0) return
         throwIfAborted(ctx.signal)
         await send(
@@ -184,7 +191,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
             client.send(new DeregisterTargetsCommand({ TargetGroupArn: group.arn, Targets: live.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
           ctx,
         )
-        pending.set(group, live)
+        pending.set(group, [...own, ...live])
       }),
     )
     if (pending.size === 0) return { foreign }

@@ -45,6 +45,23 @@ describe('draining', () => {
     await lb.attach([two], ctx)
   })
 
+  it('after a restart, a target the engine says this rollout began to detach is its own: waited for, not foreign', async () => {
+    const lb = f.lb()
+    const ctx = contractContext()
+    const [, two] = await lb.discover(ctx)
+    if (!two) throw new Error('no targets')
+    // The rollout deregistered it, then crashed; resume detaches it again from a fresh instance.
+    f.aws.deregister('web', [{ id: two.address, port: two.port as number }])
+    f.aws.resetCalls()
+    const result = await f.lb().detach([two], { ...ctx, resumedDetach: [two.id] })
+    expect(result.foreign ?? []).toEqual([])
+    expect(f.aws.count('DeregisterTargets')).toBe(0)
+    expect(f.aws.state('web', two.address, two.port)).toBe('unused')
+    // Found unused (the drain had ended): nothing to do, and still its own.
+    expect((await f.lb().detach([two], { ...ctx, resumedDetach: [two.id] })).foreign ?? []).toEqual([])
+    await lb.attach([two], ctx)
+  })
+
   it('times out naming the target when the drain outlasts drainTimeoutMs', async () => {
     const lb = f.lb({ drainTimeoutMs: 150 })
     const ctx = contractContext()
