@@ -3,6 +3,10 @@
 // to finish) and attach (enable, then wait for tinylb's own fresh health check to pass).
 import {
   type AdapterContext,
+  type AttachResult,
+  type DetachResult,
+  type Discovery,
+  type ExcludedTarget,
   type LoadBalancer,
   type Target,
   TimeoutError,
@@ -41,7 +45,13 @@ export interface TinyLbLoadBalancerOptions {
 
 export interface TinyLbLoadBalancer extends LoadBalancer {
   readonly name: 'tinylb'
+  inventory(ctx: AdapterContext): Promise<Discovery>
+  detach(targets: readonly Target[], ctx: AdapterContext): Promise<DetachResult>
+  attach(targets: readonly Target[], ctx: AdapterContext): Promise<AttachResult>
 }
+
+/** How this adapter signs its drains in tinylb, so a fresh instance (resume) knows its own. */
+const BY = 'rolling'
 
 export function tinyLbLoadBalancer(options: TinyLbLoadBalancerOptions): TinyLbLoadBalancer {
   const opts = { drainTimeoutMs: 60_000, attachTimeoutMs: 60_000, pollMs: 50, requestTimeoutMs: 5000, ...options }
@@ -92,35 +102,60 @@ export function tinyLbLoadBalancer(options: TinyLbLoadBalancerOptions): TinyLbLo
     }
   }
 
+  const target = (b: TinyLbBackend): Target => ({ id: b.id, address: b.address, port: b.port })
+  // Drained by someone else (an operator through the admin API): the rollout leaves it as found.
+  const theirs = (b: TinyLbBackend): ExcludedTarget | undefined =>
+    b.state === 'draining' && b.drainedBy !== BY
+      ? { target: target(b), reason: `draining, set by ${b.drainedBy ?? 'someone else'} (not by rolling)` }
+      : undefined
+  const post = (b: TinyLbBackend, action: string, ctx: AdapterContext) => api.post(`/backends/${encodeURIComponent(b.id)}/${action}`, ctx.signal)
+
+  const inventory = async (ctx: AdapterContext): Promise<Discovery> => {
+    throwIfAborted(ctx.signal)
+    const backends = await api.list(ctx.signal)
+    // In service = takes new requests: enabled and passing tinylb's health check.
+    return { targets: backends.filter((b) => b.state === 'active' && b.healthy).map(target), excluded: backends.flatMap((b) => theirs(b) ?? []) }
+  }
+
   return {
     name: 'tinylb',
-
-    async discover(ctx) {
-      throwIfAborted(ctx.signal)
-      const backends = await api.list(ctx.signal)
-      // In service = takes new requests: enabled and passing tinylb's health check.
-      return backends.filter((b) => b.state === 'active' && b.healthy).map((b) => ({ id: b.id, address: b.address, port: b.port }))
-    },
+    inventory,
+    discover: async (ctx) => (await inventory(ctx)).targets,
 
     async detach(targets, ctx) {
       throwIfAborted(ctx.signal)
-      const backends = await resolve(targets, ctx)
-      // Already draining (a retry, or `resume` after a crash): do not drain again, just wait.
-      await Promise.all(backends.filter((b) => b.state !== 'draining').map((b) => api.post(`/backends/${encodeURIComponent(b.id)}/drain`, ctx.signal)))
-      await waitFor(
-        backends.map((b) => b.id),
-        (b) => b.state === 'draining' && b.active === 0,
-        'drain',
-        opts.drainTimeoutMs,
-        ctx,
-      )
+      const found = await resolve(targets, ctx)
+      const foreign = found.flatMap((b) => theirs(b) ?? [])
+      const backends = found.filter((b) => !theirs(b))
+      // Already draining by rolling (a retry, or `resume` after a crash): do not drain again, just wait.
+      await Promise.all(backends.filter((b) => b.state !== 'draining').map((b) => post(b, `drain?by=${BY}`, ctx)))
+      try {
+        await waitFor(
+          backends.map((b) => b.id),
+          (b) => b.state === 'draining' && b.active === 0,
+          'drain',
+          ctx.drain?.timeoutMs ?? opts.drainTimeoutMs,
+          ctx,
+        )
+      } catch (error) {
+        if (!(error instanceof TimeoutError) || !ctx.drain) throw error
+        const late = ((error.lastObserved ?? []) as TinyLbBackend[]).filter((b) => 'active' in b)
+        const left = late.map((b) => ({ target: target(b), reason: `${b.id}: ${b.active} request(s) still in flight` }))
+        if (ctx.drain.onTimeout === 'halt') return { foreign, undrained: left }
+        await Promise.all(late.map((b) => post(b, 'close-sessions', ctx)))
+        return { foreign, forced: left.map((l) => ({ ...l, reason: `${l.reason}, closed by tinylb` })) }
+      }
       ctx.log.debug(`[rolling:tinylb] drained ${backends.map((b) => b.id).join(', ')}`)
+      return { foreign }
     },
 
     async attach(targets, ctx) {
       throwIfAborted(ctx.signal)
-      const backends = await resolve(targets, ctx)
-      await Promise.all(backends.filter((b) => b.state !== 'active').map((b) => api.post(`/backends/${encodeURIComponent(b.id)}/enable`, ctx.signal)))
+      const found = await resolve(targets, ctx)
+      // Drained by an operator while rolling held it (the drain's signature changed): left as found.
+      const foreign = found.flatMap((b) => theirs(b) ?? [])
+      const backends = found.filter((b) => !theirs(b))
+      await Promise.all(backends.filter((b) => b.state !== 'active').map((b) => post(b, 'enable', ctx)))
       // tinylb resets `healthy` on enable, so this waits for a check of the new build.
       await waitFor(
         backends.map((b) => b.id),
@@ -130,6 +165,7 @@ export function tinyLbLoadBalancer(options: TinyLbLoadBalancerOptions): TinyLbLo
         ctx,
       )
       ctx.log.debug(`[rolling:tinylb] attached ${backends.map((b) => b.id).join(', ')}`)
+      return { foreign }
     },
   }
 }

@@ -18,6 +18,11 @@ export interface TinyLbBackend extends TinyLbBackendSpec {
   healthy: boolean
   /** Requests being proxied to it right now. */
   active: number
+  /**
+   * Who asked for the drain (`POST /backends/:id/drain?by=NAME`), kept until `enable`: tinylb
+   * records it so an adapter can tell its own drain from an operator's after a restart.
+   */
+  drainedBy?: string
 }
 
 export interface TinyLbOptions {
@@ -54,6 +59,8 @@ export async function startTinyLb(options: TinyLbOptions = {}): Promise<TinyLb> 
   const pool = new Map<string, TinyLbBackend>()
   for (const spec of options.backends ?? []) pool.set(spec.id, { ...spec, state: 'active', healthy: false, active: 0 })
   let next = 0
+  // Responses being proxied, per backend: what `close-sessions` cuts.
+  const open = new Map<string, Set<http.ServerResponse>>()
 
   const check = (backend: TinyLbBackend) =>
     new Promise<boolean>((resolve) => {
@@ -94,10 +101,14 @@ export async function startTinyLb(options: TinyLbOptions = {}): Promise<TinyLb> 
     }
     backend.active++
     let done = false
+    const sessions = open.get(backend.id) ?? new Set()
+    open.set(backend.id, sessions)
+    sessions.add(res)
     const release = () => {
       if (done) return
       done = true
       backend.active--
+      sessions.delete(res)
     }
     res.on('close', release)
     const upstream = http.request(
@@ -148,13 +159,20 @@ export async function startTinyLb(options: TinyLbOptions = {}): Promise<TinyLb> 
       return json(res, 200, backend)
     }
     if (parts.length === 3 && req.method === 'POST' && parts[2] === 'drain') {
+      // The last caller signs it: an operator's drain of a backend rolling holds makes it the operator's.
+      backend.drainedBy = url.searchParams.get('by') ?? 'admin'
       backend.state = 'draining'
+      return json(res, 200, backend)
+    }
+    if (parts.length === 3 && req.method === 'POST' && parts[2] === 'close-sessions') {
+      for (const session of open.get(id) ?? []) session.destroy()
       return json(res, 200, backend)
     }
     if (parts.length === 3 && req.method === 'POST' && parts[2] === 'enable') {
       if (backend.state !== 'active') {
         // A backend coming back may run a new build: its old check result proves nothing.
         backend.state = 'active'
+        delete backend.drainedBy
         backend.healthy = false
         epochs.set(backend, (epochs.get(backend) ?? 0) + 1)
         void probe(backend)

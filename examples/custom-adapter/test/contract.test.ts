@@ -12,20 +12,27 @@ let fleet: ExampleFleet
 const ctx = (extra?: Partial<AdapterContext>): AdapterContext => ({ signal: new AbortController().signal, clock: systemClock, log: silentLogger, ...extra })
 
 /** Starts a request that the app holds open for `ms`; resolves with the backend tinylb sent it to. */
-async function slowRequest(ms: number): Promise<{ backend: string; done: Promise<number> }> {
+async function slowRequest(ms: number): Promise<{ backend: string; done: Promise<number>; cancel(): Promise<void> }> {
   const before = new Set(
     fleet.tinylb
       .backends()
       .filter((b) => b.active > 0)
       .map((b) => b.id),
   )
-  const done = request(`${fleet.tinylb.url}/slow?ms=${ms}`).then(async (response) => {
+  const controller = new AbortController()
+  const done = request(`${fleet.tinylb.url}/slow?ms=${ms}`, { signal: controller.signal }).then(async (response) => {
     await response.body.text()
     return response.statusCode
   })
+  done.catch(() => {}) // cut by a forced drain: the tests that care await it themselves
+  // The client gives up: the request ends, as a finished one would for tinylb's count.
+  const cancel = async () => {
+    controller.abort()
+    await done.catch(() => {})
+  }
   for (let i = 0; i < 100; i++) {
     const busy = fleet.tinylb.backends().find((b) => b.active > 0 && !before.has(b.id))
-    if (busy) return { backend: busy.id, done }
+    if (busy) return { backend: busy.id, done, cancel }
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   throw new Error('the slow request never reached a backend')
@@ -35,7 +42,36 @@ testLoadBalancer({
   name: 'tinylb',
   setup: async () => {
     fleet = await startExampleFleet({ size: 3, checkIntervalMs: 50 })
-    return { lb: tinyLbLoadBalancer({ adminUrl: fleet.tinylb.adminUrl }), teardown: () => fleet.close() }
+    const make = () => tinyLbLoadBalancer({ adminUrl: fleet.tinylb.adminUrl })
+    const admin = async (id: string, action: string) => {
+      const response = await request(`${fleet.tinylb.adminUrl}/backends/${encodeURIComponent(id)}/${action}`, { method: 'POST' })
+      await response.body.text()
+    }
+    return {
+      lb: make(),
+      // A fresh adapter over the same tinylb, as `resume` makes one.
+      instance: make,
+      // A real slow request through tinylb; released by the client ending it.
+      holdRequest: async (target) => {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          // Long enough to outlast the contract's waits, short enough that the app's own
+          // graceful restart in a later test is not held by a request left from here.
+          const slow = await slowRequest(3000)
+          if (slow.backend === target.id) return { release: () => slow.cancel() }
+          await slow.cancel()
+        }
+        throw new Error(`no slow request reached ${target.id} in 20 tries`)
+      },
+      // The operator's hand is tinylb's admin API (it has one way out: drain).
+      operator: async (target, action) => {
+        if (action !== 'ready') return admin(target.id, 'drain?by=operator')
+        await admin(target.id, 'enable')
+        for (let i = 0; i < 200 && !fleet.tinylb.backends().some((b) => b.id === target.id && b.healthy && b.state === 'active'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 25))
+        }
+      },
+      teardown: () => fleet.close(),
+    }
   },
   additionalTests: (get) => {
     const targetOf = (id: string) => {

@@ -13,8 +13,9 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { TimeoutError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
-import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
+import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
 import { allPages, caller } from './api.js'
+import { byKey, type Group, instanceIps, interleave, key, names, notInService, type Observed, parseBatch, type Ref } from './targets.js'
 import { ElbError } from './errors.js'
 import { DEFAULTS, type Elbv2LoadBalancerOptions, validate } from './options.js'
 
@@ -23,32 +24,11 @@ export type { Elbv2LoadBalancerOptions }
 export interface Elbv2LoadBalancer extends LoadBalancer {
   readonly name: 'elbv2'
   readonly client: ElasticLoadBalancingV2Client
+  inventory(ctx: AdapterContext): Promise<Discovery>
+  detach(targets: readonly Target[], ctx: AdapterContext): Promise<DetachResult>
+  attach(targets: readonly Target[], ctx: AdapterContext): Promise<AttachResult>
   /** Destroys the clients the adapter made (not ones passed in). */
   destroy(): void
-}
-
-interface Group {
-  arn: string
-  name: string
-  type: string
-  /** Deregistration delay, read once. */
-  delayMs?: Promise<number>
-}
-
-interface Ref {
-  target: Target
-  group: Group
-  /** Instance id or IP, as ELB names the target. */
-  id: string
-  port: number
-}
-
-interface Observed {
-  id: string
-  port: number | undefined
-  state: string
-  reason?: string | undefined
-  description?: string | undefined
 }
 
 export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadBalancer {
@@ -142,110 +122,116 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   }
 
   // Validates every target before anything changes: a bad id in a batch touches no group.
-  const plan = async (targets: readonly Target[], ctx: AdapterContext): Promise<Map<Group, Ref[]>> => {
-    const known = await resolveGroups(ctx)
-    const batch = new Map<Group, Ref[]>()
-    for (const target of targets) {
-      const slash = target.id.indexOf('/')
-      const colon = target.id.lastIndexOf(':')
-      const port = Number(target.id.slice(colon + 1))
-      if (slash <= 0 || colon < slash + 2 || !Number.isInteger(port) || port < 1 || port > 65_535) {
-        throw new ElbError('unknown-target', `target ${describeTarget(target)} is not <targetGroupName>/<id>:<port> of a configured target group`)
-      }
-      const name = target.id.slice(0, slash)
-      const group = known.get(name)
-      if (!group) {
-        throw new ElbError('unknown-target-group', `target ${describeTarget(target)} names target group ${name}, not one of ${[...known.keys()].join(', ')}`)
-      }
-      const refs = batch.get(group) ?? []
-      if (!refs.some((ref) => ref.target.id === target.id)) refs.push({ target, group, id: target.id.slice(slash + 1, colon), port })
-      batch.set(group, refs)
-    }
-    return batch
-  }
+  const plan = async (targets: readonly Target[], ctx: AdapterContext): Promise<Map<Group, Ref[]>> => parseBatch(targets, await resolveGroups(ctx))
 
-  const key = (id: string, port: number | undefined) => `${id}:${port}`
-  const byKey = (observed: Observed[]) => new Map(observed.map((o) => [key(o.id, o.port), o]))
   const timeLeft = (ctx: AdapterContext, ms: number) => Math.max(0, ctx.deadline === undefined ? ms : Math.min(ms, ctx.deadline - ctx.clock.now()))
-  const names = (refs: Iterable<Ref>) => [...refs].map((ref) => ref.target.id).join(', ')
 
-  const discover = async (ctx: AdapterContext): Promise<Target[]> => {
+  // Every registered target of every group, as targets: the healthy ones are candidates, the
+  // rest (draining, unused, unhealthy, initial) are excluded with ELB's state and reason.
+  const inventory = async (ctx: AdapterContext): Promise<Discovery> => {
     throwIfAborted(ctx.signal)
     const all = [...(await resolveGroups(ctx)).values()]
-    const perGroup = await Promise.all(
-      all.map(async (group) => (await health(group, undefined, ctx)).filter((o) => o.state === 'healthy').map((o) => ({ group, ...o }))),
+    const rows = interleave(await Promise.all(all.map(async (group) => (await health(group, undefined, ctx)).map((o) => ({ group, ...o })))))
+    const instanceIds = [...new Set(rows.filter((row) => row.group.type === 'instance').map((row) => row.id))]
+    const ips = await instanceIps(instanceIds, (InstanceIds, NextToken) =>
+      send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
     )
-    const healthy = interleave(perGroup)
-    const instanceIds = [...new Set(healthy.filter((row) => row.group.type === 'instance').map((row) => row.id))]
-    const ips = new Map<string, string>()
-    // DescribeInstances for every instance of every group: AWS asks for at most 1000 ids per
-    // call (and refuses MaxResults with ids), so the ids go in chunks of 1000; each chunk
-    // still follows NextToken, as EC2 answers at most 1000 instances per page.
-    for (let at = 0; at < instanceIds.length; at += EC2_IDS_PER_CALL) {
-      const InstanceIds = instanceIds.slice(at, at + EC2_IDS_PER_CALL)
-      const pages = await allPages(
-        (NextToken) =>
-          send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
-        (out) => out.NextToken,
-      )
-      for (const reservation of pages.flatMap((out) => out.Reservations ?? [])) {
-        for (const instance of reservation.Instances ?? []) {
-          if (instance.InstanceId && instance.PrivateIpAddress) ips.set(instance.InstanceId, instance.PrivateIpAddress)
-        }
-      }
-    }
-    return healthy.map((row) => {
+    const targets: Target[] = []
+    const excluded: ExcludedTarget[] = []
+    for (const row of rows) {
       const address = row.group.type === 'instance' ? ips.get(row.id) : row.id
-      if (!address) throw new ElbError('unknown-instance', `instance ${row.id} of target group ${row.group.name} has no private IP in DescribeInstances`)
+      if (!address && row.state === 'healthy') {
+        throw new ElbError('unknown-instance', `instance ${row.id} of target group ${row.group.name} has no private IP in DescribeInstances`)
+      }
       // `instanceId` lets an instance-addressed executor (ssmExecutor's default) find the host.
       const labels: Record<string, string> = { targetGroup: row.group.name, targetId: row.id }
       if (row.group.type === 'instance') labels.instanceId = row.id
-      return { id: `${row.group.name}/${row.id}:${row.port}`, address, port: row.port, labels }
-    })
+      const target = { id: `${row.group.name}/${row.id}:${row.port}`, address: address ?? row.id, port: row.port, labels }
+      if (row.state === 'healthy') targets.push(target)
+      else excluded.push({ target, reason: notInService(row, row.group) })
+    }
+    return { targets, excluded }
   }
 
-  const detach = async (targets: readonly Target[], ctx: AdapterContext): Promise<void> => {
+  const discover = async (ctx: AdapterContext): Promise<Target[]> => (await inventory(ctx)).targets
+
+  const detach = async (targets: readonly Target[], ctx: AdapterContext): Promise<DetachResult> => {
     throwIfAborted(ctx.signal)
-    if (targets.length === 0) return
+    if (targets.length === 0) return {}
     const batch = await plan(targets, ctx)
     const delays = await Promise.all([...batch.keys()].map((group) => delayOf(group, ctx)))
-    const timeoutMs = timeLeft(ctx, opts.drainTimeoutMs ?? Math.max(...delays) + opts.drainMarginMs)
+    const timeoutMs = timeLeft(ctx, ctx.drain?.timeoutMs ?? opts.drainTimeoutMs ?? Math.max(...delays) + opts.drainMarginMs)
     const pending = new Map<Group, Ref[]>()
+    const foreign: ExcludedTarget[] = []
     await Promise.all(
       [...batch].map(async ([group, refs]) => {
         const now = byKey(await health(group, refs, ctx))
+        // ELBv2 keeps no owner for a deregistration: a target already draining or not
+        // registered when this call starts was taken out by someone else (an operator, an
+        // autoscaling hook), so it is left alone and never registered again by the rollout.
+        // After a restart, the engine names the targets this rollout had begun to detach: one
+        // of those found draining is its own drain, waited for; found unused, it is done.
+        const resumed = new Set(ctx.resumedDetach ?? [])
+        const own: Ref[] = []
         const live = refs.filter((ref) => {
-          const state = now.get(key(ref.id, ref.port))?.state ?? 'unused'
-          if (state === 'draining') ctx.log.info(`[rolling:elbv2] target ${ref.target.id} is already draining; waiting for it`)
-          return state !== 'unused' && state !== 'draining'
+          const seen = now.get(key(ref.id, ref.port))
+          const state = seen?.state ?? 'unused'
+          if (state !== 'draining' && state !== 'unused') return true
+          if (resumed.has(ref.target.id)) {
+            if (state === 'draining') own.push(ref)
+          } else foreign.push({ target: ref.target, reason: `${notInService(seen ?? { state }, group)} when rolling came to detach it` })
+          return false
         })
-        if (live.length > 0) {
-          throwIfAborted(ctx.signal)
-          await send(
-            'DeregisterTargets',
-            (abortSignal) =>
-              client.send(new DeregisterTargetsCommand({ TargetGroupArn: group.arn, Targets: live.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
-            ctx,
-          )
-        }
-        const waiting = refs.filter((ref) => (now.get(key(ref.id, ref.port))?.state ?? 'unused') !== 'unused')
-        if (waiting.length > 0) pending.set(group, waiting)
+        if (own.length > 0) pending.set(group, own)
+        if (live.length === 0) return
+        throwIfAborted(ctx.signal)
+        await send(
+          'DeregisterTargets',
+          (abortSignal) =>
+            client.send(new DeregisterTargetsCommand({ TargetGroupArn: group.arn, Targets: live.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
+          ctx,
+        )
+        pending.set(group, [...own, ...live])
       }),
     )
-    if (pending.size === 0) return
+    if (pending.size === 0) return { foreign }
     // Draining ends by the deregistration delay (sooner when nothing is in flight): a poll
     // just after that moment, not up to a whole grown poll delay later.
-    const expectAt = ctx.clock.now() + Math.max(...delays) + Math.min(1000, opts.pollMs)
-    await pollUntil(pending, 'drain', (_ref, o) => (o?.state ?? 'unused') !== 'unused', ctx, {
-      timeoutMs,
-      maxDelayMs: opts.pollMs * 4,
-      expectAt,
-    })
+    const expectAt = ctx.clock.now() + Math.min(timeoutMs, Math.max(...delays)) + Math.min(1000, opts.pollMs)
+    try {
+      await pollUntil(pending, 'drain', (_ref, o) => (o?.state ?? 'unused') !== 'unused', ctx, { timeoutMs, maxDelayMs: opts.pollMs * 4, expectAt })
+      return { foreign }
+    } catch (error) {
+      if (!(error instanceof TimeoutError) || !ctx.drain) throw error
+      // ELBv2 reports no connection count per target (only CloudWatch does), nor can it close
+      // connections: at the drain timeout a target is still `draining`, and that is all it says.
+      const after = `still draining after ${Math.round(timeoutMs / 1000)}s`
+      const left = [...pending].flatMap(([group, refs]) => refs.map((ref) => ({ ref, group })))
+      if (ctx.drain.onTimeout === 'halt') {
+        return {
+          foreign,
+          undrained: left.map(({ ref }) => ({
+            target: ref.target,
+            reason: `${ref.target.id} ${after} (ELBv2 reports no connection count; connections were still open)`,
+          })),
+        }
+      }
+      return {
+        foreign,
+        forced: left.map(({ ref }) => ({
+          target: ref.target,
+          reason: `${ref.target.id} ${after}; ELBv2 cannot close connections: its deregistration delay ends them by itself`,
+        })),
+      }
+    }
   }
 
-  const attach = async (targets: readonly Target[], ctx: AdapterContext): Promise<void> => {
+  // ELBv2 cannot tell rolling's deregistration from an operator's (no owner field, see the
+  // README): attach registers every target the engine hands it, which are only the ones its
+  // journal says this rollout detached.
+  const attach = async (targets: readonly Target[], ctx: AdapterContext): Promise<AttachResult> => {
     throwIfAborted(ctx.signal)
-    if (targets.length === 0) return
+    if (targets.length === 0) return {}
     const batch = await plan(targets, ctx)
     throwIfAborted(ctx.signal)
     // RegisterTargets is idempotent: an already healthy target stays healthy.
@@ -282,6 +268,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       ctx,
       { timeoutMs, maxDelayMs: opts.pollMs },
     )
+    return {}
   }
 
   /**
@@ -333,6 +320,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     name: 'elbv2',
     client,
     discover,
+    inventory,
     detach,
     attach,
     destroy() {
@@ -340,18 +328,4 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       if (ownEc2) ec2?.destroy()
     },
   }
-}
-
-/** Instance ids per DescribeInstances call, as AWS recommends. */
-const EC2_IDS_PER_CALL = 1000
-
-// Round-robin over the groups' lists: the engine cuts batches from the front of the
-// candidates, so a batch then takes about the same share out of every group.
-function interleave<T>(lists: readonly T[][]): T[] {
-  const out: T[] = []
-  const total = lists.reduce((n, l) => n + l.length, 0)
-  for (let i = 0; out.length < total; i++) {
-    for (const l of lists) if (i < l.length) out.push(l[i] as T)
-  }
-  return out
 }

@@ -1,5 +1,5 @@
-// Draining: detach waits out the group's deregistration delay, handles a target someone
-// else already deregistered, and times out naming the target.
+// Draining: detach waits out the group's deregistration delay, reports a target someone
+// else already deregistered as foreign, and times out naming the target.
 import { TimeoutError } from '@org/rolling-core'
 import { contractContext } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,7 +27,7 @@ describe('draining', () => {
     await lb.attach([one], ctx)
   })
 
-  it('waits for a target found already draining without deregistering it again', async () => {
+  it('reports a target found already draining as foreign: not deregistered again, not waited for', async () => {
     const lb = f.lb()
     const ctx = contractContext()
     const [, two] = await lb.discover(ctx)
@@ -36,13 +36,29 @@ describe('draining', () => {
     await new Promise((r) => setTimeout(r, 200))
     f.aws.resetCalls()
     const started = Date.now()
-    await lb.detach([two], ctx)
-    const took = Date.now() - started
+    const result = await lb.detach([two], ctx)
+    expect(Date.now() - started).toBeLessThan(300)
     expect(f.aws.count('DeregisterTargets')).toBe(0)
-    expect(took).toBeGreaterThanOrEqual(300)
-    // No DeregisterTargets above proves it was not restarted; this only bounds the wait.
-    expect(took).toBeLessThan(2000)
+    expect(result.foreign?.map((e) => e.target.id)).toEqual([two.id])
+    expect(result.foreign?.[0]?.reason).toMatch(/^draining in target group web: deregistered by someone else \(not by rolling\)/)
+    await new Promise((r) => setTimeout(r, 600))
+    await lb.attach([two], ctx)
+  })
+
+  it('after a restart, a target the engine says this rollout began to detach is its own: waited for, not foreign', async () => {
+    const lb = f.lb()
+    const ctx = contractContext()
+    const [, two] = await lb.discover(ctx)
+    if (!two) throw new Error('no targets')
+    // The rollout deregistered it, then crashed; resume detaches it again from a fresh instance.
+    f.aws.deregister('web', [{ id: two.address, port: two.port as number }])
+    f.aws.resetCalls()
+    const result = await f.lb().detach([two], { ...ctx, resumedDetach: [two.id] })
+    expect(result.foreign ?? []).toEqual([])
+    expect(f.aws.count('DeregisterTargets')).toBe(0)
     expect(f.aws.state('web', two.address, two.port)).toBe('unused')
+    // Found unused (the drain had ended): nothing to do, and still its own.
+    expect((await f.lb().detach([two], { ...ctx, resumedDetach: [two.id] })).foreign ?? []).toEqual([])
     await lb.attach([two], ctx)
   })
 

@@ -16,6 +16,8 @@ export interface FixtureOptions extends FakeAwsOptions {
   /** Target group name(s); targets are spread round-robin over them. @default ['web'] */
   groups?: string[]
   deregistrationDelayMs?: number
+  /** Draining ends when no held connection is left, as on real ELB. @default false */
+  drainEndsWhenIdle?: boolean
   targetType?: 'ip' | 'instance'
   /** Register the targets already healthy. @default true */
   healthy?: boolean
@@ -25,7 +27,13 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   const aws = await startFakeAws(options)
   const fleet = await startHttpTargets(options.targets ?? 3, { firstHost: options.firstHost ?? 2 })
   const groups = options.groups ?? ['web']
-  for (const name of groups) aws.addTargetGroup({ name, targetType: options.targetType ?? 'ip', deregistrationDelayMs: options.deregistrationDelayMs ?? 200 })
+  for (const name of groups)
+    aws.addTargetGroup({
+      name,
+      targetType: options.targetType ?? 'ip',
+      deregistrationDelayMs: options.deregistrationDelayMs ?? 200,
+      drainEndsWhenIdle: options.drainEndsWhenIdle ?? false,
+    })
   fleet.targets.forEach((t, i) => {
     const group = groups[i % groups.length] as string
     const id = options.targetType === 'instance' ? aws.addInstance(t.host) : t.host

@@ -43,6 +43,13 @@ export interface AdapterContext {
   output?: (stream: 'stdout' | 'stderr', chunk: string) => void
   /** Set by the engine on `detach` calls: how to handle a drain that does not finish. */
   drain?: DrainPolicy
+  /**
+   * Set by the engine on a `detach` call after a restart (`resume`): ids of the targets its
+   * journal shows this rollout had already begun to detach. An adapter that cannot tell its own
+   * deregistration from someone else's (ELBv2 keeps no owner) takes their out-of-service state
+   * as its own instead of reporting them `foreign`.
+   */
+  resumedDetach?: readonly string[]
 }
 
 /** A target the load balancer holds that the rollout must leave alone, and why. */

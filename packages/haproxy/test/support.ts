@@ -43,6 +43,8 @@ export interface TestBackend {
   statusCode: number
   /** Resolves at the next `/slow` request this backend receives, with a promise of its end. */
   nextSlow(): Promise<{ finished: Promise<number> }>
+  /** Open `/stream?id=` responses, by id: each has sent its first chunk and waits for `end()`. */
+  streams: Map<string, http.ServerResponse>
   close(): Promise<void>
 }
 
@@ -55,6 +57,7 @@ export async function startBackend(name: string, address: string): Promise<TestB
     port: 0,
     statusCode: 200,
     nextSlow: () => new Promise((resolve) => waiting.push(resolve)),
+    streams: new Map(),
     close: async () => {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
@@ -68,6 +71,12 @@ export async function startBackend(name: string, address: string): Promise<TestB
       const finished = new Promise<number>((resolve) => res.once('finish', () => resolve(Date.now())))
       for (const notify of waiting.splice(0)) notify({ finished })
       setTimeout(() => res.end(`slow ${name}`), Number(url.searchParams.get('ms') ?? 1500))
+    } else if (url.pathname === '/stream') {
+      // A streaming response held open until the test ends it: a client HAProxy must drain.
+      const id = url.searchParams.get('id') ?? ''
+      backend.streams.set(id, res)
+      res.once('close', () => backend.streams.delete(id))
+      res.writeHead(200, { 'content-type': 'text/plain' }).write(`${name}\n`)
     } else {
       res.end(name)
     }
@@ -86,6 +95,11 @@ export interface Fleet {
   lb(options?: Partial<HaproxyLoadBalancerOptions>): ReturnType<typeof haproxyLoadBalancer>
   /** Sends a request through HAProxy's frontend. */
   get(pathname: string): Promise<{ status: number; body: string }>
+  /**
+   * Opens a streaming request through HAProxy's frontend that lands on `server` (requests
+   * that land elsewhere are closed and sent again); resolves once the server streams it.
+   */
+  holdRequest(server: string): Promise<{ release(): Promise<void> }>
   stop(): Promise<void>
 }
 
@@ -115,6 +129,29 @@ export async function startFleet(options: { servers?: number; global?: (dir: str
     get: async (pathname) => {
       const res = await fetch(`http://${frontend.address}:${frontend.port}${pathname}`)
       return { status: res.status, body: await res.text() }
+    },
+    holdRequest: async (server) => {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const id = `${server}-${attempt}-${Math.random().toString(36).slice(2)}`
+        const req = http.request({ host: frontend.address, port: frontend.port, path: `/stream?id=${id}`, agent: false })
+        req.end()
+        const [res] = (await once(req, 'response')) as [http.IncomingMessage]
+        const [chunk] = (await once(res, 'data')) as [Buffer]
+        if (chunk.toString().trim() !== server) {
+          req.destroy()
+          continue
+        }
+        const ended = once(res, 'close').catch(() => {})
+        return {
+          release: async () => {
+            const backend = backends.find((b) => b.name === server)
+            backend?.streams.get(id)?.end('done\n')
+            res.resume()
+            await ended
+          },
+        }
+      }
+      throw new Error(`no streaming request reached ${server} in 20 tries`)
     },
     stop: async () => {
       await haproxy.stop()

@@ -7,8 +7,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import { Pool } from 'undici'
-import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
-import { RollingError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
+import { RollingError, TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
 
 export interface NodeLoadBalancerOptions {
   /** The backends; each starts in service. */
@@ -53,6 +53,15 @@ export interface BackendStats {
 }
 
 export interface NodeLoadBalancer extends LoadBalancer {
+  inventory(ctx: AdapterContext): Promise<Discovery>
+  detach(targets: readonly Target[], ctx: AdapterContext): Promise<DetachResult>
+  attach(targets: readonly Target[], ctx: AdapterContext): Promise<AttachResult>
+  /**
+   * The operator's hand (what HAProxy's `disable server` / `state drain` / `enable server`
+   * are): `maint` and `drain` take a backend out and a rollout leaves it as found; `ready`
+   * puts it back in service.
+   */
+  operator(id: string, action: 'maint' | 'drain' | 'ready'): void
   readonly address: string
   readonly port: number
   /** `http://address:port` */
@@ -64,6 +73,10 @@ export interface NodeLoadBalancer extends LoadBalancer {
 interface Backend extends BackendStats {
   target: Target
   pool: Pool
+  /** Set by an operator (never by detach): out of service until the operator's `ready`. */
+  admin?: 'maint' | 'drain' | undefined
+  /** Aborts the requests in flight: how a drain that must proceed closes what is left. */
+  requests: Set<AbortController>
 }
 
 // Meaningful for one connection only; never forwarded (RFC 9110, 7.6.1).
@@ -87,7 +100,7 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     if (backends.has(target.id)) throw new ValidationError('targets', `duplicate backend id ${JSON.stringify(target.id)}`)
     if (target.port === undefined) throw new ValidationError('targets', `backend ${target.id} has no port`)
     const pool = new Pool(`http://${target.address}:${target.port}`, { connections: 128, keepAliveTimeout: 4000 })
-    backends.set(target.id, { id: target.id, target: { ...target }, pool, inService: true, inflight: 0, served: 0, errors: 0 })
+    backends.set(target.id, { id: target.id, target: { ...target }, pool, inService: true, inflight: 0, served: 0, errors: 0, requests: new Set() })
   }
   const isMember = (backend: Backend): boolean => {
     if (!membership) return true
@@ -98,7 +111,9 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     }
   }
   // `inService` is this load balancer's own admin state (detach/attach); membership is the other control plane's.
-  const routable = (backend: Backend) => backend.inService && isMember(backend)
+  const routable = (backend: Backend) => backend.inService && !backend.admin && isMember(backend)
+  const theirs = (b: Backend): ExcludedTarget | undefined =>
+    b.admin ? { target: { ...b.target }, reason: `${b.admin.toUpperCase()} set by an operator (not by rolling)` } : undefined
   let turn = 0
   const pick = (): Backend | undefined => {
     const live = [...backends.values()].filter(routable)
@@ -116,6 +131,7 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     }
     backend.inflight++
     const abort = new AbortController()
+    backend.requests.add(abort)
     const onClientGone = () => abort.abort(new Error('client went away'))
     res.once('close', onClientGone)
     try {
@@ -138,6 +154,7 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     } finally {
       backend.served++
       backend.inflight--
+      backend.requests.delete(abort)
       res.off('close', onClientGone)
     }
   }
@@ -177,44 +194,70 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
     )
   }
 
-  return {
+  const lb: NodeLoadBalancer = {
     name: 'node-lb',
     address,
     port,
     url: `http://${address}:${port}`,
 
-    async discover() {
-      return [...backends.values()].filter(routable).map((b) => ({ ...b.target }))
+    async discover(ctx) {
+      return (await lb.inventory(ctx)).targets
+    },
+
+    async inventory() {
+      const all = [...backends.values()]
+      return { targets: all.filter(routable).map((b) => ({ ...b.target })), excluded: all.flatMap((b) => theirs(b) ?? []) }
     },
 
     async detach(targets, ctx) {
       const chosen = known(targets, 'detach')
       throwIfAborted(ctx.signal)
-      for (const backend of chosen) backend.inService = false
-      await waitUntil(
-        () => {
-          const busy = chosen.filter((b) => b.inflight > 0)
-          return busy.length === 0
-            ? { state: 'done', value: true }
-            : { state: 'retry', observed: busy.map((b) => `${b.id}: ${b.inflight} in flight`).join(', ') }
-        },
-        {
-          what: `node-lb to drain ${chosen.map((b) => b.id).join(', ')}`,
-          timeoutMs: timeoutOf(ctx),
-          minDelayMs: 20,
-          maxDelayMs: 250,
-          signal: ctx.signal,
-          clock: ctx.clock,
-        },
-      )
+      // Out by an operator's hand: left as found, never detached (nor attached) by a rollout.
+      const foreign = chosen.flatMap((b) => theirs(b) ?? [])
+      const mine = chosen.filter((b) => !b.admin)
+      for (const backend of mine) backend.inService = false
+      const busy = () => mine.filter((b) => b.inflight > 0)
+      const timeoutMs = Math.min(ctx.drain?.timeoutMs ?? Number.POSITIVE_INFINITY, timeoutOf(ctx))
+      try {
+        await waitUntil(
+          () =>
+            busy().length === 0
+              ? { state: 'done', value: true }
+              : {
+                  state: 'retry',
+                  observed: busy()
+                    .map((b) => `${b.id}: ${b.inflight} in flight`)
+                    .join(', '),
+                },
+          { what: `node-lb to drain ${mine.map((b) => b.id).join(', ')}`, timeoutMs, minDelayMs: 20, maxDelayMs: 250, signal: ctx.signal, clock: ctx.clock },
+        )
+        return { foreign }
+      } catch (error) {
+        if (!(error instanceof TimeoutError) || !ctx.drain) throw error
+        const left = busy().map((b) => ({ target: { ...b.target }, reason: `${b.id}: ${b.inflight} request(s) still in flight after ${timeoutMs} ms` }))
+        if (ctx.drain.onTimeout === 'halt') return { foreign, undrained: left }
+        for (const b of busy()) for (const request of b.requests) request.abort(new Error('drain timeout: closed by the load balancer'))
+        return { foreign, forced: left.map((l) => ({ ...l, reason: `${l.reason}, closed` })) }
+      }
     },
 
     async attach(targets, ctx) {
       const chosen = known(targets, 'attach')
       throwIfAborted(ctx.signal)
+      // Taken out by an operator while the rollout held it: left as found.
+      const foreign = chosen.flatMap((b) => theirs(b) ?? [])
+      const mine = chosen.filter((b) => !b.admin)
       // Checked before routing: a backend that just restarted may still be booting.
-      await Promise.all(chosen.filter((b) => !b.inService).map((b) => healthy(b, ctx)))
-      for (const backend of chosen) backend.inService = true
+      await Promise.all(mine.filter((b) => !b.inService).map((b) => healthy(b, ctx)))
+      for (const backend of mine) if (!backend.admin) backend.inService = true
+      return { foreign }
+    },
+
+    operator(id, action) {
+      const [backend] = known([{ id, address: '' }], 'change the admin state of')
+      if (!backend) return
+      backend.admin = action === 'ready' ? undefined : action
+      if (action === 'ready') backend.inService = true
     },
 
     stats: () => [...backends.values()].map((b) => ({ id: b.id, inService: routable(b), inflight: b.inflight, served: b.served, errors: b.errors })),
@@ -225,6 +268,7 @@ export async function startNodeLoadBalancer(options: NodeLoadBalancerOptions): P
       await Promise.all([...backends.values()].map((b) => b.pool.destroy()))
     },
   }
+  return lb
 }
 
 /** The status of one GET of `path`, or the error's code when there was no answer. */

@@ -11,18 +11,26 @@ interface Backend {
   server: Server
   /** What `_status` answers. */
   status: number
+  /** Open `/stream?id=` responses by id, each ended by the test. */
+  streams: Map<string, import('node:http').ServerResponse>
 }
 
 /** Real HTTP servers on 127.0.0.2.. answering like the fleet's app: `_status`, `/slow?ms=`. */
 async function backends(count: number): Promise<Backend[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const backend = { status: 200 } as Backend
+      const backend = { status: 200, streams: new Map() } as Backend
       const server = createServer((req, res) => {
         const url = new URL(req.url ?? '/', 'http://x')
         const reply = (code: number) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ id: backend.target.id }))
         if (url.pathname === '/_status') return reply(backend.status)
         if (url.pathname === '/slow') return void setTimeout(() => reply(200), Number(url.searchParams.get('ms') ?? 500))
+        if (url.pathname === '/stream') {
+          const id = url.searchParams.get('id') ?? ''
+          backend.streams.set(id, res)
+          res.once('close', () => backend.streams.delete(id))
+          return void res.writeHead(200, { 'content-type': 'text/plain' }).write(`${backend.target.id}\n`)
+        }
         reply(200)
       })
       await new Promise<void>((resolve) => server.listen(0, `127.0.0.${i + 2}`, resolve))
@@ -42,6 +50,32 @@ testLoadBalancer({
     const lb = await startNodeLoadBalancer({ targets: list.map((b) => b.target), check: { interMs: 50, rise: 2 } })
     return {
       lb,
+      // The load balancer is its own control plane: a second handle is the same process.
+      instance: () => lb,
+      operator: async (target, action) => lb.operator(target.id, action),
+      // A streaming response through the proxy that lands on `target` (others are closed).
+      async holdRequest(target) {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const id = `${target.id}-${attempt}-${Math.random().toString(36).slice(2)}`
+          const controller = new AbortController()
+          const response = await fetch(`${lb.url}/stream?id=${id}`, { signal: controller.signal })
+          if (response.headers.get('x-backend') !== target.id) {
+            controller.abort()
+            continue
+          }
+          const body = response.text().catch(() => '')
+          return {
+            release: async () => {
+              list
+                .find((b) => b.target.id === target.id)
+                ?.streams.get(id)
+                ?.end('done\n')
+              await body
+            },
+          }
+        }
+        throw new Error(`no streaming request reached ${target.id} in 20 tries`)
+      },
       async teardown() {
         await lb.close()
         await closeAll(list)

@@ -44,6 +44,12 @@ export interface FakeTargetGroupOptions {
   port?: number
   /** Reported as `deregistration_delay.timeout_seconds` (fractional below 1 s). @default 300 */
   deregistrationDelayMs?: number
+  /**
+   * As real ELB does, a deregistering target with no connection left (see `hold`) stops
+   * draining at once instead of at the end of the delay. Off by default, so a drain without
+   * held connections lasts the whole delay and tests can observe `draining`. @default false
+   */
+  drainEndsWhenIdle?: boolean
   healthCheck?: FakeHealthCheck
 }
 
@@ -105,6 +111,14 @@ export interface FakeAws {
   /** Puts a registered target into `draining` directly, as if deregistered by someone else. */
   deregister(group: string, targets: readonly { id: string; port?: number }[]): void
   state(group: string, id: string, port?: number): TargetState | 'unused'
+  /**
+   * A connection through the load balancer to the target, open until `release()` (a client
+   * holding a streaming response): while it is open the target stays `draining` until the
+   * deregistration delay ends; the delay's end closes it, as ELB does.
+   */
+  hold(group: string, id: string, port?: number): { release(): void; readonly open: boolean }
+  /** Open connections to the target (see `hold`). */
+  connections(group: string, id: string, port?: number): number
   close(): Promise<void>
 }
 
@@ -197,15 +211,24 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     schedule(group, target)
   }
 
+  // Open connections per `group|id:port`, and how to close each (the delay's end closes them).
+  const holds = new Map<string, Set<() => void>>()
+  const holdsOf = (group: FakeGroup, k: string) => holds.get(`${group.name}|${k}`)?.size ?? 0
+  const endDrain = (group: FakeGroup, k: string, target: FakeTarget) => {
+    if (group.targets.get(k) !== target || target.state !== 'draining') return
+    if (target.drainTimer !== undefined) clock.clearTimeout(target.drainTimer)
+    group.targets.delete(k)
+    for (const close of [...(holds.get(`${group.name}|${k}`) ?? [])]) close()
+  }
+
   const deregisterOne = (group: FakeGroup, id: string, port: number | undefined) => {
     const k = key(id, port ?? group.port)
     const target = group.targets.get(k)
     if (!target || target.state === 'draining') return
     stopChecks(target)
     setState(target, 'draining', 'Target.DeregistrationInProgress', 'Target deregistration is in progress')
-    target.drainTimer = clock.setTimeout(() => {
-      if (group.targets.get(k) === target) group.targets.delete(k)
-    }, group.deregistrationDelayMs)
+    const idle = group.drainEndsWhenIdle && holdsOf(group, k) === 0
+    target.drainTimer = clock.setTimeout(() => endDrain(group, k, target), idle ? 0 : group.deregistrationDelayMs)
   }
 
   const model: ElbModel = {
@@ -299,6 +322,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         targetType: o.targetType ?? 'ip',
         port: o.port ?? 80,
         deregistrationDelayMs: o.deregistrationDelayMs ?? 300_000,
+        drainEndsWhenIdle: o.drainEndsWhenIdle ?? false,
         check,
         targets: new Map(),
       })
@@ -319,6 +343,32 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     state: (group: string, id: string, port?: number) => {
       const g = mustGroup(group)
       return g.targets.get(key(id, port ?? g.port))?.state ?? 'unused'
+    },
+    hold: (group: string, id: string, port?: number) => {
+      const g = mustGroup(group)
+      const k = key(id, port ?? g.port)
+      if (!g.targets.has(k)) throw new Error(`fake-aws: ${group}/${k} is not registered`)
+      const set = holds.get(`${g.name}|${k}`) ?? new Set()
+      holds.set(`${g.name}|${k}`, set)
+      let open = true
+      const close = () => {
+        if (!open) return
+        open = false
+        set.delete(close)
+        const target = g.targets.get(k)
+        if (target?.state === 'draining' && g.drainEndsWhenIdle && set.size === 0) endDrain(g, k, target)
+      }
+      set.add(close)
+      return {
+        release: close,
+        get open() {
+          return open
+        },
+      }
+    },
+    connections: (group: string, id: string, port?: number) => {
+      const g = mustGroup(group)
+      return holdsOf(g, key(id, port ?? g.port))
     },
     close: async () => {
       closed = true

@@ -26,6 +26,8 @@ export interface FakeGroup {
   targetType: string
   port: number
   deregistrationDelayMs: number
+  /** Draining ends as soon as no held connection is left (real ELB's behaviour), not at the delay. */
+  drainEndsWhenIdle: boolean
   check: Required<FakeHealthCheck>
   targets: Map<string, FakeTarget>
 }

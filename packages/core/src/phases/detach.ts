@@ -25,9 +25,11 @@ export async function detach(engine: Engine, flights: Flight[], batch: number): 
   try {
     // The call's own deadline leaves room for the drain policy's timeout and its aftermath.
     const timeoutMs = Math.max(engine.timeouts.detach, (engine.drain.timeoutMs ?? 0) + engine.timeouts.precheck)
+    // Resumed mid-detach: their being out of service may be this rollout's own doing.
+    const resumed = flights.filter((f) => f.entry === 'detach').map((f) => f.target.id)
     result = toDetachResult(
       await engine.withContext(`detach of ${targets.length} target(s) from ${engine.lb.name}`, timeoutMs, (ctx) =>
-        engine.lb.detach(targets, { ...ctx, drain: engine.drain }),
+        engine.lb.detach(targets, { ...ctx, drain: engine.drain, ...(resumed.length > 0 ? { resumedDetach: resumed } : {}) }),
       ),
     )
   } catch (error) {

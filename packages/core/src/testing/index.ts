@@ -15,7 +15,15 @@ export { memoryHealthCheck, type MemoryHealthCheck, type MemoryHealthCheckOption
 export { memoryFleet, splitWords, type MemoryFleet, type MemoryFleetOptions, type FleetAdapters, type FakeHost } from './memory-fleet.js'
 export { silentLogger } from './util.js'
 export { contractContext, type ContractOptions } from './contracts/suite.js'
-export { testLoadBalancer, loadBalancerTests, type LoadBalancerFixture, type LoadBalancerTestName } from './contracts/load-balancer.js'
+export {
+  testLoadBalancer,
+  loadBalancerTests,
+  loadBalancerChecks,
+  type LoadBalancerFixture,
+  type LoadBalancerTestName,
+  type LoadBalancerTestKey,
+  type LoadBalancerOperatorAction,
+} from './contracts/load-balancer.js'
 export { testExecutor, executorTests, type ExecutorFixture, type ExecutorFaults, type FaultyHost, type ExecutorTestName } from './contracts/executor.js'
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './contracts/artifact-store.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './contracts/health-check.js'

@@ -49,6 +49,25 @@ describe('resume from the journal', () => {
     expect(journal.records.at(-1)).toMatchObject({ type: 'end', status: 'succeeded' })
   })
 
+  it('after a crash mid-detach: detaches again, naming the targets in ctx.resumedDetach (their state may be its own)', async () => {
+    const seen: (readonly string[] | undefined)[] = []
+    const { fx, result } = await crashAndResume((fx) => {
+      let calls = 0
+      const detach = fx.fleet.lb.detach.bind(fx.fleet.lb)
+      fx.fleet.lb.detach = async (targets, ctx) => {
+        seen.push(ctx.resumedDetach)
+        // The first rollout's drain never ends: a crash while draining.
+        return ++calls === 1 ? never() : detach(targets, ctx)
+      }
+      return {}
+    })
+    expect(result.status).toBe('succeeded')
+    expect(seen[0]).toBeUndefined()
+    expect(seen[1]).toEqual(['host-1', 'host-2'])
+    expect(seen[2]).toBeUndefined()
+    for (const t of fx.fleet.targets) expect(fx.fleet.lb.inService(t.id)).toBe(true)
+  })
+
   it('refuses when the journal holds no unfinished run', async () => {
     const fx = setup({ size: 2 })
     await fx.run()

@@ -54,6 +54,21 @@ const server = createServer((req, res) => {
     setTimeout(() => send(res, 200, { version: release.version, sleptMs: ms }), ms)
     return
   }
+  // `/stream?ms=N`: a streaming response (a line every 100 ms for N ms, at most 10 min), as a
+  // client holding a download or an event stream does: a drain cannot finish while it runs.
+  if (url.pathname === '/stream') {
+    const ms = Math.min(Number(url.searchParams.get('ms') ?? 60_000) || 0, 600_000)
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    const line = () => res.write(`${JSON.stringify({ version: release.version, pid: process.pid })}\n`)
+    line()
+    const tick = setInterval(line, 100)
+    const end = setTimeout(() => res.end(), ms)
+    res.once('close', () => {
+      clearInterval(tick)
+      clearTimeout(end)
+    })
+    return
+  }
   send(res, 404, { error: 'not found' })
 })
 server.keepAliveTimeout = 30_000
