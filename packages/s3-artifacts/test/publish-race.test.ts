@@ -20,7 +20,7 @@ describe.skipIf(motoSkip !== undefined)('concurrent publishes of one version (mo
   afterAll(() => s3?.stop())
 
   it(`${PUBLISHERS} publishers with different bytes, ${ROUNDS} rounds: one wins, the manifest matches its bytes`, async () => {
-    const tally = { won: 0, refused: 0, mismatched: 0, other: [] as string[] }
+    const tally = { won: 0, refused: 0, late: 0, mismatched: 0, other: [] as string[] }
     const rounds: { round: number; winners: number[]; manifestOf: number; integrity: string; ok: boolean }[] = []
     for (let round = 0; round < ROUNDS; round++) {
       const version = `2.0.${round}`
@@ -42,6 +42,8 @@ describe.skipIf(motoSkip !== undefined)('concurrent publishes of one version (mo
         if (outcome.status === 'fulfilled') continue
         const message = (outcome.reason as Error).message
         if (message.includes(`version ${version} of web was published concurrently by another run; not overwritten`)) tally.refused++
+        // A publisher that starts after the winner committed sees its manifest before uploading anything.
+        else if (message.includes(`build ${version} of web already exists in s3://builds/race/ with different content`)) tally.late++
         else tally.other.push(message)
       }
 
@@ -59,14 +61,28 @@ describe.skipIf(motoSkip !== undefined)('concurrent publishes of one version (mo
       if (location.kind !== 'url') throw new Error('expected a url')
       const fetched = new Uint8Array(await (await fetch(location.url)).arrayBuffer())
       const owner = builds.findIndex((build) => sha256(build.bytes) === stored.sha256)
-      const ok = integrity === 'ok' && sha256(fetched) === stored.sha256 && winners.length === 1 && winners[0]?.i === owner && winners[0]?.artifact.sha256 === stored.sha256
+      const ok =
+        integrity === 'ok' &&
+        sha256(fetched) === stored.sha256 &&
+        winners.length === 1 &&
+        winners[0]?.i === owner &&
+        winners[0]?.artifact.sha256 === stored.sha256
       rounds.push({ round, winners: winners.map((w) => w.i), manifestOf: owner, integrity, ok })
     }
-    console.log(rounds.map((r) => `round ${r.round}: winners [${r.winners}], manifest of publisher ${r.manifestOf}, verify ${r.integrity === 'ok' ? 'ok' : 'FAILED'}`).join('\n'))
-    console.log(`totals over ${ROUNDS} rounds of ${PUBLISHERS}: won ${tally.won}, refused ${tally.refused}, manifest/bytes mismatch ${tally.mismatched}, other ${tally.other.length}`)
-    console.log([...new Set(tally.other.map((m) => m.slice(0, 110)))].join("\n"))
+    console.log(
+      rounds
+        .map((r) => `round ${r.round}: winners [${r.winners}], manifest of publisher ${r.manifestOf}, verify ${r.integrity === 'ok' ? 'ok' : 'FAILED'}`)
+        .join('\n'),
+    )
+    console.log(
+      `totals over ${ROUNDS} rounds of ${PUBLISHERS}: won ${tally.won}, refused concurrently ${tally.refused}, refused before upload ${tally.late}, manifest/bytes mismatch ${tally.mismatched}, other ${tally.other.length}`,
+    )
     expect(rounds.filter((r) => !r.ok)).toEqual([])
     expect(tally.other).toEqual([])
-    expect(tally).toMatchObject({ won: ROUNDS, refused: ROUNDS * (PUBLISHERS - 1), mismatched: 0 })
+    expect(tally.won).toBe(ROUNDS)
+    expect(tally.refused + tally.late).toBe(ROUNDS * (PUBLISHERS - 1))
+    // The race is real: most losers got past the first check and lost at the manifest's commit.
+    expect(tally.refused).toBeGreaterThan(0)
+    expect(tally.mismatched).toBe(0)
   }, 120_000)
 })
