@@ -15,6 +15,7 @@ export { rollout, resume, plan, breakLock, journalFile, type RolloutRun, type Re
 export { resolveOptions, DEFAULT_STATE_DIR, type ResolvedOptions } from './resolve.js'
 export { amountOf, batchSizes, splitBatches } from './plan.js'
 export { fileJournal, memoryJournal, type Journal, type JournalRecord } from './journal.js'
+export type { ControlChannel, ControlMessage } from './control.js'
 export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder } from './lock.js'
 export { localExecutor, type LocalExecutorOptions } from './local/executor.js'
 export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from './local/file-artifacts.js'

@@ -65,9 +65,7 @@ export function testLock(options: ContractOptions<LockFixture, LockTestName>): v
 
     test(t.race, async () => {
       const s = service()
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? get().lock : other()).acquire(s, holder(`run-${i}`))),
-      )
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? get().lock : other()).acquire(s, holder(`run-${i}`))))
       const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
       expect(won).toHaveLength(1)
       const winner = won[0]!.holder.runId
