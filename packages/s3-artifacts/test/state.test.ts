@@ -1,6 +1,7 @@
 // The S3 state store against moto (conditional writes enforced, as on S3), through the real
 // client-s3: the shared Lock contract with two stores on one prefix (two runners), the lease,
 // its renewal and its loss (fencing), and the control channel.
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { type Clock, LockedError, systemClock } from '@org/rolling-core'
 import { testLock } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -156,6 +157,65 @@ describe.skipIf(motoSkip !== undefined)('S3 state on moto', () => {
       await expect(sender.control.send(s, { id: 'a/b', kind: 'abort', runId: 'run-1', at: at(3) })).rejects.toThrow(/message.id/)
       sender.destroy()
       receiver.destroy()
+    })
+
+    it('journal: written under the lease, read from another machine, resumed there', async () => {
+      const a = state()
+      const b = state()
+      const s = service()
+      const lease = await a.lock.acquire(s, holder('run-1'))
+      const journal = a.journal(s)
+      await journal.reset()
+      journal.append({ type: 'start', runId: 'run-1' })
+      journal.append({ type: 'batch', i: 0 }, { type: 't', i: 0, s: 'detached' })
+      await journal.flush()
+      // Another machine reads it as it stands (rolling status).
+      expect((await b.journal(s).read()).map((r) => r.type)).toEqual(['start', 'batch', 't'])
+      // Without this run's lease (it "died"), its state is broken and resumed elsewhere.
+      await b.lock.break(s)
+      const taken = await b.lock.acquire(s, holder('run-1-resume'))
+      const resumed = b.journal(s)
+      expect(await resumed.read()).toHaveLength(3)
+      resumed.append({ type: 't', i: 0, s: 'done' })
+      await resumed.flush()
+      expect((await a.journal(s).read()).at(-1)).toEqual({ type: 't', i: 0, s: 'done' })
+      // The old holder's next write is refused, and so is every one after it: here by the
+      // journal's compare-and-swap, before its heartbeat has even noticed the lease is gone.
+      journal.append({ type: 't', i: 1, s: 'detached' })
+      await expect(journal.flush()).rejects.toThrow(/written by another run since this one last read it \(fencing token \d+\)/)
+      expect(() => journal.append({ type: 'end' })).toThrow(/written by another run/)
+      expect(await b.journal(s).read()).toHaveLength(4)
+      await taken.release()
+      await lease.release()
+      a.destroy()
+      b.destroy()
+    })
+
+    it('journal: a write by another run since this one read is detected, never merged', async () => {
+      const a = state()
+      const s = service()
+      await a.lock.acquire(s, holder('run-1'))
+      const one = a.journal(s)
+      const two = a.journal(s)
+      await one.reset()
+      await two.read()
+      one.append({ type: 'start', runId: 'run-1' })
+      await one.flush()
+      two.append({ type: 'start', runId: 'intruder' })
+      await expect(two.flush()).rejects.toThrow(/written by another run since this one last read it/)
+      expect(await one.read()).toEqual([{ type: 'start', runId: 'run-1' }])
+      a.destroy()
+    })
+
+    it('journal: refuses to write without a lease, and a corrupt object names the line', async () => {
+      const a = state()
+      const s = service()
+      const journal = a.journal(s)
+      journal.append({ type: 'start' })
+      await expect(journal.flush()).rejects.toThrow(/holds no lease/)
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `teams/${s}/journal.jsonl`, Body: '{"type":"start"}\nnot json\n' }))
+      await expect(a.journal(s).read()).rejects.toThrow(/is corrupt at line 2/)
+      a.destroy()
     })
   })
 })

@@ -1,10 +1,11 @@
-// `s3State`: the rollout state shared across machines on one S3 prefix: the lock lease and the
-// control channel (the journal joins them when the engine can await its writes; see README).
+// `s3State`: the rollout state shared across machines on one S3 prefix: the lock lease with its
+// fencing token, the journal (written under that lease) and the control channel.
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import type { ControlChannel } from '@org/rolling-core'
 import { ValidationError } from '@org/rolling-core'
 import { normalizePrefix } from '../names.js'
 import { s3Control } from './control.js'
+import { type S3Journal, s3Journal } from './journal.js'
 import { type S3Lock, type S3LockLease, type S3LockOptions, s3Lock } from './lock.js'
 import { type ObjectStore, objectStore } from './objects.js'
 
@@ -23,12 +24,14 @@ export interface S3State {
   readonly location: string
   readonly lock: S3Lock
   readonly control: ControlChannel
+  /** The journal of `service`, written only while this state's lock holds its lease. */
+  journal(service: string): S3Journal
   /** S3 calls made so far, by kind. */
   readonly calls: ObjectStore['calls']
   destroy(): void
 }
 
-export type { S3Lock, S3LockLease, S3LockOptions }
+export type { S3Journal, S3Lock, S3LockLease, S3LockOptions }
 
 export function s3State(options: S3StateOptions): S3State {
   if (options === null || typeof options !== 'object') throw new ValidationError('options', `expected an object, got ${String(options)}`)
@@ -40,9 +43,36 @@ export function s3State(options: S3StateOptions): S3State {
   const owned = !options.client
   const client = options.client ?? new S3Client({ ...options.clientConfig })
   const store = objectStore(client, options.bucket)
+  const inner = s3Lock(store, prefix, options.lock)
+  // The leases this process holds, so its journals can check theirs before every write.
+  const leases = new Map<string, S3LockLease>()
+  const lock: S3Lock = {
+    location: inner.location,
+    inspect: (service) => inner.inspect(service),
+    break: (service) => inner.break(service),
+    async acquire(service, holder) {
+      const lease = await inner.acquire(service, holder)
+      leases.set(service, lease)
+      return {
+        ...lease,
+        holder: lease.holder,
+        token: lease.token,
+        get leaseUntil() {
+          return lease.leaseUntil
+        },
+        lost: lease.lost,
+        assertHeld: () => lease.assertHeld(),
+        release: async () => {
+          await lease.release()
+          if (leases.get(service) === lease) leases.delete(service)
+        },
+      }
+    },
+  }
   return {
     location: `s3://${options.bucket}/${prefix}`,
-    lock: s3Lock(store, prefix, options.lock),
+    lock,
+    journal: (service) => s3Journal(store, prefix, service, () => leases.get(service)),
     control: s3Control(store, prefix),
     calls: store.calls,
     destroy() {

@@ -64,11 +64,7 @@ export function ciJob(env: NodeJS.ProcessEnv = process.env): string | undefined 
   return env.CI_JOB_URL ?? env.BUILD_URL ?? undefined
 }
 
-export function s3Lock(
-  store: ObjectStore,
-  prefix: string,
-  options: S3LockOptions = {},
-): Lock & { acquire(service: string, holder: LockHolder): Promise<S3LockLease> } {
+export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOptions = {}): S3Lock {
   const leaseMs = options.leaseMs ?? 60_000
   if (!Number.isInteger(leaseMs) || leaseMs < 100 || leaseMs > MAX_TIMER) {
     throw new ValidationError('lock.leaseMs', `expected an integer from 100 to ${MAX_TIMER} ms, got ${String(leaseMs)}`)

@@ -15,7 +15,7 @@ export interface ObjectStore {
   readonly client: S3Client
   /** The object at `key` and its ETag, or undefined when there is none. */
   get<T>(key: string, parse: (text: string) => T, signal?: AbortSignal): Promise<Stored<T> | undefined>
-  /** Writes `value` if the condition holds: returns the new ETag, or 'conflict' when another writer won. */
+  /** Writes `value` (JSON, or a string as is) if the condition holds: the new ETag, or 'conflict' when another writer won. */
   put(key: string, value: unknown, condition: { ifNoneMatch: true } | { ifMatch: string } | undefined, signal?: AbortSignal): Promise<string | 'conflict'>
   /** Calls S3 counted by kind, for the call-count figures of the bench and tests. */
   readonly calls: { get: number; put: number; list: number }
@@ -59,8 +59,8 @@ export function objectStore(client: S3Client, bucket: string): ObjectStore {
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: `${JSON.stringify(value)}\n`,
-            ContentType: 'application/json',
+            Body: typeof value === 'string' ? value : `${JSON.stringify(value)}\n`,
+            ContentType: typeof value === 'string' ? 'application/x-ndjson' : 'application/json',
             ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
             ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
           }),
