@@ -46,6 +46,7 @@ export function s3State(options: S3StateOptions): S3State {
   const inner = s3Lock(store, prefix, options.lock)
   // The leases this process holds, so its journals can check theirs before every write.
   const leases = new Map<string, S3LockLease>()
+  const journals = new Map<string, Set<S3Journal>>()
   const lock: S3Lock = {
     location: inner.location,
     inspect: (service) => inner.inspect(service),
@@ -63,6 +64,8 @@ export function s3State(options: S3StateOptions): S3State {
         lost: lease.lost,
         assertHeld: () => lease.assertHeld(),
         release: async () => {
+          // The engine releases right after its last append: let those writes land under the lease first.
+          await Promise.allSettled([...(journals.get(service) ?? [])].map((journal) => journal.flush()))
           await lease.release()
           if (leases.get(service) === lease) leases.delete(service)
         },
@@ -72,7 +75,11 @@ export function s3State(options: S3StateOptions): S3State {
   return {
     location: `s3://${options.bucket}/${prefix}`,
     lock,
-    journal: (service) => s3Journal(store, prefix, service, () => leases.get(service)),
+    journal(service) {
+      const journal = s3Journal(store, prefix, service, () => leases.get(service))
+      journals.set(service, (journals.get(service) ?? new Set()).add(journal))
+      return journal
+    },
     control: s3Control(store, prefix),
     calls: store.calls,
     destroy() {

@@ -54,12 +54,15 @@ export function objectStore(client: S3Client, bucket: string): ObjectStore {
     },
     async put(key, value, condition, signal) {
       calls.put++
+      const body = typeof value === 'string' ? value : `${JSON.stringify(value)}\n`
       try {
         const response = await client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: typeof value === 'string' ? value : `${JSON.stringify(value)}\n`,
+            Body: body,
+            // A known length: the SDK otherwise treats a large string as a stream of unknown size.
+            ContentLength: Buffer.byteLength(body),
             ContentType: typeof value === 'string' ? 'application/x-ndjson' : 'application/json',
             ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
             ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
