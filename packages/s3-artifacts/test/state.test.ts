@@ -217,5 +217,17 @@ describe.skipIf(motoSkip !== undefined)('S3 state on moto', () => {
       await expect(a.journal(s).read()).rejects.toThrow(/is corrupt at line 2/)
       a.destroy()
     })
+
+    it('a corrupt lock is reported, and unlock clears it with a token above any counter', async () => {
+      const a = state()
+      const s = service()
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `teams/${s}/lock.json`, Body: '{"holder":' }))
+      await expect(a.lock.acquire(s, holder('r1'))).rejects.toThrow(/lock s3:\/\/state\/teams\/.*lock.json is corrupt .*rolling unlock/)
+      expect(await a.lock.break(s)).toMatchObject({ runId: 'unknown' })
+      const lease = await a.lock.acquire(s, holder('r1'))
+      expect(lease.token).toBeGreaterThan(Date.now() - 60_000)
+      await lease.release()
+      a.destroy()
+    })
   })
 })

@@ -130,7 +130,16 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
     async break(service) {
       const key = keyOf(service)
       for (let attempt = 0; attempt < 5; attempt++) {
-        const current = await read(service)
+        let current: Awaited<ReturnType<typeof read>>
+        try {
+          current = await read(service)
+        } catch (error) {
+          if (!(error instanceof RollingError && error.message.includes('is corrupt'))) throw error
+          // Its token is unreadable: the epoch ms is greater than any counter a lock reaches, so
+          // fencing still holds for whoever takes it next.
+          await store.put(key, { token: clock.now() }, undefined)
+          return { runId: 'unknown', pid: 0, host: 'unknown', since: 'unknown', service }
+        }
         if (!current?.value.holder) return undefined
         // Written back free with its token, so the next holder's token is still greater.
         if ((await store.put(key, { token: current.value.token }, { ifMatch: current.etag })) !== 'conflict') return current.value.holder
