@@ -4,7 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { LockedError } from '@org/rolling-core'
+import { LockedError, resume } from '@org/rolling-core'
+import { memoryFleet } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { s3State } from '../src/index.js'
 import { type Moto, motoSkip, startMoto } from './moto.js'
@@ -126,6 +127,34 @@ describe.skipIf(motoSkip !== undefined)('S3 state between processes (moto)', () 
     await journal.flush()
     expect((await journal.read()).at(-1)).toEqual({ type: 'end' })
     await lease.release()
+    state.destroy()
+  }, 60_000)
+
+  it('a rollout SIGKILLed mid-batch is finished by resume() from another state folder once its lease ended', async () => {
+    const first = runner(['rollout', s3.endpoint, s3.bucket, 'shop', 'runner-a', '1000'])
+    await first.line((l) => l.batch === true, 20_000)
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    first.child.kill('SIGKILL')
+    await first.exited
+    const state = s3State({ bucket: s3.bucket, prefix: 'resume/', clientConfig: s3.clientConfig })
+    const before = await state.journal('shop').read()
+    expect(before.some((r) => r.type === 'end')).toBe(false)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    // The first runner's hosts lived in its memory: this fleet is made to match what reached them
+    // before the kill (the build it deployed), as real hosts would have kept it.
+    const fleet = memoryFleet({ size: 6, service: 'shop' })
+    const builtAt = String((await first.line((l) => 'builtAt' in l, 1000)).builtAt)
+    fleet.publish('v2', { builtAt })
+    for (const line of first.lines) {
+      const host = typeof line.deployed === 'string' ? fleet.hosts.get(line.deployed) : undefined
+      if (host) Object.assign(host, { version: 'v2', builtAt })
+    }
+    expect(first.lines.filter((l) => 'deployed' in l).length).toBeGreaterThan(0)
+    const result = await resume({ ...fleet.adapters, settle: { delay: 0 }, lock: state.lock, journal: state.journal('shop') })
+    expect({ status: result.status, reason: result.reason }).toEqual({ status: 'succeeded', reason: undefined })
+    expect(result.status).toBe('succeeded')
+    expect(await state.lock.inspect('shop')).toBeUndefined()
+    expect((await state.journal('shop').read()).at(-1)?.type).toBe('end')
     state.destroy()
   }, 60_000)
 })
