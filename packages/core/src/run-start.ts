@@ -3,7 +3,7 @@
 import { hostname } from 'node:os'
 import type { Artifact } from './types.js'
 import type { Engine } from './engine.js'
-import { type LockLease, isProcessAlive } from './lock.js'
+import { type LockLease, LockedError, isProcessAlive } from './lock.js'
 import { RollingError } from './errors.js'
 
 export async function takeLock(engine: Engine, resumingRun: string | undefined): Promise<LockLease> {
@@ -18,7 +18,16 @@ export async function takeLock(engine: Engine, resumingRun: string | undefined):
       }
     }
   }
-  return engine.lock.acquire(engine.service, holder)
+  try {
+    return await engine.lock.acquire(engine.service, holder)
+  } catch (error) {
+    // A lock on another machine (S3) cannot probe the pid: it calls the crashed run's lock stale
+    // when its lease ended. Resuming that very run is the same explicit act that breaks it.
+    if (resumingRun === undefined || !(error instanceof LockedError) || !error.stale || error.holder.runId !== resumingRun) throw error
+    engine.log.warn(`[rolling] taking over the stale lock of interrupted run ${resumingRun} (${error.message}) to resume it`)
+    await engine.lock.break(engine.service)
+    return engine.lock.acquire(engine.service, holder)
+  }
 }
 
 export async function refuseUnfinished(engine: Engine): Promise<void> {
@@ -48,4 +57,3 @@ export async function resolveArtifact(engine: Engine, ref: string, recorded: Art
     return artifact
   })
 }
-

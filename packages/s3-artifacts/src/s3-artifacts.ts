@@ -1,10 +1,12 @@
-// The S3 artifact store: `<prefix><service>/<version>/{<file>,manifest.json}` and
-// `<prefix><service>/LATEST`. Hosts fetch builds through presigned GET URLs, so they need
-// no AWS credentials; the manifest is written after the bytes and LATEST after the manifest,
-// so a reader that finds a version or a pointer always finds a complete build behind it.
+// The S3 artifact store: `<prefix><service>/<version>/manifest.json`, the bytes at
+// `<prefix><service>/.builds/<sha256>/<file>` and `<prefix><service>/LATEST`. Hosts fetch builds
+// through presigned GET URLs, so they need no AWS credentials; the manifest is written after the
+// bytes and LATEST after the manifest, so a reader that finds a version or a pointer always finds
+// a complete build behind it. The bytes live at a key named by their own sha256, so no publisher
+// can overwrite the bytes another one's manifest points to: the manifest's conditional write is
+// the one commit point of a publish.
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Transform } from 'node:stream'
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3'
@@ -70,8 +72,17 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
   const owned = !options.client
   const client = options.client ?? new S3Client({ ...options.clientConfig })
   const where = `s3://${bucket}/${prefix}`
-  const buildKey = (service: string, version: string, file: string) => `${prefix}${service}/${version}/${file}`
-  const manifestKey = (service: string, version: string) => buildKey(service, version, 'manifest.json')
+  /** Where builds published before content addressing lie (and where their manifests still point). */
+  const legacyKey = (service: string, version: string, file: string) => `${prefix}${service}/${version}/${file}`
+  // `.builds` cannot be a version: names start with a letter or digit.
+  const contentKey = (service: string, sha256: string, file: string) => `${prefix}${service}/.builds/${sha256}/${file}`
+  const manifestKey = (service: string, version: string) => legacyKey(service, version, 'manifest.json')
+  /** The object a manifest describes: its content key, or for an old manifest the version folder. */
+  const bytesKey = (manifest: Manifest) => {
+    const addressed = contentKey(manifest.service, manifest.sha256, manifest.file)
+    // Only a key this store would have written is followed: a manifest cannot send readers elsewhere.
+    return manifest.key === addressed ? addressed : legacyKey(manifest.service, manifest.version, manifest.file)
+  }
   const latestKey = (service: string) => `${prefix}${service}/LATEST`
   /** Presigned GET URLs by object key, reused while they have half their lifetime left. */
   const presigned = new Map<string, { url: string; expiresAtMs: number }>()
@@ -162,7 +173,7 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
 
     async locate(artifact, _target, ctx): Promise<ArtifactLocation> {
       const manifest = await manifestOf(artifact, ctx.signal)
-      const key = buildKey(artifact.service, artifact.version, manifest.file)
+      const key = bytesKey(manifest)
       // Every host of a batch gets the same URL while it has at least half its lifetime left:
       // identical deploy commands, which the SSM executor sends in one SendCommand for up to
       // 50 instances (a URL per host would make one call per host).
@@ -191,7 +202,7 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
 
     async verify(artifact, ctx) {
       const manifest = await manifestOf(artifact, ctx.signal)
-      const key = buildKey(artifact.service, artifact.version, manifest.file)
+      const key = bytesKey(manifest)
       let got: { sha256: string; size: number }
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: ctx.signal })
@@ -227,12 +238,9 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
         if (typeof value !== 'string') throw new ValidationError(`metadata.${key}`, `expected a string, got ${typeof value}`)
       }
       throwIfAborted(signal)
-      let size: number
-      try {
-        size = (await stat(sourceFile)).size
-      } catch (error) {
-        throw new RollingError('INVALID_OPTION', `[rolling:s3] source file ${sourceFile} cannot be read: ${errorMessage(error)}`, { cause: error })
-      }
+      // The bytes' key names their sha256, so the file is hashed before anything is sent; the
+      // upload hashes again, and a file that changed in between is refused, never stored under a wrong name.
+      const local = await hashFile(sourceFile, signal)
 
       const refuse = (existing: Manifest, sha256: string) =>
         new RollingError(
@@ -245,13 +253,12 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
       // A version is immutable: compare before uploading, so a refused publish leaves the stored bytes alone.
       const existing = await readManifest(service, version, signal)
       if (existing) {
-        const local = await hashFile(sourceFile, signal)
         if (existing.sha256 !== local.sha256 || existing.size !== local.size) throw refuse(existing, local.sha256)
         await pointTo()
         return toArtifact(existing)
       }
 
-      const key = buildKey(service, version, file)
+      const key = contentKey(service, local.sha256, file)
       const hashing = hashingStream()
       const source = createReadStream(sourceFile)
       // A read error fails the upload through the body stream; the SDK's rejection is what we report,
@@ -260,7 +267,7 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
       hashing.on('error', () => {})
       try {
         await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: source.pipe(hashing), ContentLength: size, ContentType: 'application/octet-stream' }),
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: source.pipe(hashing), ContentLength: local.size, ContentType: 'application/octet-stream' }),
           { abortSignal: signal },
         )
       } catch (error) {
@@ -269,10 +276,11 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
         throw failure(error, 'upload the build to', key, signal)
       }
       const uploaded = hashing.result()
-      if (uploaded.size !== size) {
+      if (uploaded.size !== local.size || uploaded.sha256 !== local.sha256) {
         throw new RollingError(
           'ADAPTER',
-          `[rolling:s3] source file ${sourceFile} changed while it was uploaded (${size} bytes, then ${uploaded.size}); publish again`,
+          `[rolling:s3] source file ${sourceFile} changed while it was uploaded (${local.size} bytes, sha256 ${local.sha256}, ` +
+            `then ${uploaded.size} bytes, sha256 ${uploaded.sha256}); publish again`,
         )
       }
 
@@ -281,16 +289,24 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
         version,
         builtAt,
         sha256: uploaded.sha256,
-        size,
+        size: local.size,
         file,
         key,
         ...(publishOptions.metadata ? { metadata: { ...publishOptions.metadata } } : {}),
       }
       // If-None-Match makes the manifest the commit point on S3: of two racing publishers one wins.
+      // The loser's bytes stay at their own content key, which no manifest names: harmless, and
+      // reused by the next publish of the same bytes.
       const mkey = manifestKey(service, version)
       if ((await putText(mkey, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', signal, true)) === 'exists') {
         const winner = await find(service, version, signal)
-        if (winner.sha256 !== manifest.sha256 || winner.size !== manifest.size) throw refuse(winner, manifest.sha256)
+        if (winner.sha256 !== manifest.sha256 || winner.size !== manifest.size) {
+          throw new RollingError(
+            'ADAPTER',
+            `[rolling:s3] version ${version} of ${service} was published concurrently by another run; not overwritten ` +
+              `(${where}: the stored build has sha256 ${winner.sha256}, this one ${manifest.sha256}); publish it under a new version`,
+          )
+        }
         await pointTo()
         return toArtifact(winner)
       }

@@ -1,31 +1,46 @@
-// The shared ArtifactStore contract suite, run against a real s3rver through client-s3.
+// The shared ArtifactStore contract suite through the real client-s3, on s3rver and on moto
+// (which enforces conditional writes, as S3 does).
 import { randomBytes } from 'node:crypto'
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { testArtifactStore } from '@org/rolling-core/testing'
+import { describe } from 'vitest'
 import { s3Artifacts } from '../src/index.js'
+import { motoSkip, startMoto } from './moto.js'
 import { startFakeS3 } from './support.js'
 
-testArtifactStore({
-  name: 's3',
-  timeout: 15_000,
-  setup: async () => {
-    const s3 = await startFakeS3()
-    const store = s3Artifacts({ bucket: s3.bucket, prefix: 'contract/', client: s3.client })
-    return {
-      store,
-      service: 'checkout',
-      publish: async (version, bytes, builtAt) =>
-        store.publish('checkout', await s3.tempFile(bytes, 'checkout.tar.gz'), { version, ...(builtAt ? { builtAt } : {}) }),
-      // Overwrites the stored bytes behind the store's back, keeping the size.
-      corrupt: async (artifact) => {
-        const manifest = JSON.parse(
-          (await (
-            await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `contract/checkout/${artifact.version}/manifest.json` }))
-          ).Body?.transformToString()) ?? '{}',
-        ) as { key: string }
-        await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: manifest.key, Body: randomBytes(artifact.size) }))
-      },
-      teardown: () => s3.stop(),
-    }
-  },
-})
+interface Server {
+  bucket: string
+  client: S3Client
+  tempFile(bytes: Uint8Array, name?: string): Promise<string>
+  stop(): Promise<void>
+}
+
+function suite(name: string, start: () => Promise<Server>) {
+  testArtifactStore({
+    name,
+    timeout: 15_000,
+    setup: async () => {
+      const s3 = await start()
+      const store = s3Artifacts({ bucket: s3.bucket, prefix: 'contract/', client: s3.client })
+      return {
+        store,
+        service: 'checkout',
+        publish: async (version, bytes, builtAt) =>
+          store.publish('checkout', await s3.tempFile(bytes, 'checkout.tar.gz'), { version, ...(builtAt ? { builtAt } : {}) }),
+        // Overwrites the stored bytes behind the store's back, keeping the size.
+        corrupt: async (artifact) => {
+          const manifest = JSON.parse(
+            (await (
+              await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `contract/checkout/${artifact.version}/manifest.json` }))
+            ).Body?.transformToString()) ?? '{}',
+          ) as { key: string }
+          await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: manifest.key, Body: randomBytes(artifact.size) }))
+        },
+        teardown: () => s3.stop(),
+      }
+    },
+  })
+}
+
+suite('s3 (s3rver)', () => startFakeS3())
+describe.skipIf(motoSkip !== undefined)('moto', () => suite('s3 (moto)', () => startMoto()))

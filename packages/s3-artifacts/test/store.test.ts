@@ -48,7 +48,7 @@ describe('publish and fetch', () => {
     const location = await store.locate(artifact, target, contractContext())
     if (location.kind !== 'url') throw new Error(`expected a url location, got ${location.kind}`)
     expect(location).toMatchObject({ sha256: sha256(bytes), size: bytes.byteLength })
-    expect(location.url).toContain('/builds/teams/web/api/2.0.0/api.tar.gz')
+    expect(location.url).toContain(`/builds/teams/web/api/.builds/${sha256(bytes)}/api.tar.gz`)
     expect(new URL(location.url).searchParams.get('X-Amz-Expires')).toBe('900')
     const expires = Date.parse(location.expiresAt ?? '')
     expect(expires - before).toBeGreaterThanOrEqual(899_000)
@@ -64,7 +64,7 @@ describe('publish and fetch', () => {
     await store.verify(artifact, contractContext())
   })
 
-  it('lays the bucket out as <prefix><service>/<version>/<file>, manifest.json and LATEST', async () => {
+  it('lays the bucket out as <prefix><service>/.builds/<sha256>/<file>, <version>/manifest.json and LATEST', async () => {
     const bytes = new Uint8Array(randomBytes(1000))
     await store.publish('layout', await s3.tempFile(bytes, 'layout-1.zip'), { version: '1.0.0+build.7', file: 'app.zip', metadata: { git: 'abc123' } })
     expect(await getText('teams/web/layout/LATEST')).toBe('1.0.0+build.7\n')
@@ -75,7 +75,7 @@ describe('publish and fetch', () => {
       sha256: sha256(bytes),
       size: 1000,
       file: 'app.zip',
-      key: 'teams/web/layout/1.0.0+build.7/app.zip',
+      key: `teams/web/layout/.builds/${sha256(bytes)}/app.zip`,
       metadata: { git: 'abc123' },
     })
     expect(Number.isNaN(Date.parse(String(manifest.builtAt)))).toBe(false)
@@ -83,7 +83,9 @@ describe('publish and fetch', () => {
     expect(
       sha256(
         new Uint8Array(
-          await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'teams/web/layout/1.0.0+build.7/app.zip' }))).Body!.transformToByteArray(),
+          await (
+            await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `teams/web/layout/.builds/${sha256(bytes)}/app.zip` }))
+          ).Body!.transformToByteArray(),
         ),
       ),
     ).toBe(sha256(bytes))
@@ -124,7 +126,9 @@ describe('versions are immutable', () => {
     expect(
       sha256(
         new Uint8Array(
-          await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'teams/web/immutable/1.0.0/a.tar' }))).Body!.transformToByteArray(),
+          await (
+            await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `teams/web/immutable/.builds/${sha256(original)}/a.tar` }))
+          ).Body!.transformToByteArray(),
         ),
       ),
     ).toBe(sha256(original))
@@ -178,7 +182,7 @@ describe('errors', () => {
 
   it('verify reports a truncated object with both sizes', async () => {
     const artifact = await store.publish('truncated', await s3.tempFile(new Uint8Array(randomBytes(2048)), 'app.bin'), { version: '1.0.0' })
-    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'teams/web/truncated/1.0.0/app.bin', Body: randomBytes(1000) }))
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `teams/web/truncated/.builds/${artifact.sha256}/app.bin`, Body: randomBytes(1000) }))
     const error = await rejection(store.verify(artifact, contractContext()))
     expect(error).toMatchObject({ code: 'ARTIFACT_INTEGRITY' })
     expect(error.message).toContain('size expected 2048 bytes got 1000')
@@ -187,10 +191,49 @@ describe('errors', () => {
   it('verify reports a deleted object as corrupt', async () => {
     const artifact = await store.publish('deleted', await s3.tempFile(new Uint8Array(randomBytes(16)), 'app.bin'), { version: '1.0.0' })
     const { DeleteObjectCommand } = await import('@aws-sdk/client-s3')
-    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: 'teams/web/deleted/1.0.0/app.bin' }))
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `teams/web/deleted/.builds/${artifact.sha256}/app.bin` }))
     const error = await rejection(store.verify(artifact, contractContext()))
     expect(error).toMatchObject({ code: 'ARTIFACT_INTEGRITY' })
-    expect(error.message).toContain('cannot read s3://builds/teams/web/deleted/1.0.0/app.bin')
+    expect(error.message).toContain(`cannot read s3://builds/teams/web/deleted/.builds/${artifact.sha256}/app.bin`)
+  })
+
+  it('reads a build published before content addressing, at <version>/<file>', async () => {
+    const bytes = new Uint8Array(randomBytes(777))
+    const put = (key: string, body: Uint8Array | string) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }))
+    await put('teams/web/legacy/0.9.0/app.tar.gz', bytes)
+    const old = {
+      service: 'legacy',
+      version: '0.9.0',
+      builtAt: '2026-01-01T00:00:00.000Z',
+      sha256: sha256(bytes),
+      size: 777,
+      file: 'app.tar.gz',
+      key: 'teams/web/legacy/0.9.0/app.tar.gz',
+    }
+    await put('teams/web/legacy/0.9.0/manifest.json', JSON.stringify(old))
+    const artifact = await store.resolve('legacy', '0.9.0', contractContext())
+    await store.verify(artifact, contractContext())
+    const location = await store.locate(artifact, target, contractContext())
+    if (location.kind !== 'url') throw new Error('expected a url')
+    expect(sha256(new Uint8Array(await (await fetch(location.url)).arrayBuffer()))).toBe(sha256(bytes))
+  })
+
+  it('never follows a manifest key outside the build it describes', async () => {
+    const bytes = new Uint8Array(randomBytes(100))
+    const put = (key: string, body: Uint8Array | string) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }))
+    await put('teams/web/elsewhere', bytes)
+    const forged = {
+      service: 'forged',
+      version: '1.0.0',
+      builtAt: '2026-01-01T00:00:00.000Z',
+      sha256: sha256(bytes),
+      size: 100,
+      file: 'app.bin',
+      key: 'teams/web/elsewhere',
+    }
+    await put('teams/web/forged/1.0.0/manifest.json', JSON.stringify(forged))
+    const error = await rejection(store.verify(await store.resolve('forged', '1.0.0', contractContext()), contractContext()))
+    expect(error.message).toContain('cannot read s3://builds/teams/web/forged/1.0.0/app.bin')
   })
 })
 

@@ -26,6 +26,7 @@ export {
 } from './contracts/load-balancer.js'
 export { testExecutor, executorTests, type ExecutorFixture, type ExecutorFaults, type FaultyHost, type ExecutorTestName } from './contracts/executor.js'
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './contracts/artifact-store.js'
+export { testLock, lockTests, type LockFixture, type LockTestName } from './contracts/lock.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './contracts/health-check.js'
 export { hostileBuilds, type HostileBuild, type HostileBuilds, type HostileBuildsOptions, type TestBuild } from './hostile-builds.js'
 export { sampleArgv, type ArgvSampler } from './proc-args.js'
