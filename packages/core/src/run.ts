@@ -130,10 +130,10 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
       if (resumed && b === run.state.batch) {
         entries = new Map()
         targets = []
-        const ejecting: Target[] = []
+        // The fleet check before the next batch ejects targets of any batch started so far.
+        const ejecting = batches.slice(0, b + 1).flat().filter((t) => entryOf(run.state.states.get(engine.index.get(t.id) as number)) === 'eject')
         for (const t of batch) {
           const entry = entryOf(run.state.states.get(engine.index.get(t.id) as number))
-          if (entry === 'eject') ejecting.push(t)
           if (entry === 'final' || entry === 'eject') continue
           entries.set(t.id, entry)
           targets.push(t)

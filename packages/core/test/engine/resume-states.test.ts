@@ -7,13 +7,14 @@ import { outcomes, setup } from './_fixture.js'
 const never = () => new Promise<never>(() => {})
 
 /** Starts a rollout that freezes where `freeze` says, then resumes a copy of its journal. */
-async function crashAndResume(freeze: (fx: ReturnType<typeof setup>) => Partial<RolloutOptions>) {
-  const fx = setup({ size: 4 })
+async function crashAndResume(freeze: (fx: ReturnType<typeof setup>) => Partial<RolloutOptions>, size = 4) {
+  const fx = setup({ size })
   void fx.run({ batch: 2, ...freeze(fx) })
   await new Promise((r) => setTimeout(r, 100))
   const journal = memoryJournal()
   for (const record of fx.journal.records) journal.append(record)
   fx.fleet.lb.onAttach = undefined
+  fx.fleet.lb.onDetach = undefined
   const result = await resume({ ...fx.options({ batch: undefined }), journal, lock: memoryLock(), hooks: {} } as never)
   return { fx, result, journal }
 }
@@ -66,6 +67,19 @@ describe('resume from the journal', () => {
     expect(seen[1]).toEqual(['host-1', 'host-2'])
     expect(seen[2]).toBeUndefined()
     for (const t of fx.fleet.targets) expect(fx.fleet.lb.inService(t.id)).toBe(true)
+  })
+
+  it('after a crash while the fleet check ejected a host of an older batch: ejects it again and halts', async () => {
+    const { fx, result } = await crashAndResume((fx) => {
+      // host-1 (batch 1) fails a later fleet check; the eject's detach never returns: a crash mid-eject.
+      fx.fleet.dieAfterDeploy('host-1', 40_000)
+      let seen = 0
+      fx.fleet.lb.onDetach = (targets) => (targets.some((t) => t.id === 'host-1') && ++seen === 2 ? never() : undefined)
+      return { settle: { interval: 1000, successes: 2 } }
+    }, 10)
+    expect(result.status).toBe('halted')
+    expect(result.targets.find((t) => t.target.id === 'host-1')).toMatchObject({ outcome: 'failed', failedIn: 'gate' })
+    expect(fx.fleet.lb.inService('host-1')).toBe(false)
   })
 
   it('refuses when the journal holds no unfinished run', async () => {

@@ -215,8 +215,8 @@ async function expectRolledOut(f: AwsFleet, r: Run, name: string): Promise<Recor
       mine.map((i) => i.status),
       host.id,
     ).toEqual(Array(COMMANDS_PER_HOST).fill('Success'))
-    // The build came from S3, through a presigned URL.
-    expect(mine[0]?.script).toContain(`${f.endpoints.s3}/builds/rolling/app/v2/`)
+    // The build came from S3, through a presigned URL to its content-addressed bytes.
+    expect(mine[0]?.script).toMatch(new RegExp(`${f.endpoints.s3.replace(/[.]/g, '\\.')}/builds/rolling/app/\\.builds/[0-9a-f]{64}/app-v2\\.tgz\\?`))
     expect(mine[0]?.script).toContain('X-Amz-Signature=')
   }
   expect(sends.flatMap((s) => s.input.InstanceIds as string[])).toHaveLength(SIZE * COMMANDS_PER_HOST)
