@@ -4,7 +4,7 @@
 import type { Artifact, ExcludedTarget, Target } from './types.js'
 import type { RolloutStatus } from './result.js'
 import type { AttachAs } from './phases/flight.js'
-import type { TargetState } from './target-state.js'
+import { TARGET_STATES, type TargetState } from './target-state.js'
 
 /** A state the engine records (`pending` is only the absence of one). */
 export type RecordedState = Exclude<TargetState, 'pending'>
@@ -41,24 +41,6 @@ export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraReco
 /** What a journal stores: JSON objects with a `type`. A rollout's are `JournalRecord`s. */
 export type StoredRecord = { type: string; [key: string]: unknown }
 
-export const TARGET_STATES = [
-  'skipped',
-  'detaching',
-  'detached',
-  'deploying',
-  'deployed',
-  'rolling-back',
-  'attaching',
-  'holding',
-  'ejecting',
-  'stopping',
-  'done',
-  'unverified',
-  'failed',
-  'rolled-back',
-  'restored',
-  'stopped',
-] as const satisfies readonly RecordedState[]
 const ATTACH_AS = ['done', 'unverified', 'rolled-back', 'restored', 'skipped'] as const satisfies readonly AttachAs[]
 const STATUSES = ['succeeded', 'halted', 'failed', 'aborted'] as const satisfies readonly RolloutStatus[]
 
