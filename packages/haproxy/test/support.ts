@@ -137,8 +137,18 @@ export async function startFleet(options: { servers?: number; global?: (dir: str
         req.end()
         const [res] = (await once(req, 'response')) as [http.IncomingMessage]
         const [chunk] = (await once(res, 'data')) as [Buffer]
-        if (chunk.toString().trim() !== server) {
-          req.destroy()
+        const landed = chunk.toString().trim()
+        if (landed !== server) {
+          // Ended by the backend that got it, not only dropped by the client: HAProxy notices a
+          // client gone from a quiet stream late, and the stray request would hold that server
+          // (one connection left) through a later test's drain.
+          const stray = backends.find((b) => b.name === landed)?.streams.get(id)
+          res.resume()
+          const closed = once(res, 'close').catch(() => {})
+          stray?.end('done\n')
+          const late = setTimeout(() => req.destroy(), stray ? 5000 : 0)
+          await closed
+          clearTimeout(late)
           continue
         }
         const ended = once(res, 'close').catch(() => {})
