@@ -4,6 +4,10 @@
 import { main } from './main.js'
 import { processIo } from './io.js'
 
+// A closed terminal sends SIGHUP, whose default ends the process, hosts out of service and
+// all. A rollout outlives its terminal instead (as under nohup): what it would print there
+// is dropped (io.ts), its journal records the end; Ctrl-C and SIGTERM still abort it.
+process.on('SIGHUP', () => {})
 const code = await main(process.argv.slice(2), processIo())
 process.exitCode = code
 // The process ends by itself once idle. An adapter that leaves a socket or a timer open

@@ -2,6 +2,7 @@
 // and exit. `main` takes them as arguments so tests run it in-process on buffers.
 import type { Writable } from 'node:stream'
 import type { ReporterContext } from './reporters/reporter.js'
+import { guardInput, guardOutput, lostOutputNotice } from './output.js'
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM'
 
@@ -34,11 +35,16 @@ export interface CliIo {
   exit?: (code: number) => void
 }
 
+/**
+ * The process's own streams, guarded: output that goes away (a closed pipe, a full disk, a
+ * closed terminal) is dropped rather than ending the process mid-rollout (see output.ts).
+ */
 export function processIo(): CliIo {
+  const stderr = guardOutput(process.stderr, 'stderr', () => {})
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    stdout: guardOutput(process.stdout, 'stdout', lostOutputNotice(stderr)),
+    stderr,
+    stdin: guardInput(process.stdin),
     cwd: process.cwd(),
     env: process.env,
     now: Date.now,
