@@ -3,21 +3,12 @@
 // rollout ends `halted`, the target `failed` at deploy, the batch handled per the rules
 // (the healthy one attached back, the failed one left out), the lock released.
 import { EventEmitter } from 'node:events'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Executor } from '@org/rolling-core'
+import { catchEscapes } from '../../src/testing/contracts/suite.js'
 import { outcomes, setup } from './_fixture.js'
 
-const escaped: unknown[] = []
-const onEscape = (error: unknown) => void escaped.push(error)
-beforeEach(() => {
-  escaped.length = 0
-  process.on('uncaughtException', onEscape)
-  process.on('unhandledRejection', onEscape)
-})
-afterEach(() => {
-  process.off('uncaughtException', onEscape)
-  process.off('unhandledRejection', onEscape)
-})
+const escaped = catchEscapes()
 
 /** The fleet's executor, except on `id`, where `fault` replaces the call. */
 function faulty(executor: Executor, id: string, fault: () => Promise<never>): Executor {

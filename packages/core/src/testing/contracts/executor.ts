@@ -1,10 +1,10 @@
 // The shared contract suite for Executor adapters, run against a real shell on the
 // target. Hostile values must come back as text, never run: that is the guarantee
 // `shellQuote` gives only when the executor passes the command line through intact.
-import { afterEach, beforeEach, expect } from 'vitest'
+import { expect } from 'vitest'
 import type { AdapterContext, Executor, ExecRequest, Target } from '../../types.js'
 import { shellQuote } from '../../shell.js'
-import { contractContext, contractSuite, isAbortRejection, randomSuffix, rejection, within, type ContractOptions } from './suite.js'
+import { catchEscapes, contractContext, contractSuite, isAbortRejection, randomSuffix, rejection, within, type ContractOptions } from './suite.js'
 
 export interface ExecutorFixture {
   executor: Executor
@@ -180,19 +180,7 @@ export function testExecutor(options: ContractOptions<ExecutorFixture, ExecutorT
       expect(joined('stdout')).toContain('***')
     })
 
-    // What escapes to the process (an unhandled 'error' event, a rejection nobody awaits)
-    // would end a real rollout with its batch detached: any entry fails the fault tests.
-    const escaped: unknown[] = []
-    const onEscape = (error: unknown) => void escaped.push(error)
-    beforeEach(() => {
-      escaped.length = 0
-      process.on('uncaughtException', onEscape)
-      process.on('unhandledRejection', onEscape)
-    })
-    afterEach(() => {
-      process.off('uncaughtException', onEscape)
-      process.off('unhandledRejection', onEscape)
-    })
+    const escaped = catchEscapes()
     const faults = (): ExecutorFaults => {
       const found = get().faults
       if (!found) throw new Error('the fixture provides no `faults` (refused, silent, dropping): every executor must show how it fails')

@@ -1,7 +1,7 @@
 // The frame every contract suite shares: one fixture per suite (setup in beforeAll,
 // teardown in afterAll), stable test names that `skip` can list, and helpers that
 // put a real-time bound on adapter calls so a hanging adapter fails instead of stalling.
-import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, it, type TestContext } from 'vitest'
 import type { AdapterContext } from '../../types.js'
 import { systemClock } from '../../clock.js'
 import { silentLogger } from '../util.js'
@@ -96,4 +96,24 @@ export const randomSuffix = (): string => Math.random().toString(36).slice(2, 10
 /** True when `error` is the abort `reason` itself, wraps it, or is an abort error. */
 export function isAbortRejection(error: unknown, reason: unknown): boolean {
   return error === reason || isAbortError(error) || (error instanceof Error && error.cause === reason)
+}
+
+/**
+ * Collects, for each test of the enclosing `describe`, what escapes to the process (an
+ * unhandled 'error' event, a rejection nobody awaits): what would end a real rollout with its
+ * batch detached. The fault tests expect it empty.
+ */
+export function catchEscapes(): unknown[] {
+  const escaped: unknown[] = []
+  const onEscape = (error: unknown) => void escaped.push(error)
+  beforeEach(() => {
+    escaped.length = 0
+    process.on('uncaughtException', onEscape)
+    process.on('unhandledRejection', onEscape)
+  })
+  afterEach(() => {
+    process.off('uncaughtException', onEscape)
+    process.off('unhandledRejection', onEscape)
+  })
+  return escaped
 }
