@@ -9,7 +9,8 @@ import { type Project, makeProject, runMain } from './support/project.js'
 let project: Project | undefined
 afterEach(() => project?.remove())
 
-const DURATION = /\d+(\.\d+)?(ms|s)/g
+// \b keeps a run id's base-36 time (`r-mx4syy-…`) from reading as a duration.
+const DURATION = /\b\d+(\.\d+)?(ms|s)\b/g
 
 describe('Markdown summary', () => {
   it('appends to $GITHUB_STEP_SUMMARY a heading, the targets table and the phase timings', async () => {
