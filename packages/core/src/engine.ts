@@ -159,6 +159,8 @@ export class Engine {
       records.unshift(...this.#deferred)
       this.#deferred = []
     }
+    // Batch and verify starts carry their time, as target transitions do (entry()).
+    for (const r of records) if ((r.type === 'batch' || r.type === 'verify') && r.at === undefined) r.at = this.clock.now()
     this.journal.append(...records)
   }
 
@@ -183,7 +185,8 @@ export class Engine {
 
   entry(target: Target, state: TargetState, extra?: { o?: AttachAs | undefined }): JournalRecord {
     const i = this.index.get(target.id)
-    return i === undefined ? { type: 'v', target, s: state } : extra?.o === undefined ? { type: 't', i, s: state } : { type: 't', i, s: state, o: extra.o }
+    const at = this.clock.now()
+    return i === undefined ? { type: 'v', target, s: state, at } : extra?.o === undefined ? { type: 't', i, s: state, at } : { type: 't', i, s: state, o: extra.o, at }
   }
 
   report(target: Target, batch: number): TargetReport {

@@ -21,10 +21,14 @@ export interface RolloutEventMap {
   'target:deployed': { target: Target; batch: number; durationMs: number }
   'target:healthy': { target: Target; batch: number; health: Health }
   'target:unhealthy': { target: Target; batch: number; health: Health; reason: string }
+  /** Its batch's healthy (or restored) targets go back into the load balancer in one call. */
+  'target:attaching': { target: Target; batch: number }
   'target:attached': { target: Target; batch: number }
   /** `settle.hold`: attached, and watched for this long before its batch counts. */
   'target:holding': { target: Target; batch: number; holdMs: number }
   'target:failed': { target: Target; batch: number; phase: Phase; reason: string }
+  /** `onFailure: 'rollback'`: its previous build is being restored. */
+  'target:rolling-back': { target: Target; batch: number; reason: string }
   'target:rolled-back': { target: Target; batch: number }
   'batch:end': { index: number; total: number; outcomes: Readonly<Record<string, TargetOutcome>> }
   'verify:start': { targets: readonly Target[] }

@@ -22,13 +22,15 @@ export type StartRecord = {
   batches: number[][]
   excluded?: ExcludedTarget[]
 }
+// `at` on the records below: epoch ms of the engine's clock when written, for the timeline
+// of `rolling status --summary`; journals written before it was added have none.
 /** Batch `i` (0-based) starts (again, when resumed). */
-export type BatchRecord = { type: 'batch'; i: number }
+export type BatchRecord = { type: 'batch'; i: number; at?: number }
 /** A transition of the planned target at position `i`; `o`: the outcome it is attached (held) as. */
-export type TargetRecord = { type: 't'; i: number; s: RecordedState; o?: AttachAs }
+export type TargetRecord = { type: 't'; i: number; s: RecordedState; o?: AttachAs; at?: number }
 /** A transition of a target first seen by the verify phase (not in the plan). */
-export type ExtraRecord = { type: 'v'; target: Target; s: RecordedState }
-export type VerifyRecord = { type: 'verify' }
+export type ExtraRecord = { type: 'v'; target: Target; s: RecordedState; at?: number }
+export type VerifyRecord = { type: 'verify'; at?: number }
 /** A pause after batch `i`, until approved or `until`. */
 export type PauseRecord = { type: 'pause'; i: number; at: string; until: string }
 export type ReleaseRecord = { type: 'release'; i: number; how: string; at: string; by?: string; note?: string }
@@ -133,6 +135,14 @@ function start(r: Obj): StartRecord {
   return record
 }
 
+/** Copies the optional `at` (epoch ms) onto `record` once checked. */
+function stamped<R extends { at?: number }>(r: Obj, record: R): R {
+  if (r.at === undefined) return record
+  if (typeof r.at !== 'number' || !Number.isFinite(r.at) || r.at < 0) bad(`\`at\` is not a time in ms: ${shown(r.at)}`)
+  record.at = r.at as number
+  return record
+}
+
 /** Checks one record read back; throws BadRecord saying what is wrong. */
 export function decodeRecord(value: unknown): JournalRecord {
   if (!isObj(value)) return bad(`not a record: ${shown(value)}`)
@@ -140,16 +150,16 @@ export function decodeRecord(value: unknown): JournalRecord {
     case 'start':
       return start(value)
     case 'batch':
-      return { type: 'batch', i: index(value, 'i') }
+      return stamped<BatchRecord>(value, { type: 'batch', i: index(value, 'i') })
     case 't': {
       const record: TargetRecord = { type: 't', i: index(value, 'i'), s: oneOf(value, 's', TARGET_STATES) }
       if (value.o !== undefined) record.o = oneOf(value, 'o', ATTACH_AS)
-      return record
+      return stamped(value, record)
     }
     case 'v':
-      return { type: 'v', target: target(value.target, '`target`'), s: oneOf(value, 's', TARGET_STATES) }
+      return stamped<ExtraRecord>(value, { type: 'v', target: target(value.target, '`target`'), s: oneOf(value, 's', TARGET_STATES) })
     case 'verify':
-      return { type: 'verify' }
+      return stamped<VerifyRecord>(value, { type: 'verify' })
     case 'pause':
       return { type: 'pause', i: index(value, 'i'), at: str(value, 'at'), until: str(value, 'until') }
     case 'release': {

@@ -52,6 +52,7 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
           ]
         case 'target:precheck':
         case 'target:detaching':
+        case 'target:attaching':
           // Start events: the line that follows (`detached`, `skipped`) says how it went.
           return undefined
         case 'target:holding':
@@ -80,6 +81,8 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
           return `${event.target.id} attached`
         case 'target:failed':
           return `${event.target.id} FAILED in ${event.phase}: ${oneLine(event.reason)}`
+        case 'target:rolling-back':
+          return `${event.target.id} rolling back to its previous build`
         case 'target:rolled-back':
           return `${event.target.id} rolled back to its previous build`
         case 'batch:end':

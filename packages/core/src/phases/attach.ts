@@ -13,6 +13,7 @@ export async function attach(engine: Engine, flights: Flight[], batch: number, w
   waiting?.()
   const targets = flights.map((f) => f.target)
   engine.write(...flights.map((f) => engine.entry(f.target, 'attaching', { o: f.attachAs })))
+  for (const f of flights) engine.emitter.emit('target:attaching', { target: f.target, batch })
   const start = engine.clock.now()
   let foreign: Map<string, string>
   try {

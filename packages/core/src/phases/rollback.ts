@@ -49,6 +49,7 @@ export function onFailure(engine: Engine, f: Flight, batch: number, phase: Phase
 export async function rollback(engine: Engine, f: Flight, batch: number, why: string): Promise<void> {
   const { target } = f
   engine.record(target, 'rolling-back')
+  engine.emitter.emit('target:rolling-back', { target, batch, reason: why })
   const rollbackStep = engine.recipe.rollback
   try {
     if (!rollbackStep) throw new Error('the deploy recipe has no rollback step')

@@ -138,6 +138,11 @@ export class ViewState {
         if (view.phase !== 'unhealthy') this.finish(view, 'done', now)
         break
       }
+      case 'target:attaching':
+        this.move(this.view(event.target, event.batch, now), 'attaching', now)
+        break
+      case 'target:rolling-back':
+        break // shown as unhealthy until it is rolled back or fails
       case 'target:rolled-back':
         this.finish(this.view(event.target, event.batch, now), 'rolled back', now)
         break
