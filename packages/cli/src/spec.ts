@@ -102,9 +102,9 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
       'balancer or needing attention, who holds the lock, and whether `rolling resume` is needed.',
       "The service defaults to the config's; with a service named, no config file is needed.",
     ],
-    flags: ['config', 'state-dir', 'json', 'help'],
+    flags: ['config', 'state-dir', 'json', 'summary', 'help'],
     positional: '[service]',
-    examples: ['rolling status', 'rolling status checkout --state-dir /var/lib/rolling', 'rolling status --json'],
+    examples: ['rolling status', 'rolling status checkout --state-dir /var/lib/rolling', 'rolling status --json', 'rolling status --summary status.md'],
   },
   unlock: {
     name: 'unlock',

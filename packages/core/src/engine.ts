@@ -186,7 +186,11 @@ export class Engine {
   entry(target: Target, state: TargetState, extra?: { o?: AttachAs | undefined }): JournalRecord {
     const i = this.index.get(target.id)
     const at = this.clock.now()
-    return i === undefined ? { type: 'v', target, s: state, at } : extra?.o === undefined ? { type: 't', i, s: state, at } : { type: 't', i, s: state, o: extra.o, at }
+    return i === undefined
+      ? { type: 'v', target, s: state, at }
+      : extra?.o === undefined
+        ? { type: 't', i, s: state, at }
+        : { type: 't', i, s: state, o: extra.o, at }
   }
 
   report(target: Target, batch: number): TargetReport {
@@ -300,4 +304,3 @@ export class Engine {
     return { ...this.stepArgs(target, ctx), location }
   }
 }
-

@@ -1,13 +1,15 @@
 // `rolling status`: the last rollout of a service as its journal tells it, who holds the
 // lock, and whether `rolling resume` is needed; as text or one JSON object.
 import { hostname } from 'node:os'
-import { type LockHolder, isProcessAlive } from '@org/rolling-core'
+import { resolve } from 'node:path'
+import { type JournalRun, type LockHolder, isProcessAlive, readJournal } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import { serviceState } from './service.js'
 import { type JournalStatus, type TargetStatus, journalStatus } from './journal-status.js'
 import { addressOf, formatDuration } from '../reporters/format.js'
 import { ExitCode } from '../exit-codes.js'
+import { statusMarkdown, writeStatusSummary } from './status-summary.js'
 import { safeJson, safeLine } from '../safe-text.js'
 
 export interface LockStatus extends LockHolder {
@@ -18,11 +20,15 @@ export interface LockStatus extends LockHolder {
 export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const { service, journal, lock } = await serviceState('status', args, io)
   let status: JournalStatus
+  let run: JournalRun | undefined
   try {
-    status = journalStatus(await journal.read(), journal.location)
+    const records = await journal.read()
+    status = journalStatus(records, journal.location)
+    if (args.summary !== undefined) run = readJournal(records, journal.location)
   } finally {
     await journal.close()
   }
+  if (args.summary !== undefined) await writeStatusSummary(resolve(io.cwd, args.summary), statusMarkdown(service, status, run))
   const holder = await lock.inspect(service)
   const lockStatus: LockStatus | null = holder ? { ...holder, alive: holder.host === hostname() ? isProcessAlive(holder.pid) : null } : null
   if (args.json) {

@@ -1,5 +1,6 @@
 // The Markdown summary: a heading with the service, build and status, a table of the
-// targets (address, outcome, batch, deploy time, reason) and the time spent per phase.
+// targets (address, outcome, batch, deploy time, reason), a timeline (a Mermaid Gantt
+// chart, folded from the events) and the time spent per phase.
 // Written to $GITHUB_STEP_SUMMARY (appended, as GitHub expects) and/or a file given by flag.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { appendFile, mkdir, writeFile } from 'node:fs/promises'
@@ -9,6 +10,8 @@ import type { Reporter, ReporterFactory } from './reporter.js'
 import { addressOf, countOutcomes, countWarnings, formatDuration, warningText } from './format.js'
 import { messageOf } from '../errors.js'
 import { markdownCode, markdownText } from '../safe-text.js'
+import { type Timeline, TimelineRecorder } from './timeline/model.js'
+import { mermaidGantt } from './timeline/mermaid.js'
 
 export interface MarkdownSummaryOptions {
   /** The file to write. */
@@ -17,6 +20,8 @@ export interface MarkdownSummaryOptions {
   append?: boolean
   /** Past this many targets, only those not `done` get a row. @default 200 */
   maxRows?: number
+  /** Past this many targets, the timeline shows those with a failed phase first, then the rest up to this many. @default 50 */
+  timelineRows?: number
 }
 
 const ICON: Record<RolloutStatus, string> = { succeeded: '✅', halted: '⚠️', failed: '❌', aborted: '⏹️' }
@@ -39,19 +44,27 @@ const PHASES = (Object.keys(PHASE_ORDER) as Phase[]).sort((a, b) => PHASE_ORDER[
 export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactory {
   return (ctx) => {
     const notices: string[] = []
+    const timeline = new TimelineRecorder()
     const save = async (text: string) => {
       await mkdir(dirname(options.path), { recursive: true })
       if (options.append) await appendFile(options.path, text)
       else await writeFile(options.path, text)
     }
     const reporter: Reporter = {
-      event() {
-        // Everything the summary shows is in the result.
+      event(event) {
+        // Everything else the summary shows is in the result; the times of the phases are not.
+        timeline.apply(event, ctx.now())
       },
       notice(message) {
         notices.push(message)
       },
-      end: (result) => save(renderSummary(result, ctx.command, notices, options.maxRows ?? 200)),
+      end: (result) =>
+        save(
+          renderSummary(result, ctx.command, notices, options.maxRows ?? 200, {
+            timeline: timeline.timeline(ctx.now()),
+            rows: options.timelineRows ?? 50,
+          }),
+        ),
       fail: (error) => save(`## ❌ rolling ${ctx.command} ${cell(ctx.service)}: could not start\n\n> ${cell(messageOf(error))}\n\n`),
       interrupted(message) {
         // Synchronous: the process exits right after this returns.
@@ -66,7 +79,13 @@ export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactor
 }
 
 /** The summary of a run as Markdown. Every value from outside goes through `cell`/`code`: no raw HTML, no control byte. */
-export function renderSummary(result: RolloutResult, command: string, notices: readonly string[] = [], maxRows = 200): string {
+export function renderSummary(
+  result: RolloutResult,
+  command: string,
+  notices: readonly string[] = [],
+  maxRows = 200,
+  chart: { timeline: Timeline | undefined; rows?: number } = { timeline: undefined },
+): string {
   const build = result.artifact
   const warnings = result.warnings ?? []
   const warned = warnings.length > 0 ? ` (${countWarnings(warnings.length)})` : ''
@@ -95,6 +114,11 @@ export function renderSummary(result: RolloutResult, command: string, notices: r
     lines.push(`| ${cell(report.target.id)} | ${cell(addressOf(report.target))} | ${report.outcome} | ${batch} | ${deploy} | ${reason} |`)
   }
   if (rows.length < result.targets.length) lines.push('', `${result.targets.length - rows.length} target(s) done, not listed.`)
+
+  if (chart.timeline) {
+    const title = `${[result.service, build?.version].filter(Boolean).join(' ')}, ${result.status}`
+    lines.push('', '### Timeline', '', ...mermaidGantt(chart.timeline, { title, maxRows: chart.rows ?? 50 }))
+  }
 
   const timings = phaseTimings(result.targets)
   if (timings.length > 0) {

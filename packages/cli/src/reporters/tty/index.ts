@@ -8,6 +8,8 @@ import { listenKeys } from './keys.js'
 import { LiveRegion } from './region.js'
 import { type Frame, renderBatch, renderLive, renderSummary } from './render.js'
 import { ViewState } from './state.js'
+import { TimelineRecorder } from '../timeline/model.js'
+import { textTimeline } from '../timeline/text.js'
 
 export interface TtyOptions {
   /**
@@ -53,6 +55,7 @@ class TtyReporter implements Reporter {
   readonly #ctx: ReporterContext
   readonly #options: ReturnType<typeof validate>
   readonly #state: ViewState
+  readonly #timeline = new TimelineRecorder()
   readonly #region: LiveRegion
   readonly #paint: ReturnType<typeof paint>
   #showOutput: boolean
@@ -94,7 +97,9 @@ class TtyReporter implements Reporter {
 
   event(event: RolloutEvent): void {
     if (this.#closed) return
-    const finished = this.#state.apply(event, this.#ctx.now())
+    const now = this.#ctx.now()
+    const finished = this.#state.apply(event, now)
+    this.#timeline.apply(event, now)
     const frame = this.#frame()
     if (finished) this.#region.print(renderBatch(finished, frame), frame.columns)
     if (event.type === 'warning')
@@ -127,7 +132,9 @@ class TtyReporter implements Reporter {
     if (this.#closed) return
     const frame = this.#frame()
     this.#close()
-    this.#ctx.out.write(`${renderSummary(result, frame).join('\n')}\n`)
+    const timeline = this.#timeline.timeline(this.#ctx.now())
+    const chart = timeline ? textTimeline(timeline, { columns: frame.columns, paint: this.#paint }) : []
+    this.#ctx.out.write(`${[...renderSummary(result, frame), ...chart].join('\n')}\n`)
   }
 
   fail(): void {
