@@ -30,6 +30,7 @@ describe('rolling deploy --json', () => {
       'target:output',
       'target:deployed',
       'target:healthy',
+      'target:attaching',
       'target:attached',
       'batch:end',
       'fleet:check',
@@ -54,9 +55,9 @@ describe('rolling deploy --json', () => {
     expect(at(0)).toMatchObject({ service: 'app', ref: 'latest', resumed: false })
     expect(at(1)).toMatchObject({ artifact: { version: 'v2' }, candidates: [{ id: 'host-1' }, { id: 'host-2' }] })
     expect(at(7)).toMatchObject({ target: { id: 'host-1' }, stream: 'stdout', chunk: 'installing v2\n' })
-    expect(at(22)).toMatchObject({ target: { id: 'host-2' }, reason: 'status 503', health: { ok: false, status: 503 } })
-    expect(at(23)).toMatchObject({ target: { id: 'host-2' }, phase: 'settle', reason: 'status 503' })
-    expect(at(24)).toMatchObject({ index: 1, outcomes: { 'host-2': 'failed' } })
+    expect(at(23)).toMatchObject({ target: { id: 'host-2' }, reason: 'status 503', health: { ok: false, status: 503 } })
+    expect(at(24)).toMatchObject({ target: { id: 'host-2' }, phase: 'settle', reason: 'status 503' })
+    expect(at(25)).toMatchObject({ index: 1, outcomes: { 'host-2': 'failed' } })
     const result = (events.at(-1) as unknown as { result: Record<string, unknown> }).result
     expect(result).toMatchObject({
       status: 'halted',
