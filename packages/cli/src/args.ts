@@ -34,6 +34,8 @@ export interface ParsedArgs {
   tty: boolean
   summary?: string
   output: boolean
+  /** `--otel`: send the rollout as a trace over OTLP/HTTP. */
+  otel: boolean
   /** `--strict`: a succeeded rollout with warnings exits 6. */
   strict: boolean
   force: boolean
@@ -128,6 +130,7 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
     plain: on('plain'),
     tty: on('tty'),
     output: on('output'),
+    otel: on('otel'),
     strict: on('strict'),
     force: on('force'),
   }

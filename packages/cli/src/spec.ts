@@ -27,6 +27,10 @@ export const FLAGS = {
   tty: { type: 'boolean', description: 'The interactive terminal view even when stdout is not a terminal or CI is set' },
   summary: { type: 'string', value: '<file>', description: 'Write a Markdown summary to this file (also written to $GITHUB_STEP_SUMMARY when set)' },
   output: { type: 'boolean', description: "Show the hosts' command output, each line prefixed by its target id" },
+  otel: {
+    type: 'boolean',
+    description: 'Send the rollout as an OpenTelemetry trace over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* environment',
+  },
   strict: { type: 'boolean', description: 'Exit 6, not 0, when the rollout succeeds with warnings (targets skipped, excluded, unverified) (config `strict`)' },
   force: { type: 'boolean', description: 'Break the lock even though its holder is a live process on this host' },
   help: { type: 'boolean', short: 'h', description: 'Show this help' },
@@ -49,7 +53,7 @@ export interface CommandSpec {
 }
 
 const ROLLOUT_FLAGS: FlagName[] = ['settle', 'settle-interval', 'settle-deadline', 'on-failure', 'max-stopped', 'no-verify']
-const REPORT_FLAGS: FlagName[] = ['json', 'plain', 'tty', 'summary', 'output', 'strict']
+const REPORT_FLAGS: FlagName[] = ['json', 'plain', 'tty', 'summary', 'output', 'otel', 'strict']
 
 export const COMMANDS: Record<CliCommand, CommandSpec> = {
   plan: {

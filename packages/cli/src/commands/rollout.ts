@@ -9,6 +9,7 @@ import type { ReporterContext } from '../reporters/reporter.js'
 import { loadConfig } from '../config/load.js'
 import { configErrorOf, rolloutOptions } from '../config/options.js'
 import { combineReporters, reporterError, reporterKind, selectReporters } from '../reporters/select.js'
+import { otelReporter } from '../reporters/otel.js'
 import { InFlight } from '../inflight.js'
 import { watchInterrupts } from '../interrupts.js'
 import { lastResort } from '../last-resort.js'
@@ -36,7 +37,9 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     now: io.now,
     ...(io.stdin ? { input: io.stdin } : {}),
   }
-  const reporter = combineReporters(selectReporters(args, io.stdout, io.env, io.cwd), ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}\n`))
+  const factories = selectReporters(args, io.stdout, io.env, io.cwd)
+  if (args.otel) factories.push(await otelReporter(io))
+  const reporter = combineReporters(factories, ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}\n`))
 
   // The engine's own defaults, built here so the last resort can seal them.
   const guard = lastResort({
