@@ -33,6 +33,15 @@ const STARTS: Partial<Record<RolloutEvent['type'], Phase>> = {
 }
 
 /**
+ * Phases with an end event of their own (`target:detached`, `target:deployed`, ...): one that
+ * ends because the next starts without it was cut short (an abort). Pre-check and rollback
+ * have none: the next phase starting is their end.
+ */
+const OWN_END: ReadonlySet<Phase> = new Set<Phase>(['detach', 'deploy', 'settle', 'attach', 'hold'])
+/** A start event that is also the end of the phase before it. */
+const ENDS: Partial<Record<RolloutEvent['type'], Phase>> = { 'target:deployed': 'deploy' }
+
+/**
  * Feed it every event in order; each call returns the phases that ended and started with
  * that event. A phase ends when the next one starts, on the event that closes it
  * (`target:detached`, `target:healthy`, `target:attached`, ...), on a failure or skip, or
@@ -88,7 +97,10 @@ export class PhaseTracker {
         const phase = STARTS[event.type]
         if (phase === undefined) break
         const { target, batch } = event as { target: Target; batch: number }
-        this.#end(target.id, 'ok', out)
+        const open = this.#open.get(target.id)?.phase
+        // A rollback starts because the step before it failed (a deploy; a settle has already said so).
+        const how: PhaseEnd = phase === 'rollback' ? 'failed' : open !== undefined && OWN_END.has(open) && ENDS[event.type] !== open ? 'cut' : 'ok'
+        this.#end(target.id, how, out, how === 'failed' ? (event as { reason?: string }).reason : undefined)
         this.#open.set(target.id, { target, batch, phase })
         out.push({ kind: 'start', target, batch, phase })
       }
