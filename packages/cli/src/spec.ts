@@ -25,7 +25,11 @@ export const FLAGS = {
   json: { type: 'boolean', description: 'Print JSON: one object per line for deploy/resume, one object for plan/status' },
   plain: { type: 'boolean', description: 'Plain line-per-event output even on a terminal' },
   tty: { type: 'boolean', description: 'The interactive terminal view even when stdout is not a terminal or CI is set' },
-  summary: { type: 'string', value: '<file>', description: 'Write a Markdown summary to this file (also written to $GITHUB_STEP_SUMMARY when set)' },
+  summary: {
+    type: 'string',
+    value: '<file>',
+    description: 'Write a Markdown summary to this file (deploy, resume: also to $GITHUB_STEP_SUMMARY when set; status: from the journal)',
+  },
   output: { type: 'boolean', description: "Show the hosts' command output, each line prefixed by its target id" },
   otel: {
     type: 'boolean',
