@@ -27,9 +27,10 @@ function chart(markdown: string): string[] {
     if (!m) return line
     const [start, end] = [Number(m[2]), Number(m[3])]
     expect(end).toBeGreaterThan(start)
+    // A target's bars follow one another (compact mode keeps them on one row only if none overlaps the one before).
     if (!line.includes(' target')) {
       expect(start).toBeGreaterThanOrEqual(last)
-      last = start
+      last = end
     }
     return `${m[1]}, START, END`
   })

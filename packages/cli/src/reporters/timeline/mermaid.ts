@@ -19,9 +19,7 @@ export function mermaidGantt(timeline: Timeline, options: GanttOptions = {}): st
   // Epoch milliseconds in, the wall-clock time of the reader's browser on the axis.
   lines.push('  dateFormat x', '  axisFormat %H:%M:%S')
   let id = 0
-  const task = (name: string, tags: string[], start: number, end: number) =>
-    // A bar of no length is drawn as nothing: at least 1 ms, so an instant failure shows.
-    `  ${name} :${[...tags, `t${id++}`].join(', ')}, ${start}, ${Math.max(end, start + 1)}`
+  const task = (name: string, tags: string[], start: number, end: number) => `  ${name} :${[...tags, `t${id++}`].join(', ')}, ${start}, ${end}`
   const batchOrder = [...new Set(shown.map((r) => r.batch))].sort((a, b) => (a < 0 ? 1 : b < 0 ? -1 : a - b))
   for (const batch of batchOrder) {
     const rows = shown.filter((r) => r.batch === batch)
@@ -30,10 +28,17 @@ export function mermaidGantt(timeline: Timeline, options: GanttOptions = {}): st
     const start = known?.start ?? Math.min(...bars.map((x) => x.start))
     const end = Math.max(known?.end ?? 0, ...bars.map((x) => x.end))
     const label = batch < 0 ? 'verify' : `batch ${batch + 1}`
-    lines.push(`  section ${names.take(label)}`, task(`${rows.length} target${rows.length === 1 ? '' : 's'}`, ['done'], start, end))
+    lines.push(`  section ${names.take(label)}`, task(`${rows.length} target${rows.length === 1 ? '' : 's'}`, ['done'], start, Math.max(end, start + 1)))
     for (const row of rows) {
       lines.push(`  section ${names.take(ganttText(row.id))}`)
-      for (const bar of row.bars) lines.push(task(bar.phase, bar.how === 'failed' ? ['crit'] : bar.how === 'skipped' ? ['done'] : [], bar.start, bar.end))
+      // A bar of no length is drawn as nothing: at least 1 ms, so an instant failure shows;
+      // and no bar may start before the one before it ends, or compact mode gives it a row of its own.
+      let last = Number.NEGATIVE_INFINITY
+      for (const bar of row.bars) {
+        const from = Math.max(bar.start, last)
+        last = Math.max(bar.end, from + 1)
+        lines.push(task(bar.phase, bar.how === 'failed' ? ['crit'] : bar.how === 'skipped' ? ['done'] : [], from, last))
+      }
     }
   }
   lines.push('```')
