@@ -92,7 +92,8 @@ describe('rolling deploy --otel', () => {
   it('loads the OpenTelemetry SDK only with --otel', async () => {
     receiver = await startOtlpReceiver()
     project = makeProject({ size: 1 })
-    // The CLI's main in a fresh process; then which @opentelemetry modules Node loaded (they are CommonJS: require.cache has them).
+    // The CLI's main in a fresh process, run without --otel and then with it; after each, how
+    // many @opentelemetry modules Node has loaded (they are CommonJS: require.cache has them).
     const src = (file: string) => JSON.stringify(pathToFileURL(join(CLI_ROOT, 'src', file)).href)
     writeFileSync(
       join(project.dir, 'probe.mjs'),
@@ -100,29 +101,34 @@ describe('rolling deploy --otel', () => {
         `import { createRequire } from 'node:module'`,
         `const { main } = await import(${src('main.ts')})`,
         `const { processIo } = await import(${src('io.ts')})`,
-        `const code = await main(JSON.parse(process.env.ARGS), processIo())`,
-        `const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@opentelemetry'))`,
-        `process.stderr.write('OTEL_MODULES=' + loaded.length + '\\n')`,
-        `process.exit(code)`,
+        `const cache = createRequire(import.meta.url).cache`,
+        `for (const args of JSON.parse(process.env.RUNS)) {`,
+        `  const code = await main(args, processIo())`,
+        `  const loaded = Object.keys(cache).filter((k) => k.includes('@opentelemetry')).length`,
+        `  process.stderr.write('RUN ' + code + ' ' + loaded + '\\n')`,
+        `}`,
+        `process.exit(0)`,
       ].join('\n'),
     )
-    const probe = async (args: string[]) => {
-      const child = spawn(process.execPath, ['--conditions', '@org/source', '--import', TSX, 'probe.mjs'], {
-        cwd: project?.dir,
-        env: { PATH: process.env.PATH ?? '', ARGS: JSON.stringify(args), OTEL_EXPORTER_OTLP_ENDPOINT: receiver?.endpoint ?? '' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      })
-      let stderr = ''
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-      })
-      const code = await new Promise((resolve) => child.on('exit', resolve))
-      return { code, modules: Number(/OTEL_MODULES=(\d+)/.exec(stderr)?.[1] ?? Number.NaN), stderr }
-    }
-    const without = await probe(['deploy', '--plain'])
-    expect(without).toMatchObject({ code: 0, modules: 0 })
-    const withOtel = await probe(['deploy', '--plain', '--otel', '--build', 'v2'])
-    expect(withOtel.code, withOtel.stderr).toBe(0)
-    expect(withOtel.modules).toBeGreaterThan(10)
+    const runs = [
+      ['deploy', '--plain'],
+      ['deploy', '--plain', '--otel', '--build', 'v2'],
+    ]
+    const child = spawn(process.execPath, ['--conditions', '@org/source', '--import', TSX, 'probe.mjs'], {
+      cwd: project.dir,
+      env: { PATH: process.env.PATH ?? '', RUNS: JSON.stringify(runs), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0)
+    const results = [...stderr.matchAll(/^RUN (\d+) (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])])
+    expect(results, stderr).toHaveLength(2)
+    // Exit 0 both times; none loaded without the flag, the SDK's modules with it.
+    expect(results[0]).toEqual([0, 0])
+    expect(results[1]?.[0]).toBe(0)
+    expect(results[1]?.[1]).toBeGreaterThan(10)
   })
 })

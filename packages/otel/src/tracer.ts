@@ -55,7 +55,7 @@ export function rolloutTracer(options: RolloutTracerOptions): RolloutTracer {
   const base = () => options.context ?? otelContext.active()
   const common = (): Attributes => ({ ...(service ? { [ATTR.service]: service } : {}), ...(version ? { [ATTR.version]: version } : {}) })
   const start = (name: string, parent: Span | undefined, attributes: Attributes, at: number): Span =>
-    tracer.startSpan(name, { startTime: at, attributes: { ...common(), ...attributes } }, parent ? trace.setSpan(otelContext.active(), parent) : base())
+    tracer.startSpan(name, { startTime: at, attributes: { ...common(), ...attributes } }, parent ? trace.setSpan(base(), parent) : base())
   const rootSpan = (at: number): Span => {
     root ??= tracer.startSpan(`rollout ${service ?? ''}`.trim(), { startTime: at, attributes: common() }, base())
     return root

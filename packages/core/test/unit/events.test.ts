@@ -262,6 +262,7 @@ describe('events of a real rollout', () => {
       'target:deploying',
       'target:deployed',
       'target:healthy',
+      'target:attaching',
       'target:attached',
       'batch:end',
       'verify:start',
