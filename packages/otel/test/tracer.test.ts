@@ -130,6 +130,50 @@ describe('rollout trace', () => {
     expect(settle4.attributes[ATTR.phaseEnd]).toBe('ok')
   })
 
+  it('ends every span of an aborted rollout; an abort is not an error', async () => {
+    const { exporter, tracer } = sdk()
+    const clock = new FakeClock({ autoAdvance: false })
+    const fleet = memoryFleet({ size: 4, clock, drainMs: 2000, deployMs: 5000, attachMs: 1000 })
+    fleet.publish('v2')
+    const controller = new AbortController()
+    const run = rollout({
+      ...fleet.adapters,
+      batch: 2,
+      settle: { delay: 3000 },
+      clock,
+      journal: memoryJournal(),
+      lock: memoryLock(),
+      signal: controller.signal,
+    })
+    traceRollout(run, { tracer, now: () => clock.now() })
+    let done = false
+    void run.then(() => {
+      done = true
+    })
+    await clock.advance(4000) // batch 1 deploying
+    controller.abort()
+    for (let i = 0; i < 100 && !done; i++) await clock.advance(500)
+    const result = await run
+    expect(result.status).toBe('aborted')
+    const spans = exporter.getFinishedSpans()
+    const root = spans.find((s) => s.name === 'rollout app') as ReadableSpan
+    expect(root.attributes[ATTR.status]).toBe('aborted')
+    expect(root.status.code).toBe(SpanStatusCode.UNSET)
+    // Batch 2 never started. Batch 1's deploys finished, their settle was cut short, and both
+    // healthy targets were put back (restored); every span is ended, none is an error.
+    const seen = spans.map((s) => `${s.name} ${String(s.attributes[ATTR.outcome] ?? s.attributes[ATTR.phaseEnd] ?? '')}`.trim())
+    expect(seen.sort()).toEqual(
+      [
+        ...['precheck ok', 'detach ok', 'deploy ok', 'settle cut', 'attach ok'].flatMap((p) => [p, p]),
+        'target host-1 restored',
+        'target host-2 restored',
+        'batch 1/2',
+        'rollout app',
+      ].sort(),
+    )
+    expect(spans.filter((s) => s.status.code === SpanStatusCode.ERROR)).toEqual([])
+  })
+
   it('ends every span when the run stops without a rollout:end (a run left unfinished)', async () => {
     const { exporter, tracer } = sdk()
     const clock = new FakeClock({ autoAdvance: false })
