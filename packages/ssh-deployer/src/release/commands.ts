@@ -5,6 +5,10 @@ import { curlConfig, pipeText, sh, unpackChecked } from '@org/rolling-core'
 
 /** The file each release carries, written on install; `version` reads it through `current`. */
 export const RELEASE_MARKER = '.rolling-release.json'
+/** Present in a release installed (prepared) but never switched to; the switch removes it. */
+export const PREPARED_MARKER = '.rolling-prepared'
+/** What the deploy's one command prints when the release is not there to switch to. */
+export const NOT_PREPARED = 'rolling:not-prepared'
 
 export interface Install {
   file: string
@@ -13,12 +17,65 @@ export interface Install {
   marker: string
   shared: readonly string[]
   root: string
+  /** The file is the build itself (transfer 'copy'): read it, never remove it. */
+  keepFile?: boolean
 }
 
-/** Prints `installed` when releases/<v> is already there from the same artifact. */
+/**
+ * Prints, on stdout, a digest of what a release folder holds: every file and link with its
+ * type, size, ctime and link target, the two marker files left out. Only metadata is read
+ * (cheap out of service, even for a release of many files); any write to a file (or a
+ * chmod, a rename, a replaced link) moves its ctime, which no user program can set back.
+ * It changes the working folder: use it inside `$(...)`.
+ */
+export function treeDigest(dir: string): string {
+  return (
+    `cd ${dir} && find . \\( -type f -o -type l \\) ${sh`! -path ${`./${RELEASE_MARKER}`} ! -path ${`./${PREPARED_MARKER}`}`} ` +
+    `-printf '%p\\t%y %s %C@ %l\\n' | LC_ALL=C sort | sha256sum | cut -d' ' -f1`
+  )
+}
+
+/** Sets `want` to the digest recorded in a release's marker (empty for a release installed without one). */
+const recordedDigest = (marker: string): string => `want=$(${sh`grep -o '"tree":"[0-9a-f]*"' ${marker}`} 2>/dev/null | cut -d'"' -f4)`
+
+/**
+ * Prints `installed` when releases/<v> is already there from the same artifact and its
+ * files are as they were installed (the one `current` points at is taken as it is: it runs).
+ */
 export function probe(version: string, sha256: string): string {
-  const marker = `releases/${version}/${RELEASE_MARKER}`
-  return sh`mkdir -p releases shared && if [ -f ${marker} ] && grep -q ${sha256} ${marker}; then touch ${`releases/${version}`} && echo installed; fi`
+  const release = `releases/${version}`
+  const marker = `${release}/${RELEASE_MARKER}`
+  return [
+    'mkdir -p releases shared',
+    sh`if [ -f ${marker} ] && grep -q ${sha256} ${marker}; then`,
+    `  ${recordedDigest(marker)}`,
+    sh`  if [ "$(readlink current || true)" = ${release} ] || { [ -n "$want" ] && [ "$(${treeDigest(sh`${release}`)})" = "$want" ]; }; then`,
+    sh`    touch ${release} && echo installed`,
+    '  fi',
+    'fi',
+  ].join('\n')
+}
+
+/**
+ * The deploy's one command, out of service: check that the prepared release is the one
+ * prepared (its digest), switch `current`, then run the restart. Prints NOT_PREPARED and
+ * changes nothing when the release is absent (not prepared, or pruned since).
+ */
+export function activate(version: string, sha256: string, restart: string): string {
+  const release = `releases/${version}`
+  const marker = `${release}/${RELEASE_MARKER}`
+  return [
+    sh`if [ ! -f ${marker} ] || ! grep -q ${sha256} ${marker}; then echo ${NOT_PREPARED}; exit 0; fi`,
+    sh`if [ "$(readlink current || true)" != ${release} ]; then`,
+    `  ${recordedDigest(marker)}`,
+    `  if [ -n "$want" ]; then got=$(${treeDigest(sh`${release}`)})`,
+    sh`    if [ "$got" != "$want" ]; then echo "release ${version} changed since it was prepared (files digest $want, now $got); nothing was switched" >&2; exit 1; fi`,
+    '  fi',
+    'fi',
+    `{ ${switchTo(version).split('\n').join(' && ')}; } || exit 1`,
+    sh`rm -f ${`${release}/${PREPARED_MARKER}`}`,
+    restart,
+  ].join('\n')
 }
 
 /** Has the host download `url` to `file` with curl (or wget). */
@@ -48,24 +105,29 @@ export function s3CopyTo(bucket: string, key: string, file: string, timeoutS: nu
  * build brought: the marker is a new file renamed over whatever the build has at its name,
  * and a shared path's parents must be real folders of the release.
  */
-export function install({ file, version, sha256, marker, shared, root }: Install): string {
+export function install({ file, version, sha256, marker, shared, root, keepFile = false }: Install): string {
   const release = `releases/${version}`
   const lines = [
     'set -e',
     'tmp=',
     sh`file=${file}`,
     // The transferred file and a half-unpacked folder never outlive this command.
-    `trap 'rm -f "$file"; [ -z "$tmp" ] || rm -rf "$tmp"' EXIT`,
+    `trap '${keepFile ? '' : 'rm -f "$file"; '}[ -z "$tmp" ] || rm -rf "$tmp"' EXIT`,
     `got=$(sha256sum "$file" | cut -d' ' -f1)`,
     sh`if [ "$got" != ${sha256} ]; then echo "sha256 mismatch for ${version}: expected ${sha256}, got $got; nothing was switched" >&2; exit 1; fi`,
     'tmp=$(mktemp -d releases/.unpack-XXXXXX)',
     unpackChecked({ file: '"$file"', dir: '"$tmp"', label: version }),
     // mktemp creates a new file (O_EXCL) and rename replaces a link rather than writing through it.
-    'm=$(mktemp "$tmp/.rolling-marker.XXXXXX")',
-    sh`printf '%s\n' ${marker} > "$m"`,
-    sh`chmod 644 "$m" && rm -rf "$tmp"/${RELEASE_MARKER} && mv -T "$m" "$tmp"/${RELEASE_MARKER}`,
   ]
   for (const path of shared) lines.push(...linkShared(path, version, root))
+  // The marker last, with the digest of everything above: the deploy checks it before the switch.
+  lines.push(
+    sh`rm -rf "$tmp"/${PREPARED_MARKER} && : > "$tmp"/${PREPARED_MARKER}`,
+    `tree=$(${treeDigest('"$tmp"')})`,
+    'm=$(mktemp "$tmp/.rolling-marker.XXXXXX")',
+    sh`printf '%s,"tree":"%s"}\n' ${marker.replace(/}$/, '')} "$tree" > "$m"`,
+    sh`chmod 644 "$m" && rm -rf "$tmp"/${RELEASE_MARKER} && mv -T "$m" "$tmp"/${RELEASE_MARKER}`,
+  )
   lines.push(sh`rm -rf ${release}`, sh`mv -T "$tmp" ${release}`, 'tmp=')
   return lines.join('\n')
 }
@@ -106,12 +168,19 @@ export function switchTo(version: string): string {
   ].join('\n')
 }
 
-/** Removes all but the `keep` newest releases; `current` and `previous` are always kept. */
-export function prune(keep: number): string {
+/**
+ * Removes releases prepared but never switched to (a host skipped after its prepare), other
+ * than `version`, then all but the `keep` newest; `current`, `previous` and `version` are
+ * always kept.
+ */
+export function prune(keep: number, version: string): string {
   return [
-    'cur=$(readlink current || true); prev=$(readlink previous || true)',
+    sh`cur=$(readlink current || true); prev=$(readlink previous || true); new=${`releases/${version}`}`,
+    `for d in releases/*/${PREPARED_MARKER}; do d=\${d%/${PREPARED_MARKER}}; [ -d "$d" ] || continue`,
+    '  [ "$d" = "$cur" ] || [ "$d" = "$prev" ] || [ "$d" = "$new" ] || rm -rf "$d"',
+    'done',
     sh`ls -1t releases | tail -n +${keep + 1} | while IFS= read -r d; do`,
-    '  [ "releases/$d" = "$cur" ] || [ "releases/$d" = "$prev" ] || rm -rf "releases/$d"',
+    '  [ "releases/$d" = "$cur" ] || [ "releases/$d" = "$prev" ] || [ "releases/$d" = "$new" ] || rm -rf "releases/$d"',
     'done',
   ].join('\n')
 }

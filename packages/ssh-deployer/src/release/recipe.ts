@@ -1,6 +1,8 @@
 // The release recipe: the classic layout on a host (`<root>/releases/<version>`, a
 // `current` symlink switched atomically, `previous`, `shared/`), with the artifact sent
 // over SFTP or fetched by the host, its sha256 checked there before anything is switched.
+// `prepare` does all of that while the host is in service; the deploy, out of service, is
+// one command: check the prepared release is unchanged, switch, restart.
 import { randomBytes } from 'node:crypto'
 import {
   RollingError,
@@ -13,7 +15,7 @@ import {
   type Target,
 } from '@org/rolling-core'
 import type { SshExecutor } from '../executor.js'
-import { RELEASE_MARKER, fetchTo, install, probe, prune, s3CopyTo, switchBack, switchTo } from './commands.js'
+import { NOT_PREPARED, RELEASE_MARKER, activate, fetchTo, install, probe, prune, s3CopyTo, switchBack } from './commands.js'
 import { validateRoot, validateSha256, validateSharedPath, validateVersion } from './validate.js'
 
 export { RELEASE_MARKER }
@@ -51,9 +53,11 @@ export interface ReleaseRecipeOptions {
    * How the artifact reaches the host: `'sftp'` streams a local file (a `path` location)
    * through `executor`; `'fetch'` has the host download a `url` location (curl or wget);
    * `'s3'` has the host copy the S3 object with the AWS CLI and its own (instance) role, so no
-   * presigned URL reaches a command (SSM stores commands in clear: see the aws-ssm README).
+   * presigned URL reaches a command (SSM stores commands in clear: see the aws-ssm README);
+   * `'copy'` has the host read a `path` location it can see itself (the core's local
+   * executor and file store, a shared mount): nothing is transferred, the file is left as is.
    */
-  transfer: 'sftp' | 'fetch' | 's3'
+  transfer: 'sftp' | 'fetch' | 's3' | 'copy'
   /** The rollout's SSH executor; required for `transfer: 'sftp'`. */
   executor?: SshExecutor
   /** Folder on the host for the transferred file until it is unpacked (writable by the SSH user). @default '/tmp' */
@@ -72,8 +76,8 @@ export function releaseRecipe(options: ReleaseRecipeOptions): ReleaseRecipe {
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'expected an object')
   const keep = options.keep ?? 5
   if (!Number.isInteger(keep) || keep < 1) throw new ValidationError('keep', `expected an integer >= 1, got ${keep}`)
-  if (options.transfer !== 'sftp' && options.transfer !== 'fetch' && options.transfer !== 's3')
-    throw new ValidationError('transfer', `expected 'sftp', 'fetch' or 's3', got ${JSON.stringify(options.transfer)}`)
+  if (!['sftp', 'fetch', 's3', 'copy'].includes(options.transfer))
+    throw new ValidationError('transfer', `expected 'sftp', 'fetch', 's3' or 'copy', got ${JSON.stringify(options.transfer)}`)
   if (options.transfer === 'sftp' && typeof options.executor?.upload !== 'function') {
     throw new ValidationError('executor', "expected the rollout's sshExecutor: transfer 'sftp' uploads over its connections")
   }
@@ -117,21 +121,24 @@ export function releaseRecipe(options: ReleaseRecipeOptions): ReleaseRecipe {
   }
 
   const recipe: ReleaseRecipe = {
+    // In service: transfer, sha256, unpack, shared links, prune. Nothing the service sees.
+    async prepare(args: DeployArgs) {
+      await ensureInstalled(args)
+    },
+
+    // Out of service: one command on the connection prepare opened. Without a prepared
+    // release (a resume entering here, a recipe run without prepare) it installs first.
     async deploy(args: DeployArgs) {
       const { artifact, location, target, exec } = args
       const version = validateVersion(artifact.version, 'artifact.version')
       const sha256 = validateSha256(location.sha256, 'location.sha256')
       const context = contextOf(target, version)
-      const installed = (await exec(step(context, probe(version, sha256)))).stdout.includes('installed')
-      if (!installed) {
-        const file = `${uploadDir}/rolling-${version}-${randomBytes(4).toString('hex')}.tgz`
-        await transfer(args, file)
-        const marker = JSON.stringify({ service: artifact.service, version, builtAt: artifact.builtAt, sha256 })
-        await exec(step(context, install({ file, version, sha256, marker, shared, root: context.root })))
-      }
-      await exec(step(context, switchTo(version)))
-      await exec(userCommand(options.restart, context))
-      await exec(step(context, prune(keep)))
+      const restart = userCommand(options.restart, context)
+      const switchAndRestart = () => exec({ ...restart, command: activate(version, sha256, restart.command) })
+      if (!(await switchAndRestart()).stdout.includes(NOT_PREPARED)) return
+      await ensureInstalled(args)
+      if ((await switchAndRestart()).stdout.includes(NOT_PREPARED))
+        throw new RollingError('ADAPTER', `[rolling:ssh] releases/${version} vanished from ${target.id} between its install and the switch`)
     },
 
     async rollback({ artifact, target, exec }: StepArgs) {
@@ -141,31 +148,73 @@ export function releaseRecipe(options: ReleaseRecipeOptions): ReleaseRecipe {
     },
   }
 
-  async function transfer({ location, target, exec, ctx }: DeployArgs, file: string): Promise<void> {
+  /** Installs releases/<v> unless it is there, whole and unchanged; then prunes. */
+  async function ensureInstalled(args: DeployArgs): Promise<void> {
+    const { artifact, location, target, exec } = args
+    const version = validateVersion(artifact.version, 'artifact.version')
+    const sha256 = validateSha256(location.sha256, 'location.sha256')
+    const context = contextOf(target, version)
+    const marker = JSON.stringify({ service: artifact.service, version, builtAt: artifact.builtAt, sha256 })
+    const installing = (file: string, keepFile = false) => install({ file, version, sha256, marker, shared, root: context.root, keepFile })
     if (options.transfer === 'sftp') {
-      if (location.kind !== 'path') {
-        throw new RollingError(
-          'ADAPTER',
-          `[rolling:ssh] transfer 'sftp' needs a local path to upload, but the artifact store located a ${location.kind}; use transfer 'fetch'`,
-        )
-      }
-      await (options.executor as SshExecutor).upload(target, location.path, file, ctx, { timeoutMs: transferTimeoutMs })
+      if ((await exec(step(context, probe(version, sha256)))).stdout.includes('installed')) return void (await exec(step(context, prune(keep, version))))
+      const file = tempFile(version)
+      await transfer(args, file)
+      await exec(step(context, `${installing(file)}\n${prune(keep, version)}`))
       return
     }
-    if (location.kind !== 'url') {
-      throw new RollingError(
-        'ADAPTER',
-        `[rolling:ssh] transfer '${options.transfer}' needs a URL or S3 object the host can download, but the artifact store located a ${location.kind}; use transfer 'sftp'`,
-      )
+    // The host fetches (or reads) the build itself: probe, transfer and install are one command.
+    let fetch: ExecRequest
+    let file: string
+    if (options.transfer === 'copy') {
+      if (location.kind !== 'path') throw wrongLocation('copy', location.kind)
+      file = location.path
+      fetch = { command: ':' }
+    } else {
+      file = tempFile(version)
+      fetch = fetchCommand(location, file)
     }
+    const command = [
+      `probed=$(${probe(version, sha256)}\n) || exit $?`,
+      `case "$probed" in *installed*) ;; *)`,
+      `( ${fetch.command}\n) || exit $?`,
+      `( ${installing(file, options.transfer === 'copy')}\n) || exit $?`,
+      ';; esac',
+      prune(keep, version),
+    ].join('\n')
+    await exec(step(context, command, { timeoutMs: transferTimeoutMs + 5000, ...(fetch.secrets ? { secrets: fetch.secrets } : {}) }))
+  }
+
+  const tempFile = (version: string) => `${uploadDir}/rolling-${version}-${randomBytes(4).toString('hex')}.tgz`
+
+  const wrongLocation = (transfer: string, kind: string) =>
+    new RollingError(
+      'ADAPTER',
+      transfer === 'copy'
+        ? `[rolling:ssh] transfer 'copy' needs a path the host can read, but the artifact store located a ${kind}; use transfer 'fetch'`
+        : `[rolling:ssh] transfer '${transfer}' needs a URL or S3 object the host can download, but the artifact store located a ${kind}; use transfer 'sftp'`,
+    )
+
+  /** The host's download of a URL or S3 object; a presigned URL is masked wherever the command shows. */
+  function fetchCommand(location: DeployArgs['location'], file: string): ExecRequest {
+    if (location.kind !== 'url') throw wrongLocation(options.transfer, location.kind)
+    const timeoutS = Math.ceil(transferTimeoutMs / 1000)
     if (options.transfer === 's3') {
       if (!location.s3)
         throw new RollingError('ADAPTER', "[rolling:ssh] transfer 's3' needs an S3 object, but the artifact store located a plain URL; use transfer 'fetch'")
-      await exec({ command: s3CopyTo(location.s3.bucket, location.s3.key, file, Math.ceil(transferTimeoutMs / 1000)), timeoutMs: transferTimeoutMs + 5000 })
-      return
+      return { command: s3CopyTo(location.s3.bucket, location.s3.key, file, timeoutS) }
     }
-    // A presigned URL is a credential until it expires: masked wherever the command shows.
-    await exec({ command: fetchTo(location.url, file, Math.ceil(transferTimeoutMs / 1000)), timeoutMs: transferTimeoutMs + 5000, secrets: [location.url] })
+    return { command: fetchTo(location.url, file, timeoutS), secrets: [location.url] }
+  }
+
+  async function transfer({ location, target, ctx }: DeployArgs, file: string): Promise<void> {
+    if (location.kind !== 'path') {
+      throw new RollingError(
+        'ADAPTER',
+        `[rolling:ssh] transfer 'sftp' needs a local path to upload, but the artifact store located a ${location.kind}; use transfer 'fetch'`,
+      )
+    }
+    await (options.executor as SshExecutor).upload(target, location.path, file, ctx, { timeoutMs: transferTimeoutMs })
   }
 
   if (options.stop !== undefined) {
