@@ -200,6 +200,12 @@ export interface Executor {
    * a timeout rejects with `EXEC_TIMEOUT`, an abort with the signal's reason.
    */
   run(target: Target, request: string | ExecRequest, ctx: AdapterContext): Promise<ExecResult>
+  /**
+   * Optional: opens (or warms) what `run` will need for this target, so a connection is set
+   * up while the target is still in service, not after its drain. Called at the pre-check,
+   * not awaited; a failure here is only logged: the step that needs it reports it.
+   */
+  connect?(target: Target, ctx: AdapterContext): Promise<void>
   /** Releases pooled connections; called once when the rollout ends. */
   close?(): Promise<void>
 }

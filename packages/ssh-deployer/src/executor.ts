@@ -55,6 +55,8 @@ export interface UploadOptions {
 
 export interface SshExecutor extends Executor {
   readonly name: 'ssh'
+  /** Opens the target's pooled connection ahead of its first command (the engine calls it at the pre-check). */
+  connect(target: Target, ctx: AdapterContext): Promise<void>
   /** Streams a local file (or a stream) to `remotePath` on the target over SFTP. */
   upload(target: Target, source: string | Readable, remotePath: string, ctx: AdapterContext, options?: UploadOptions): Promise<UploadResult>
   /** Per-target timings and connection counts. */
@@ -138,6 +140,13 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
       } finally {
         stats.totalMs += performance.now() - started
       }
+    },
+
+    // Opens the pooled connection (handshake, host key, login) without running anything.
+    async connect(target, ctx) {
+      if (ctx.signal.aborted) throw abortReason(ctx.signal)
+      const endpoint = endpointOf(target, settings)
+      await pool.use(endpoint, ctx.log, ctx.signal, async () => {})
     },
 
     async upload(target, source, remotePath, ctx, uploadOptions = {}) {

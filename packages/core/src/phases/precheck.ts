@@ -12,6 +12,10 @@ export async function precheck(engine: Engine, f: Flight, batch: number, shared:
   engine.emitter.emit('target:precheck', { target: f.target, batch })
   // Timed inline rather than through engine.timed: this runs for every target (no closure).
   const start = engine.clock.now()
+  // The executor's connection is opened meanwhile, so the deploy after the drain finds it warm.
+  engine.executor.connect?.(f.target, shared.ctx(f.target)).catch((error: unknown) => {
+    engine.log.debug(`[rolling] could not connect ahead to ${f.target.id}: ${errorMessage(error)}`)
+  })
   const health = await engine.checkHealth(f.target, shared)
   engine.took(f.target, 'precheck', start)
   let reason: string | undefined
