@@ -25,4 +25,3 @@ export function sameTime(a: string, b: string): boolean {
   const x = Date.parse(a)
   return !Number.isNaN(x) && x === Date.parse(b)
 }
-

@@ -55,10 +55,7 @@ export class TimeoutError extends RollingError {
 }
 
 export function isAbortError(error: unknown): boolean {
-  return (
-    error instanceof AbortError ||
-    (error instanceof Error && (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR'))
-  )
+  return error instanceof AbortError || (error instanceof Error && (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR'))
 }
 
 /** The reason of an aborted signal as an Error (a signal may be aborted with any value). */

@@ -221,11 +221,7 @@ function lockedError(service: string, found: Found, location: string): LockedErr
   }
   // A process on another host cannot be probed from here; only a human can tell it is gone.
   if (holder.host === os.hostname() && !isProcessAlive(holder.pid)) {
-    return new LockedError(
-      holder,
-      true,
-      `[rolling] service ${service} is locked by ${who}; that process is not running: the lock is stale. ${howToBreak}`,
-    )
+    return new LockedError(holder, true, `[rolling] service ${service} is locked by ${who}; that process is not running: the lock is stale. ${howToBreak}`)
   }
   return new LockedError(holder, false, `[rolling] service ${service} is already being rolled out by ${who}`)
 }

@@ -15,10 +15,7 @@ export function batchSizes(total: number, batch: Amount | readonly Amount[] = 1,
   const keep = amountOf(minHealthy, total)
   const cap = total - keep
   if (total > 0 && cap < 1) {
-    throw new ValidationError(
-      'minHealthy',
-      `${String(minHealthy)} keeps ${keep} of ${total} targets in service, which leaves none to deploy`,
-    )
+    throw new ValidationError('minHealthy', `${String(minHealthy)} keeps ${keep} of ${total} targets in service, which leaves none to deploy`)
   }
   const schedule = Array.isArray(batch) ? (batch as readonly Amount[]) : [batch as Amount]
   const sizes: number[] = []

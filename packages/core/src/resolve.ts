@@ -45,7 +45,10 @@ export interface ResolvedOptions {
 /** Validates `options` (throws ValidationError) and returns them with every default applied. */
 export function resolveOptions(options: RolloutOptions): ResolvedOptions {
   validateOptions(options)
-  const drain: DrainPolicy = { onTimeout: options.drain?.onTimeout ?? 'halt', ...(options.drain?.timeout === undefined ? {} : { timeoutMs: options.drain.timeout }) }
+  const drain: DrainPolicy = {
+    onTimeout: options.drain?.onTimeout ?? 'halt',
+    ...(options.drain?.timeout === undefined ? {} : { timeoutMs: options.drain.timeout }),
+  }
   return Object.freeze({
     service: options.service,
     loadBalancer: options.loadBalancer,

@@ -131,7 +131,10 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         entries = new Map()
         targets = []
         // The fleet check before the next batch ejects targets of any batch started so far.
-        const ejecting = batches.slice(0, b + 1).flat().filter((t) => entryOf(run.state.states.get(engine.index.get(t.id) as number)) === 'eject')
+        const ejecting = batches
+          .slice(0, b + 1)
+          .flat()
+          .filter((t) => entryOf(run.state.states.get(engine.index.get(t.id) as number)) === 'eject')
         for (const t of batch) {
           const entry = entryOf(run.state.states.get(engine.index.get(t.id) as number))
           if (entry === 'final' || entry === 'eject') continue
@@ -219,4 +222,3 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
   })
   return halt
 }
-

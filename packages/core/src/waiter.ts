@@ -37,10 +37,7 @@ export interface WaitOptions {
 }
 
 /** Polls `check` until it says done (returns the value) or fail (throws WAIT_FAILED), or the deadline passes (throws TIMEOUT). */
-export async function waitUntil<T>(
-  check: (attempt: number) => Promise<WaitState<T>> | WaitState<T>,
-  options: WaitOptions,
-): Promise<T> {
+export async function waitUntil<T>(check: (attempt: number) => Promise<WaitState<T>> | WaitState<T>, options: WaitOptions): Promise<T> {
   // A NaN here would turn the deadline check off and every sleep into 0 ms: a busy loop forever.
   for (const key of ['timeoutMs', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter'] as const) {
     const value = options[key]

@@ -34,6 +34,14 @@ export interface HaproxyLoadBalancerOptions {
   /** Interval of the steady poll while attach waits for HAProxy to report the server UP. @default 50 */
   attachPollMs?: number
   /**
+   * How many of HAProxy's own checks must pass, after attach begins, before a server gets
+   * traffic again. `'one'`: the first fresh passing check (the engine's settle has just seen
+   * the new build answer), then `health up`; `'rise'`: the backend's full `rise` count, each
+   * `inter` apart (a rise x inter wait on every attach).
+   * @default 'one'
+   */
+  attachChecks?: 'one' | 'rise'
+  /**
    * Longest wait for one runtime API command.
    * @default 5000
    */
@@ -61,7 +69,15 @@ interface Resolved {
 const NAME = /^[A-Za-z0-9_.:-]+$/
 
 export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): HaproxyLoadBalancer {
-  const opts = { drainTimeoutMs: 300_000, attachTimeoutMs: 60_000, pollMs: 200, attachPollMs: 50, commandTimeoutMs: 5000, ...options }
+  const opts = {
+    drainTimeoutMs: 300_000,
+    attachTimeoutMs: 60_000,
+    pollMs: 200,
+    attachPollMs: 50,
+    commandTimeoutMs: 5000,
+    attachChecks: 'one' as const,
+    ...options,
+  }
   const backends = validate(opts)
   const api = runtimeApi(opts.socket, { timeoutMs: opts.commandTimeoutMs })
   const maxDelayMs = Math.max(opts.pollMs, 1000)
@@ -250,8 +266,10 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       // the last check result from before the maintenance, and sends it traffic at once.
       // A broken new build gets requests until the first check fails. So: leave MAINT for
       // DRAIN (no new traffic), enable checks again, force the check health to 0 (`health
-      // down`), and wait for HAProxy's own `rise` consecutive passing checks, all run after
-      // that point, to bring it UP again. Only then `state ready` lets traffic in.
+      // down`), and wait for HAProxy's own checks, all run after that point, to pass: the
+      // first one (attachChecks 'one', then `health up`: settle has already seen the new
+      // build answer, so HAProxy's rise-1 other checks add an inter each and little proof),
+      // or all `rise` of them. Only then `state ready` lets traffic in.
       const fromMaint = checked.filter((s) => inMaint(s.state))
       try {
         await set(
@@ -269,7 +287,15 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
           'health down',
           ctx,
         )
-        await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx)
+        if (opts.attachChecks === 'rise') await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx)
+        else {
+          await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx, (stat) => stat.checkHealth >= 1)
+          await set(
+            checked.map((s) => s.ref),
+            'health up',
+            ctx,
+          )
+        }
       } catch (error) {
         // Back to where detach left them, mark included (also after an abort), so a failed
         // attach leaves no half-state and a later attach still knows them as rolling's.
@@ -303,6 +329,8 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     what: string,
     limit: { deadline: number; ms: number },
     ctx: AdapterContext,
+    /** When given, a server is ready once HAProxy's `show stat` row passes this, or `ok` holds. */
+    okStat?: (s: ServerStat) => boolean,
   ) {
     if (servers.length === 0) return
     const names = unique(servers.map((s) => s.state.backend))
@@ -310,10 +338,11 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     try {
       await waitUntil(
         async () => {
-          const now = await states(names, ctx.signal)
+          const [now, live] = await Promise.all([states(names, ctx.signal), okStat ? stats(names, ctx.signal) : undefined])
           const late = servers.filter((s) => {
             const state = now.find((n) => n.backend === s.state.backend && n.server === s.state.server)
-            return !state || !ok(state)
+            const row = live?.get(s.ref)
+            return !(state && ok(state)) && !(row && okStat?.(row))
           })
           return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late.map((s) => s.ref) }
         },
@@ -362,7 +391,10 @@ function validate(opts: Required<HaproxyLoadBalancerOptions>): readonly string[]
     throw new ValidationError('backends', `haproxyLoadBalancer: expected one or more HAProxy backend names, got ${JSON.stringify(opts.backends)}`)
   }
   // The core's check: it also refuses a duration above Node's timer ceiling.
-  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'attachPollMs', 'commandTimeoutMs'] as const) checkMs(key, opts[key], { min: key === 'drainTimeoutMs' ? 0 : 1 })
+  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'attachPollMs', 'commandTimeoutMs'] as const)
+    checkMs(key, opts[key], { min: key === 'drainTimeoutMs' ? 0 : 1 })
+  if (opts.attachChecks !== 'one' && opts.attachChecks !== 'rise')
+    throw new ValidationError('attachChecks', `haproxyLoadBalancer: expected 'one' or 'rise', got ${JSON.stringify(opts.attachChecks)}`)
   return unique(backends)
 }
 

@@ -41,6 +41,8 @@ export interface ServerStat {
   checkStatus: string
   checkCode: string
   checkDesc: string
+  /** HAProxy's check health counter: 0 after `health down`, +1 per passing check, UP at `rise`. */
+  checkHealth: number
 }
 
 /** True when the server is up as far as health checks go (slow-start counts as up). */
@@ -98,6 +100,7 @@ export function parseStat(backend: string, answer: string): ServerStat[] {
       checkStatus: col(fields, 'check_status'),
       checkCode: col(fields, 'check_code'),
       checkDesc: col(fields, 'check_desc'),
+      checkHealth: Number(col(fields, 'check_health')) || 0,
     }))
 }
 

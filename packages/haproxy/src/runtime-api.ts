@@ -37,7 +37,10 @@ type Endpoint = { path: string } | { host: string; port: number }
 export function runtimeApi(address: string, options: RuntimeApiOptions = {}): RuntimeApi {
   const timeoutMs = options.timeoutMs ?? 5000
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
-    throw new HaproxyError('command', `invalid option \`timeoutMs\`: expected a finite number of ms from 1 to ${MAX_TIMER_MS} (Node's largest timer), got ${String(timeoutMs)}`)
+    throw new HaproxyError(
+      'command',
+      `invalid option \`timeoutMs\`: expected a finite number of ms from 1 to ${MAX_TIMER_MS} (Node's largest timer), got ${String(timeoutMs)}`,
+    )
   }
   const endpoint = parseAddress(address)
 

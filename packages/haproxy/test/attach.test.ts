@@ -1,5 +1,6 @@
 // Attach against a real HAProxy: HAProxy's own behaviour on `state ready` (UP at once,
-// on a stale check), and the adapter waiting for fresh passing checks instead.
+// on a stale check), and the adapter waiting for fresh passing checks instead: one by
+// default, `rise` of them with attachChecks 'rise'.
 import { TimeoutError } from '@org/rolling-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { isReady, isUp, parseServersState } from '../src/parse.js'
@@ -60,8 +61,32 @@ describeHaproxy('haproxyLoadBalancer attach', () => {
     expect((await lb.discover(ctx())).map((t) => t.id)).toEqual(['web/s2'])
   })
 
-  it('waits for `rise` fresh passing checks, then puts the server in service', async () => {
+  it('by default waits for one fresh passing check, then puts the server in service sooner than `rise` checks', async () => {
     const lb = fleet.lb()
+    await lb.detach([s1], ctx())
+    const { api } = fleet.lb()
+    const seen: number[] = []
+    let attaching = true
+    // HAProxy's own counter: 0 after `health down`, then 1 after its first fresh passing check.
+    const watch = (async () => {
+      while (attaching) {
+        const row = (await api.send('show stat web 4 -1')).split('\n').find((l) => l.startsWith('web,s1,'))
+        if (row?.includes(',DOWN')) seen.push(0)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    })()
+    await lb.attach([s1], ctx())
+    attaching = false
+    await watch
+    expect(seen.length).toBeGreaterThan(0) // it was held DOWN until HAProxy's own check passed
+    const now = await state()
+    expect(isUp(now) && isReady(now)).toBe(true)
+    const bodies = await Promise.all([1, 2, 3, 4].map(() => fleet.get('/')))
+    expect(bodies.map((b) => b.body)).toContain('s1')
+  })
+
+  it("with attachChecks 'rise' waits for `rise` fresh passing checks, then puts the server in service", async () => {
+    const lb = fleet.lb({ attachChecks: 'rise' })
     await lb.detach([s1], ctx())
     const started = Date.now()
     await lb.attach([s1], ctx())

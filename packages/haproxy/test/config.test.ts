@@ -48,9 +48,20 @@ describe('runtime API answers', () => {
   })
 
   it('parses show stat, quoted fields included', () => {
-    const answer = '# pxname,svname,qcur,scur,status,last_chk,check_status,check_code,check_desc,\nweb,s1,2,5,UP 1/2,"a, b",L7STS,500,Layer7 wrong status,\n'
+    const answer =
+      '# pxname,svname,qcur,scur,status,last_chk,check_status,check_code,check_desc,check_health,\nweb,s1,2,5,UP 1/2,"a, b",L7STS,500,Layer7 wrong status,1,\n'
     expect(parseStat('web', answer)).toEqual([
-      { backend: 'web', server: 's1', status: 'UP 1/2', scur: 5, qcur: 2, checkStatus: 'L7STS', checkCode: '500', checkDesc: 'Layer7 wrong status' },
+      {
+        backend: 'web',
+        server: 's1',
+        status: 'UP 1/2',
+        scur: 5,
+        qcur: 2,
+        checkStatus: 'L7STS',
+        checkCode: '500',
+        checkDesc: 'Layer7 wrong status',
+        checkHealth: 1,
+      },
     ])
   })
 })

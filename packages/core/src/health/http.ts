@@ -39,7 +39,8 @@ export function httpHealthCheck(options: HttpHealthCheckOptions = {}): HttpHealt
   if (typeof path !== 'string' || !path.startsWith('/')) throw new ValidationError('path', `expected a path starting with "/", got ${JSON.stringify(path)}`)
   if (!isPort(defaultPort)) throw new ValidationError('port', `expected an integer from 1 to 65535, got ${defaultPort}`)
   checkMs('timeoutMs', timeoutMs, { min: 1 }) // it ends in a timer: refused above Node's ceiling too
-  if (!Number.isInteger(expectStatus) || expectStatus < 100 || expectStatus > 599) throw new ValidationError('expectStatus', `expected an HTTP status, got ${expectStatus}`)
+  if (!Number.isInteger(expectStatus) || expectStatus < 100 || expectStatus > 599)
+    throw new ValidationError('expectStatus', `expected an HTTP status, got ${expectStatus}`)
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) throw new ValidationError('maxBodyBytes', `expected an integer >= 0, got ${maxBodyBytes}`)
 
   // One Agent per check so polls of a target reuse their connection.
@@ -138,7 +139,13 @@ function buildInfo(text: string, contentType: string | string[] | undefined): { 
   const build = isRecord(data.build) ? data.build : {}
   const version = scalar(data.version) ?? scalar(build.version)
   const builtAt =
-    scalar(data.builtAt) ?? scalar(data.build_time) ?? scalar(data.buildTime) ?? scalar(build.builtAt) ?? scalar(build.build_time) ?? scalar(build.buildTime) ?? scalar(build.time)
+    scalar(data.builtAt) ??
+    scalar(data.build_time) ??
+    scalar(data.buildTime) ??
+    scalar(build.builtAt) ??
+    scalar(build.build_time) ??
+    scalar(build.buildTime) ??
+    scalar(build.time)
   return { ...(version === undefined ? {} : { version }), ...(builtAt === undefined ? {} : { builtAt }) }
 }
 

@@ -37,8 +37,7 @@ export async function hold(engine: Engine, flights: Flight[], batch: number): Pr
         if (passes(engine, health)) {
           watched.push(f)
           engine.passedAt.set(f.target.id, engine.clock.now())
-        }
-        else
+        } else
           failed.push({ target: f.target, reason: `unhealthy ${engine.clock.now() - start} ms into its ${holdMs} ms hold: ${engine.describeHealth(health)}` })
       }
     }

@@ -16,6 +16,14 @@ import { onFailure, waitForAnyBuild } from './rollback.js'
  * this much to the app's own start-up.
  */
 export const STARTING_POLL_MS = 25
+/**
+ * Once it passes, the checks confirming it (`successes` in a row) follow this far apart: they
+ * prove it answers on the new build, again and again, not that it stays up for a while
+ * (that is `settle.hold`), so spacing them `interval` apart would only add (successes - 1)
+ * intervals to each host's time out of service. After a failure that follows a pass (a
+ * flapping app), polling goes back to `interval`.
+ */
+export const CONFIRM_POLL_MS = 10
 
 interface Settled {
   passed: boolean
@@ -98,7 +106,8 @@ async function settleUntil(engine: Engine, target: Target, stopSignal: AbortSign
         streak = good ? streak + 1 : 0
         if (streak >= successes) return { state: 'done', value: last }
         // 200 from the old build is waited out too: a restart may take a moment to replace it.
-        return { state: 'retry', observed: engine.describeHealth(last), delayMs: everPassed ? interval : Math.min(interval, STARTING_POLL_MS) }
+        const delayMs = good ? CONFIRM_POLL_MS : everPassed ? interval : STARTING_POLL_MS
+        return { state: 'retry', observed: engine.describeHealth(last), delayMs: Math.min(interval, delayMs) }
       },
       {
         what: `${describeTarget(target)} to answer 200${engine.settle.requireBuild ? ` on ${engine.artifact.version}` : ''}${successes > 1 ? ` ${successes} times in a row` : ''}`,

@@ -16,8 +16,11 @@ afterEach(async () => {
 
 function runChild(arg: unknown): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = execFile(process.execPath, ['--import', 'tsx', '--conditions', '@org/source', child, JSON.stringify(arg)], { timeout: 60_000 }, (_e, stdout, stderr) =>
-      resolve({ signal: proc.signalCode, code: proc.exitCode, stdout, stderr }),
+    const proc = execFile(
+      process.execPath,
+      ['--import', 'tsx', '--conditions', '@org/source', child, JSON.stringify(arg)],
+      { timeout: 60_000 },
+      (_e, stdout, stderr) => resolve({ signal: proc.signalCode, code: proc.exitCode, stdout, stderr }),
     )
   })
 }

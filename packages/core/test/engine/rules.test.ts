@@ -2,6 +2,7 @@
 // run over an in-memory fleet on a fake clock: a 60 s settle costs no real time.
 import { describe, expect, it } from 'vitest'
 import type { HealthCheck, RolloutResult } from '@org/rolling-core'
+import { CONFIRM_POLL_MS } from '../../src/phases/settle.js'
 import { outcomes, setup } from './_fixture.js'
 
 /** Targets in each batch, from the batch:start events. */
@@ -88,7 +89,54 @@ describe('settle', () => {
     const fx = setup({ size: 1 })
     const result = await fx.run({ settle: { interval: 500, successes: 3, deadline: 10_000 } })
     expect(result.status).toBe('succeeded')
-    expect(result.targets[0]?.timings.settle).toBe(1_000)
+    // The two confirming checks follow the first pass CONFIRM_POLL_MS apart, not `interval`.
+    expect(result.targets[0]?.timings.settle).toBe(2 * CONFIRM_POLL_MS)
+  })
+
+  it("polls at the app's pace: settle ends within 50 ms of the app answering, whatever the interval", async () => {
+    for (const startupMs of [0, 480, 500, 537, 1_990]) {
+      const fx = setup({ size: 1 })
+      // The new build answers from `startupMs` after its first check (the restart returned).
+      let firstCheck: number | undefined
+      const base = fx.fleet.health
+      const booting: HealthCheck = {
+        name: 'booting',
+        async check(target, ctx) {
+          const health = await base.check(target, ctx)
+          if (health.version !== 'v2') return health
+          firstCheck ??= fx.clock.now()
+          return fx.clock.now() - firstCheck >= startupMs ? health : { ok: false, detail: 'connection refused' }
+        },
+      }
+      const result = await fx.run({ healthCheck: booting, settle: { interval: 500, successes: 3, deadline: 10_000 } })
+      expect(result.status).toBe('succeeded')
+      const settle = result.targets[0]?.timings.settle ?? Number.NaN
+      expect(settle, `start-up ${startupMs} ms`).toBeGreaterThanOrEqual(startupMs)
+      expect(settle - startupMs, `start-up ${startupMs} ms`).toBeLessThanOrEqual(50)
+    }
+  })
+
+  it('a target that fails after passing (flapping) is polled every `interval` again', async () => {
+    const fx = setup({ size: 1 })
+    const checks: number[] = []
+    let n = 0
+    const base = fx.fleet.health
+    const flapping: HealthCheck = {
+      name: 'flapping',
+      async check(target, ctx) {
+        const health = await base.check(target, ctx)
+        if (health.version !== 'v2') return health
+        checks.push(fx.clock.now())
+        n++
+        // pass, fail, then passes for good
+        return n === 2 ? { ok: false, detail: 'status 500', status: 500 } : health
+      },
+    }
+    const result = await fx.run({ healthCheck: flapping, settle: { interval: 300, successes: 2, deadline: 10_000 } })
+    expect(result.status).toBe('succeeded')
+    const gaps = checks.slice(1).map((t, i) => t - (checks[i] as number))
+    // The settle's four checks (verify asks again later).
+    expect(gaps.slice(0, 3)).toEqual([CONFIRM_POLL_MS, 300, CONFIRM_POLL_MS])
   })
 })
 

@@ -94,9 +94,9 @@ describe('done means seen healthy on the new build', () => {
 describe('the fleet check before each batch', () => {
   it('a host that dies after its settle is taken out again before the next batch, and the rollout halts', async () => {
     const fx = setup({ size: 4 })
-    // 200 for 3 s after the install: long enough for settle (2 polls a second apart), not for the attach (2 s).
-    fx.fleet.dieAfterDeploy('host-1', 3000)
-    fx.fleet.dieAfterDeploy('host-2', 3000)
+    // 200 for 1.5 s after the install: long enough for settle (2 polls), not for the attach (2 s).
+    fx.fleet.dieAfterDeploy('host-1', 1500)
+    fx.fleet.dieAfterDeploy('host-2', 1500)
     const checks: string[][] = []
     const run = fx.run({ batch: 2, settle: POLL })
     run.on('fleet:check', ({ targets }) => checks.push(ids(targets)))
@@ -124,7 +124,8 @@ describe('the fleet check before each batch', () => {
   })
 
   it('asks the newest batch and at most 64 (or 4 batches of) older targets per check, in turn', async () => {
-    const fx = setup({ size: 120, drainMs: 0, attachMs: 0, deployMs: 0 })
+    // Each batch takes a second (its deploy), so the older targets' last pass is not fresh.
+    const fx = setup({ size: 120, drainMs: 0, attachMs: 0, deployMs: 1000 })
     const asked: number[] = []
     const seen = new Set<string>()
     const run = fx.run({ batch: 2, settle: { interval: 1000, successes: 2 } })
