@@ -1,102 +1,77 @@
-// Fleet benchmark: a real rollout v1 -> v2 of 10 local hosts behind a private HAProxy,
-// compared with its physical floor. Each host's app boots in 500 ms (`startupDelayMs`);
-// HAProxy checks `inter 500ms rise 2 fall 2`. One rollout with batch 1, then (fresh fleet)
-// one with batch 2; each RUNS times; stdout gets one JSON line per batch size whose every
-// number is the median over the runs; the individual runs go to stderr.
+// Fleet benchmark: the path users run. A real rollout v1 -> v2 of 10 local hosts behind a
+// private HAProxy 2.6 (`inter 500 rise 2 fall 2`, `retries 0`), each app listening 500 ms
+// after it starts, under 200 req/s through the frontend (a load process of its own), with
+// `haproxyLoadBalancer` + `releaseRecipe` + `fileArtifacts` and polling settle (100 ms, 3
+// successes). Two executors, one row each: `ssh` (`sshExecutor` to a private sshd on
+// loopback, SFTP transfer) and `local` (the core's `localExecutor`, transfer 'copy').
+// Batch 1 and batch 2, RUNS runs each, a fresh fleet per run.
 //
-// The floor is `batches x (start-up + time for HAProxy to see the host UP)`:
-// - start-up: the configured 500 ms (the node process's own boot, measured, is overhead);
-// - HAProxy UP: measured, not assumed. Before each rollout, against the same HAProxy, every
-//   server is put through what the adapter's attach does (MAINT -> `state drain` +
-//   `health down`, then wait for HAProxy's own `rise` fresh passing checks) with its app
-//   already up, and the time from `health down` answered to `show servers state` saying
-//   running is sampled (polled every 2 ms). `rise x inter` is printed next to it as the
-//   nominal; a check runs every `inter` on the server's own schedule, so the real wait is
-//   (time to the next check) + (rise - 1) x inter: between 1x and 2x inter for rise 2.
+// Per run (stderr) and as medians (stdout, one JSON line per executor x batch):
+// - wall: the rollout's durationMs;
+// - floor: the app's own, measured in the same run: per batch, the longest of its hosts'
+//   "restart began (old app got SIGTERM) -> new app listening", summed over the batches;
+// - wall/floor; failed requests (errors + non-2xx) during the rollout; p99 before / during;
+// - per phase per batch: the median over batches of the batch's longest target in each phase
+//   (precheck, prepare, detach, deploy, settle, attach), and the batch itself;
+// - lb_up: per host, new app listening -> HAProxy has it in service again (its own column:
+//   settle + the attach at HAProxy's check schedule), median and max;
+// - out_of_service: per host, detach began -> back in service (median).
+// Then the built `rolling` binary's time to its first event (`deploy --json`, first line), and
+// what its start-up spends importing.
 //
-//   pnpm bench:fleet                                   3 runs of batch 1 and batch 2
-//   pnpm bench:fleet --runs=1 --batches=2
-//   pnpm bench:fleet --settle-interval=10 --poll-ms=20 knobs (see `flag` below)
-//   pnpm bench:fleet --attach-poll-cap=20              what-if: constant polling (see below)
-//   pnpm bench:fleet --strict                          exit 1 when a ratio is above 1.10
+//   pnpm bench:fleet                                 3 runs x (ssh, local) x (batch 1, 2), 10 hosts
+//   pnpm bench:fleet --quick                         1 run, 4 hosts
+//   pnpm bench:fleet --runs=1 --hosts=6 --batches=2 --executors=ssh
+//   pnpm bench:fleet --no-cli                        skip the CLI start-up measurement
 //
-// Exit 1 when HAProxy is missing, a rollout does not succeed, or a host does not end on v2.
+// Exit 1 when HAProxy or sshd is missing, a rollout does not succeed, or a host does not end on v2.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { join } from 'node:path'
-import { rollout, systemClock, type Clock, type Executor, type LoadBalancer, type RolloutResult } from '@org/rolling-core'
-import { haproxyAvailable, startFleet, type Fleet, type HaproxyModule } from '@org/rolling-local-fleet'
+import { localExecutor, rollout, type Executor, type Phase, type RolloutResult } from '@org/rolling-core'
+import { haproxyAvailable, restartCommand, startFleet, startLoadProcess, type Fleet, type HaproxyModule } from '@org/rolling-local-fleet'
+import { releaseRecipe, sshExecutor, type SshExecutor } from '@org/rolling-ssh'
+import { sshdMissing, startSshd, type Sshd } from '../packages/ssh-deployer/test/sshd.js'
 
 const args = process.argv.slice(2)
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+const QUICK = args.includes('--quick')
 const num = (name: string, fallback: number) => {
   const raw = flag(name)
   const value = raw === undefined ? fallback : Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new Error(`[bench:fleet] --${name}: expected a number >= 0, got ${raw}`)
+  if (!Number.isFinite(value) || value < 1) throw new Error(`[bench:fleet] --${name}: expected a number >= 1, got ${raw}`)
   return value
 }
-
-const HOSTS = num('hosts', 10)
+const HOSTS = num('hosts', QUICK ? 4 : 10)
+const RUNS = num('runs', QUICK ? 1 : 3)
+const RATE = num('rate', 200)
 const STARTUP_MS = num('startup', 500)
-const CHECK = { interMs: num('inter', 500), rise: num('rise', 2), fall: 2 }
-const RUNS = num('runs', 3)
+const CHECK = { interMs: 500, rise: 2, fall: 2 }
+const SETTLE = { interval: 100, successes: 3, deadline: 15_000 }
 const BATCHES = (flag('batches') ?? '1,2').split(',').map(Number)
-/** Settle: poll `_status` every this many ms (`settle.interval`), `successes` in a row. */
-const SETTLE = { interval: num('settle-interval', 10), successes: num('settle-successes', 1), deadline: 15_000 }
-/** `pollMs` of haproxyLoadBalancer: first delay of its drain/attach polls (then x1.5 up to 1 s). */
-const POLL_MS = num('poll-ms', 200)
-/**
- * What-if, 0 = off: caps every sleep of the engine's clock (which the adapter's waits use)
- * at this many ms. Each such sleep is followed by a re-check, so this is the adapter polling
- * at a constant interval instead of backing off; it shortens no deadline and skips no check.
- * Only meaningful here because `settle.delay` is 0 (a plain delay would be cut short).
- */
-const POLL_CAP = num('attach-poll-cap', 0)
-const SAMPLE_ROUNDS = num('up-rounds', 3)
-const STRICT = args.includes('--strict')
-const TARGET_RATIO = 1.1
-
-interface Segments {
-  /** batch:start -> detach starts: pre-check GET, beforeTarget hook, journal. */
-  precheck: number
-  /** The adapter's detach: `state drain`, poll until scur = qcur = 0, `state maint`. */
-  detach: number
-  /** Detached -> old app gets SIGTERM: sha256sum, tar, symlinks, `rm stopped` (4 execs + kill). */
-  deploy_before_sigterm: number
-  /** SIGTERM -> old app exited (graceful close, no load). */
-  old_exit: number
-  /** Old app exited -> supervisor spawned the new one. */
-  respawn: number
-  /** Spawn -> listening; includes the 500 ms start-up delay. */
-  boot: number
-  /** Listening -> `target:healthy` (settle poll lag, plus any deploy tail past the boot). */
-  listening_to_healthy: number
-  /** `target:healthy` -> `target:attached`: the adapter's attach. */
-  attach: number
-  /** attach minus the measured HAProxy UP time: the adapter's poll lag and commands. */
-  attach_over_up: number
-  /** Attached -> batch:end. */
-  tail: number
-  /** batch:end -> next batch:start (afterBatch/beforeBatch hooks, journal). */
-  between: number
-  /** Whole batch, batch:start -> batch:end. */
-  batch: number
-}
+const EXECUTORS = (flag('executors') ?? 'ssh,local').split(',') as ('ssh' | 'local')[]
+const ROOT = resolve(import.meta.dirname, '..')
+const PHASES: Phase[] = ['precheck', 'prepare', 'detach', 'deploy', 'settle', 'attach']
 
 interface Run {
   wall_ms: number
+  floor_ms: number
+  ratio: number
+  failed_requests: number
+  requests: number
+  p99_before_ms: number
+  p99_during_ms: number
   batches: number
-  up_ms: number
-  up_first_pass_ms: number
-  before_first_batch_ms: number
-  after_last_batch_ms: number
-  /** Median over batches of each segment. */
-  per_batch: Segments
-  /** Median over targets of each deploy command's own duration (the executor's). */
-  commands: Record<string, number>
-  /** Median over targets of the result's `timings`. */
-  timings: Record<string, number>
-  /** When the deploy step returned, relative to the new app listening (negative: before). */
-  deployed_vs_listening: number
+  /** Median over batches of each batch's longest target per phase, and of the batch. */
+  per_batch_ms: Record<string, number>
+  lb_up_ms: number
+  lb_up_max_ms: number
+  out_of_service_ms: number
+  /** SSH only: handshakes per host and connect time (executor stats), medians. */
+  ssh?: { connections: number; connect_ms: number; commands: number; command_ms: number }
 }
 
 function median(values: readonly number[]): number {
@@ -106,222 +81,253 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits
-const medianOf = <T extends object>(rows: readonly T[]): T => {
-  const out: Record<string, number> = {}
-  for (const key of Object.keys(rows[0] ?? {})) out[key] = round(median(rows.map((r) => (r as Record<string, number>)[key] as number)))
-  return out as T
-}
+const max = (values: readonly number[]) => values.filter(Number.isFinite).reduce((a, b) => Math.max(a, b), Number.NaN)
 
-/** `show servers state <be>` parsed by its header line: server name -> op state and check health. */
-async function serverStates(api: ReturnType<HaproxyModule['runtimeApi']>, backend: string) {
-  const text = await api.send(`show servers state ${backend}`)
-  const lines = text.split('\n')
-  const header =
-    lines
-      .find((l) => l.startsWith('# be_id'))
-      ?.slice(2)
-      .split(' ') ?? []
-  const col = (name: string) => header.indexOf(name)
-  const [name, op, health] = [col('srv_name'), col('srv_op_state'), col('srv_check_health')]
-  const states = new Map<string, { op: number; health: number }>()
-  for (const line of lines) {
-    if (line === '' || line.startsWith('#') || !line.includes(' ')) continue
-    const f = line.split(' ')
-    states.set(f[name] as string, { op: Number(f[op]), health: Number(f[health]) })
-  }
-  return states
-}
-
-/**
- * The isolated measurement: the attach sequence on every server of the fleet's HAProxy,
- * apps already up. Each server waits a random 0..2x inter in MAINT first (in a rollout it
- * sits there through deploy and boot), so its check schedule is sampled at random phases.
- */
-async function measureUp(module: HaproxyModule, socket: string, servers: readonly string[]): Promise<{ up: number[]; firstPass: number[] }> {
+/** Watches HAProxy: for each server, when it was last seen leaving service and coming back. */
+function watchHaproxy(module: HaproxyModule, socket: string) {
   const api = module.runtimeApi(socket, { timeoutMs: 2000 })
-  const up: number[] = []
-  const firstPass: number[] = []
-  for (let round = 0; round < SAMPLE_ROUNDS; round++) {
-    const started = new Map<string, number>()
-    const seen = new Map<string, { pass?: number; up?: number }>()
-    let polling = true
-    const poller = (async () => {
-      while (polling) {
-        const states = await serverStates(api, 'app')
-        const now = performance.now()
-        for (const [server, t0] of started) {
-          const s = states.get(server)
-          const mark = seen.get(server) ?? {}
-          if (s && s.health >= 1 && mark.pass === undefined) mark.pass = now - t0
-          if (s && s.op === 2 && mark.up === undefined) mark.up = now - t0
-          seen.set(server, mark)
-        }
-        await sleep(2)
+  const backIn = new Map<string, number>()
+  const out = new Set<string>()
+  let polling = true
+  const done = (async () => {
+    while (polling) {
+      const text = await api.send('show servers state app').catch(() => '')
+      const lines = text.split('\n')
+      const header =
+        lines
+          .find((l) => l.startsWith('# be_id'))
+          ?.slice(2)
+          .split(' ') ?? []
+      const [name, op, admin] = ['srv_name', 'srv_op_state', 'srv_admin_state'].map((c) => header.indexOf(c)) as [number, number, number]
+      const now = Date.now()
+      for (const line of lines) {
+        if (line === '' || line.startsWith('#') || !line.includes(' ')) continue
+        const f = line.split(' ')
+        const server = f[name] as string
+        const ready = Number(f[admin]) === 0 && Number(f[op]) === 2
+        if (!ready) out.add(server)
+        else if (out.delete(server)) backIn.set(server, now)
       }
-    })()
-    await Promise.all(
-      servers.map(async (server) => {
-        const ref = `app/${server}`
-        await api.execute(`set server ${ref} state maint`)
-        await sleep(Math.random() * 2 * CHECK.interMs)
-        await api.execute(`set server ${ref} state drain`)
-        await api.execute(`set server ${ref} health down`)
-        started.set(server, performance.now())
-        const deadline = Date.now() + 10 * CHECK.interMs * CHECK.rise
-        while (seen.get(server)?.up === undefined) {
-          if (Date.now() > deadline) throw new Error(`[bench:fleet] ${ref} did not come UP within ${10 * CHECK.rise} checks in the isolated measurement`)
-          await sleep(5)
-        }
-        await api.execute(`set server ${ref} state ready`)
-      }),
-    )
-    polling = false
-    await poller
-    for (const mark of seen.values()) {
-      up.push(mark.up as number)
-      if (mark.pass !== undefined) firstPass.push(mark.pass)
+      await sleep(5)
     }
+  })()
+  return {
+    backIn,
+    stop: async () => {
+      polling = false
+      await done
+    },
   }
-  return { up, firstPass }
 }
 
-/** The fleet recipe's commands, by what they do (first match wins). */
-const COMMAND_KINDS: [string, RegExp][] = [
-  ['sha256sum', /sha256sum/],
-  ['unpack', /tar .*-xzf/],
-  ['switch', /ln -sfn/],
-  ['restart', /kill -TERM/],
-  ['prune', /ls -1t releases/],
-  ['version', /release\.json/],
-]
-
-type Stamp = { t: number; target?: string }
-
-async function runOnce(module: HaproxyModule, batch: number): Promise<Run> {
-  const fleet: Fleet = await startFleet({ size: HOSTS, lb: 'haproxy', startupDelayMs: STARTUP_MS, check: CHECK })
+async function runOnce(module: HaproxyModule, kind: 'ssh' | 'local', batch: number, sshd: Sshd | undefined): Promise<Run> {
+  const fleet: Fleet = await startFleet({ size: HOSTS, lb: 'haproxy', startupDelayMs: STARTUP_MS, check: CHECK, retries: 0 })
+  let ssh: SshExecutor | undefined
   try {
     await fleet.publish('v2')
     const socket = join(fleet.dir, 'haproxy', 'admin.sock')
-    const samples = await measureUp(
-      module,
-      socket,
-      fleet.hosts.map((h) => h.id),
-    )
-    // Let every server be UP and checked normally again before the rollout discovers them.
-    await sleep(CHECK.interMs * 2)
-    const lb: LoadBalancer = module.haproxyLoadBalancer({ socket, backends: ['app'], pollMs: POLL_MS })
-    const clock: Clock = POLL_CAP > 0 ? { ...systemClock, sleep: (ms, signal) => systemClock.sleep(Math.min(ms, POLL_CAP), signal) } : systemClock
-
-    // Each command the recipe runs, timed at the executor.
-    const commands: Record<string, number[]> = {}
-    const executor: Executor = {
-      ...fleet.executor,
-      async run(target, request, ctx) {
-        const command = typeof request === 'string' ? request : request.command
-        const start = performance.now()
-        try {
-          return await fleet.executor.run(target, request, ctx)
-        } finally {
-          const kind = COMMAND_KINDS.find(([, re]) => re.test(command))?.[0] ?? 'other'
-          const list = commands[kind] ?? []
-          list.push(performance.now() - start)
-          commands[kind] = list
-        }
-      },
+    const lb = module.haproxyLoadBalancer({ socket, backends: ['app'] })
+    const root = (target: { id: string }) => join(fleet.dir, 'hosts', basename(target.id))
+    let executor: Executor
+    let deploy: ReturnType<typeof releaseRecipe>
+    if (kind === 'ssh') {
+      const s = sshd as Sshd
+      ssh = sshExecutor({
+        username: 'root',
+        port: s.port,
+        privateKey: s.clientKey,
+        hostKeys: { knownHostsText: s.knownHosts(fleet.targets.map((t) => t.address)) },
+      })
+      executor = ssh
+      deploy = releaseRecipe({ root, transfer: 'sftp', executor: ssh, restart: restartCommand(), keep: 3 })
+    } else {
+      executor = localExecutor()
+      deploy = releaseRecipe({ root, transfer: 'copy', restart: restartCommand(), keep: 3 })
     }
-    const stamps = new Map<string, Stamp[]>()
-    const stamp = (event: string, target?: string) => {
-      const list = stamps.get(event) ?? []
-      list.push({ t: Date.now(), ...(target === undefined ? {} : { target }) })
-      stamps.set(event, list)
+    const stamps = new Map<string, number>()
+    const load = await startLoadProcess(fleet.url, RATE)
+    const watch = watchHaproxy(module, socket)
+    let result: RolloutResult
+    let before: Awaited<ReturnType<typeof load.mark>>
+    let during: Awaited<ReturnType<typeof load.mark>>
+    try {
+      await sleep(2000)
+      before = await load.mark()
+      const run = rollout({
+        service: fleet.service,
+        loadBalancer: lb,
+        artifacts: fleet.artifacts,
+        executor,
+        deploy,
+        batch,
+        settle: SETTLE,
+        stateDir: join(fleet.dir, 'state'),
+      })
+      run.on('target:detaching', ({ target }) => void stamps.set(`detaching ${target.id}`, Date.now()))
+      result = await run
+      await sleep(200)
+      during = await load.mark()
+    } finally {
+      await watch.stop()
+      await load.stop()
     }
-    const run = rollout({
-      service: fleet.service,
-      loadBalancer: lb,
-      artifacts: fleet.artifacts,
-      executor,
-      deploy: fleet.recipe,
-      batch,
-      settle: SETTLE,
-      stateDir: join(fleet.dir, 'state'),
-      clock,
-    })
-    run.on('batch:start', () => stamp('batch:start'))
-    run.on('batch:end', () => stamp('batch:end'))
-    for (const event of ['target:detached', 'target:deploying', 'target:deployed', 'target:healthy', 'target:attached'] as const) {
-      run.on(event, ({ target }) => stamp(event, target.id))
-    }
-    const result: RolloutResult = await run
-    if (result.status !== 'succeeded') throw new Error(`[bench:fleet] rollout ${result.status}: ${result.reason}`)
+    if (result.status !== 'succeeded') throw new Error(`[bench:fleet] ${kind} batch ${batch}: rollout ${result.status}: ${result.reason}`)
     for (const host of fleet.hosts) {
       if (host.version !== 'v2') throw new Error(`[bench:fleet] ${host.id} ended on ${host.version}, not v2`)
     }
 
-    const upMs = median(samples.up)
-    const at = (event: string, target: string) => stamps.get(event)?.find((s) => s.target === target)?.t ?? Number.NaN
-    const starts = stamps.get('batch:start') ?? []
-    const ends = stamps.get('batch:end') ?? []
-    const segments: Segments[] = []
-    const deployedVsListening: number[] = []
+    // The app's own floor and the LB's time, from the supervisor's record of each process.
+    const restartMs = new Map<string, number>()
+    const lbUp: number[] = []
+    const outOfService: number[] = []
+    for (const host of fleet.hosts) {
+      const fresh = host.processes.find((p) => p.version === 'v2')
+      const old = host.processes[host.processes.indexOf(fresh as (typeof host.processes)[number]) - 1]
+      restartMs.set(host.id, (fresh?.listeningAt ?? Number.NaN) - (old?.sigtermAt ?? Number.NaN))
+      const back = watch.backIn.get(host.id) ?? Number.NaN
+      lbUp.push(back - (fresh?.listeningAt ?? Number.NaN))
+      outOfService.push(back - (stamps.get(`detaching app/${host.id}`) ?? Number.NaN))
+    }
+    const perBatch: Record<string, number[]> = {}
+    let floor = 0
     for (let b = 0; b < result.batches; b++) {
-      const t0 = starts[b]?.t ?? Number.NaN
-      const end = ends[b]?.t ?? Number.NaN
       const reports = result.targets.filter((r) => r.batch === b)
-      // The critical path runs through the target that became healthy last.
-      const chains = reports.map((r) => {
-        const host = fleet.hosts.find((h) => h.id === r.target.id.split('/').pop())
-        const procs = host?.processes ?? []
-        const fresh = procs.find((p) => p.version === 'v2')
-        const old = procs[procs.indexOf(fresh as (typeof procs)[number]) - 1]
-        const detached = at('target:detached', r.target.id)
-        deployedVsListening.push(at('target:deployed', r.target.id) - (fresh?.listeningAt ?? Number.NaN))
-        return {
-          r,
-          detachStart: detached - (r.timings.detach ?? 0),
-          detached,
-          sigterm: old?.sigtermAt ?? Number.NaN,
-          exited: old?.exitedAt ?? Number.NaN,
-          spawned: fresh?.spawnedAt ?? Number.NaN,
-          listening: fresh?.listeningAt ?? Number.NaN,
-          healthy: at('target:healthy', r.target.id),
-          attached: at('target:attached', r.target.id),
-        }
-      })
-      const c = chains.reduce((a, x) => (x.healthy > a.healthy ? x : a))
-      const attach = c.attached - c.healthy
-      segments.push({
-        precheck: c.detachStart - t0,
-        detach: c.detached - c.detachStart,
-        deploy_before_sigterm: c.sigterm - c.detached,
-        old_exit: c.exited - c.sigterm,
-        respawn: c.spawned - c.exited,
-        boot: c.listening - c.spawned,
-        listening_to_healthy: c.healthy - c.listening,
-        attach,
-        attach_over_up: attach - upMs,
-        tail: end - c.attached,
-        between: b + 1 < result.batches ? (starts[b + 1]?.t ?? Number.NaN) - end : Number.NaN,
-        batch: end - t0,
-      })
+      floor += max(reports.map((r) => restartMs.get(basename(r.target.id)) ?? Number.NaN))
+      for (const phase of PHASES) {
+        const list = perBatch[phase] ?? []
+        list.push(max(reports.map((r) => r.timings[phase] ?? 0)))
+        perBatch[phase] = list
+      }
     }
-    const timings: Record<string, number> = {}
-    for (const phase of ['precheck', 'detach', 'deploy', 'settle', 'attach', 'verify'] as const) {
-      timings[phase] = round(median(result.targets.map((r) => r.timings[phase] ?? Number.NaN)))
-    }
+    const batchMs = (result.durationMs ?? Number.NaN) / result.batches
+    const stats = ssh?.stats() ?? []
     return {
-      wall_ms: result.durationMs,
+      wall_ms: round(result.durationMs ?? Number.NaN),
+      floor_ms: round(floor),
+      ratio: round((result.durationMs ?? Number.NaN) / floor, 3),
+      failed_requests: during.errors + during.non2xx,
+      requests: during.requests,
+      p99_before_ms: round(before.latency.p99, 1),
+      p99_during_ms: round(during.latency.p99, 1),
       batches: result.batches,
-      up_ms: upMs,
-      up_first_pass_ms: median(samples.firstPass),
-      before_first_batch_ms: (starts[0]?.t ?? Number.NaN) - result.startedAt,
-      after_last_batch_ms: result.endedAt - (ends.at(-1)?.t ?? Number.NaN),
-      per_batch: medianOf(segments),
-      commands: Object.fromEntries(Object.entries(commands).map(([k, v]) => [k, round(median(v))])),
-      timings,
-      deployed_vs_listening: median(deployedVsListening),
+      per_batch_ms: { ...Object.fromEntries(Object.entries(perBatch).map(([k, v]) => [k, round(median(v))])), batch_mean: round(batchMs) },
+      lb_up_ms: round(median(lbUp)),
+      lb_up_max_ms: round(max(lbUp)),
+      out_of_service_ms: round(median(outOfService)),
+      ...(ssh
+        ? {
+            ssh: {
+              connections: median(stats.map((s) => s.connections)),
+              connect_ms: round(median(stats.map((s) => s.connectMs)), 1),
+              commands: median(stats.map((s) => s.commands)),
+              command_ms: round(median(stats.map((s) => s.commandMs)), 1),
+            },
+          }
+        : {}),
     }
   } finally {
+    await ssh?.close().catch(() => {})
     await fleet.stop()
+  }
+}
+
+function medianRun(runs: readonly Run[]): Record<string, unknown> {
+  const pick = (f: (r: Run) => number) => round(median(runs.map(f)), 3)
+  const phases = Object.keys(runs[0]?.per_batch_ms ?? {})
+  return {
+    wall_ms: pick((r) => r.wall_ms),
+    floor_ms: pick((r) => r.floor_ms),
+    ratio: pick((r) => r.ratio),
+    failed_requests: pick((r) => r.failed_requests),
+    p99_before_ms: pick((r) => r.p99_before_ms),
+    p99_during_ms: pick((r) => r.p99_during_ms),
+    per_batch_ms: Object.fromEntries(phases.map((p) => [p, pick((r) => r.per_batch_ms[p] as number)])),
+    lb_up_ms: pick((r) => r.lb_up_ms),
+    lb_up_max_ms: pick((r) => r.lb_up_max_ms),
+    out_of_service_ms: pick((r) => r.out_of_service_ms),
+  }
+}
+
+/** ms from spawn to the first line on stdout, and to exit. */
+function timeToFirstLine(argv: string[], cwd: string): Promise<{ first: number; exit: number; line: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    let first = Number.NaN
+    let line = ''
+    let err = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (Number.isNaN(first)) {
+        first = performance.now() - started
+        line = chunk.toString().split('\n')[0] ?? ''
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString()
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      if (code !== 0 && Number.isNaN(first)) reject(new Error(`[bench:fleet] ${argv.join(' ')} exited ${code}: ${err.trim().slice(0, 400)}`))
+      else resolvePromise({ first, exit: performance.now() - started, line })
+    })
+  })
+}
+
+/** The built CLI's start-up: time to its first event, and what importing its parts costs. */
+async function measureCli(): Promise<Record<string, unknown>> {
+  const bin = join(ROOT, 'packages/cli/dist/bin.js')
+  if (!existsSync(bin)) {
+    process.stderr.write('[bench:fleet] building the CLI and its dependencies (pnpm --filter @org/rolling-cli... build)\n')
+    await new Promise<void>((ok, fail) =>
+      spawn('pnpm', ['--filter', '@org/rolling-cli...', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).on('exit', (code) =>
+        code === 0 ? ok() : fail(new Error(`[bench:fleet] building the CLI failed (${code})`)),
+      ),
+    )
+  }
+  // Under the CLI package, so the config resolves @org/rolling-core as a user's would (its dist).
+  const dir = join(ROOT, 'packages/cli/node_modules/.bench-fleet')
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  const config = [
+    "import { memoryFleet } from '@org/rolling-core/testing'",
+    "const fleet = memoryFleet({ size: 3 }); fleet.publish('v2')",
+    'export default { ...fleet.adapters, settle: { delay: 0 }, verify: false }',
+  ].join('\n')
+  await writeFile(join(dir, 'rollout.config.mjs'), `${config}\n`)
+  await writeFile(join(dir, 'rollout.config.ts'), `${config}\n`)
+  const samples = async (argv: string[]) => {
+    const runs = []
+    for (let i = 0; i < 5; i++) runs.push(await timeToFirstLine(argv, dir))
+    return { first_ms: round(median(runs.map((r) => r.first))), exit_ms: round(median(runs.map((r) => r.exit))), first_line: runs[0]?.line.slice(0, 80) }
+  }
+  const imports = async (specifier: string) => {
+    const code = `const t=performance.now();await import(${JSON.stringify(specifier)});console.log(performance.now()-t)`
+    const runs = []
+    for (let i = 0; i < 3; i++) {
+      const r = await new Promise<number>((ok) => {
+        let out = ''
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString()
+        })
+        child.on('exit', () => ok(Number(out.trim())))
+      })
+      runs.push(r)
+    }
+    return round(median(runs))
+  }
+  return {
+    target_first_event_ms: 200,
+    node_empty_ms: (await samples(['-e', 'console.log(1)'])).first_ms,
+    version: await samples([bin, '--version']),
+    deploy_json_mjs_config: await samples([bin, 'deploy', '--json', '--config', 'rollout.config.mjs']),
+    deploy_json_ts_config: await samples([bin, 'deploy', '--json', '--config', 'rollout.config.ts']),
+    import_ms: {
+      cli_main: await imports(join(ROOT, 'packages/cli/dist/main.js')),
+      core: await imports('@org/rolling-core'),
+      core_testing: await imports('@org/rolling-core/testing'),
+      jiti: await imports(join(ROOT, 'packages/cli/node_modules/jiti/lib/jiti.mjs')),
+    },
   }
 }
 
@@ -330,74 +336,43 @@ if ('error' in found) {
   console.error(`[bench:fleet] needs HAProxy, which cannot run here: ${found.error}. Install it (apt-get install -y haproxy) and run again.`)
   process.exit(1)
 }
-
-const settings = {
-  hosts: HOSTS,
-  startup_ms: STARTUP_MS,
-  check: `inter ${CHECK.interMs}ms rise ${CHECK.rise} fall ${CHECK.fall}`,
-  settle: SETTLE,
-  haproxy_poll_ms: POLL_MS,
-  attach_poll_cap_ms: POLL_CAP || undefined,
+const missing = EXECUTORS.includes('ssh') ? sshdMissing : undefined
+if (missing) {
+  console.error(`[bench:fleet] the ssh row needs OpenSSH's sshd: ${missing} (apt-get install -y openssh-server), or pass --executors=local`)
+  process.exit(1)
 }
+const settings = { hosts: HOSTS, runs: RUNS, rate: RATE, startup_ms: STARTUP_MS, check: CHECK, settle: SETTLE, batches: BATCHES, executors: EXECUTORS }
 process.stderr.write(`[bench:fleet] ${JSON.stringify(settings)}\n`)
+const sshd = EXECUTORS.includes('ssh') ? await startSshd() : undefined
 let failed = false
-const ratios: number[] = []
-for (const batch of BATCHES) {
-  const runs: Run[] = []
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      const r = await runOnce(found.module, batch)
-      process.stderr.write(`  batch ${batch} run ${i + 1}/${RUNS}: ${JSON.stringify(r)}\n`)
-      runs.push(r)
+try {
+  for (const kind of EXECUTORS) {
+    for (const batch of BATCHES) {
+      const runs: Run[] = []
+      try {
+        for (let i = 0; i < RUNS; i++) {
+          const r = await runOnce(found.module, kind, batch, sshd)
+          process.stderr.write(`  ${kind} batch ${batch} run ${i + 1}/${RUNS}: ${JSON.stringify(r)}\n`)
+          runs.push(r)
+        }
+      } catch (error) {
+        console.error(error instanceof Error ? error.message : error)
+        failed = true
+        continue
+      }
+      const target = batch === 1 ? 1.25 : 1.35
+      console.log(JSON.stringify({ executor: kind, batch, hosts: HOSTS, runs: RUNS, median: medianRun(runs), target_ratio: target }))
     }
+  }
+} finally {
+  await sshd?.stop()
+}
+if (!args.includes('--no-cli')) {
+  try {
+    console.log(JSON.stringify({ cli: await measureCli() }))
   } catch (error) {
     console.error(error instanceof Error ? error.message : error)
     failed = true
-    continue
   }
-  const pick = (f: (r: Run) => number) => median(runs.map(f))
-  // Per run, so the ratio's median is a real run's ratio rather than a ratio of medians.
-  const floorOf = (r: Run) => r.batches * (STARTUP_MS + r.up_ms)
-  const ratio = round(
-    pick((r) => r.wall_ms / floorOf(r)),
-    3,
-  )
-  ratios.push(ratio)
-  console.log(
-    JSON.stringify({
-      batch,
-      hosts: HOSTS,
-      runs: RUNS,
-      batches: pick((r) => r.batches),
-      wall_ms: round(pick((r) => r.wall_ms)),
-      floor_ms: round(pick(floorOf)),
-      ratio,
-      target_ratio: TARGET_RATIO,
-      floor_basis: 'batches x (configured start-up + measured HAProxy UP after `health down`)',
-      haproxy_up_ms: {
-        measured: round(pick((r) => r.up_ms)),
-        first_fresh_pass: round(pick((r) => r.up_first_pass_ms)),
-        nominal_rise_x_inter: CHECK.rise * CHECK.interMs,
-      },
-      // The same floor with the app's real start-up on this machine (SIGTERM of the old app ->
-      // new app listening, i.e. exit + respawn + node boot + the 500 ms), not the configured one.
-      ratio_vs_measured_startup_floor: round(
-        pick((r) => r.wall_ms / (r.batches * (r.per_batch.old_exit + r.per_batch.respawn + r.per_batch.boot + r.up_ms))),
-        3,
-      ),
-      ratio_vs_nominal_floor: round(
-        pick((r) => r.wall_ms / (r.batches * (STARTUP_MS + CHECK.rise * CHECK.interMs))),
-        3,
-      ),
-      before_first_batch_ms: round(pick((r) => r.before_first_batch_ms)),
-      after_last_batch_ms: round(pick((r) => r.after_last_batch_ms)),
-      per_batch_ms: medianOf(runs.map((r) => r.per_batch)),
-      deploy_commands_ms: medianOf(runs.map((r) => r.commands)),
-      timings_ms: medianOf(runs.map((r) => r.timings)),
-      deployed_vs_listening_ms: round(pick((r) => r.deployed_vs_listening)),
-      settings,
-    }),
-  )
 }
 if (failed) process.exit(1)
-if (STRICT && ratios.some((r) => r > TARGET_RATIO)) process.exit(1)

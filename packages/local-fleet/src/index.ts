@@ -5,7 +5,7 @@
 export { startFleet, readCurrent, type Fleet, type FleetOptions } from './fleet.js'
 export { startHosts, sharedFreePort, type FleetHost, type Hosts, type HostsOptions } from './hosts.js'
 export { buildRelease, APP_FILE, type BuildReleaseOptions, type Release, type ReleaseOptions } from './build.js'
-export { fleetRecipe, type FleetRecipeOptions } from './recipe.js'
+export { fleetRecipe, endAppCommand, restartCommand, type FleetRecipeOptions } from './recipe.js'
 export { Supervisor, STOPPED_FILE, UNHEALTHY_FILE, PID_FILE, RELEASE_FILE, type AppProcess, type SupervisorOptions } from './supervisor.js'
 export { startNodeLoadBalancer, type NodeLoadBalancer, type NodeLoadBalancerOptions, type BackendStats } from './node-lb.js'
 export { startLoad, summarize, type Load, type LoadOptions, type LoadReport, type LoadSample } from './load.js'

@@ -108,4 +108,3 @@ export async function startLoadProcess(url: string, rate: number, reference?: { 
     },
   }
 }
-

@@ -28,6 +28,24 @@ const NODE_DOWNLOAD =
   "if(!r.ok){console.error('download failed: HTTP '+r.status);process.exit(22)}" +
   "await (await import('node:fs/promises')).writeFile(f,Buffer.from(await r.arrayBuffer()))"
 
+/**
+ * SIGTERM a host's app and wait until it is gone (the supervisor then starts `current`
+ * again); run in the host folder. A zombie still answers `kill -0`, hence the look at its
+ * state in /proc. Any recipe's restart step on the local fleet (releaseRecipe's included).
+ */
+export function endAppCommand(stopTimeoutMs = 15_000): string {
+  return (
+    sh`if [ -f ${PID_FILE} ]; then pid=$(cat ${PID_FILE}); kill -TERM "$pid" 2>/dev/null || true; i=0; ` +
+    `while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" != Z ]; do i=$((i+1)); ` +
+    sh`if [ "$i" -gt ${Math.ceil(stopTimeoutMs / 50)} ]; then echo "app (pid $pid) still running ${Math.round(stopTimeoutMs)} ms after SIGTERM" >&2; exit 1; fi; sleep 0.05; done; fi`
+  )
+}
+
+/** The local fleet's restart: clear the stop marker, end the app; the supervisor starts `current`. */
+export function restartCommand(stopTimeoutMs = 15_000): string {
+  return `${sh`rm -f ${STOPPED_FILE}`} && ${endAppCommand(stopTimeoutMs)}`
+}
+
 export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
   const keep = options.keep ?? 3
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000
@@ -38,13 +56,8 @@ export function fleetRecipe(options: FleetRecipeOptions = {}): DeployRecipe {
   if (!['auto', 'curl', 'node'].includes(download)) throw new ValidationError('download', `expected 'auto', 'curl' or 'node', got ${JSON.stringify(download)}`)
   checkMs('downloadTimeoutMs', downloadTimeoutMs, { min: 1 })
 
-  // SIGTERM the app and wait until it is gone; the supervisor then starts `current` again.
-  // A zombie still answers `kill -0`, hence the look at its state in /proc.
-  const endApp =
-    sh`if [ -f ${PID_FILE} ]; then pid=$(cat ${PID_FILE}); kill -TERM "$pid" 2>/dev/null || true; i=0; ` +
-    `while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" != Z ]; do i=$((i+1)); ` +
-    sh`if [ "$i" -gt ${Math.ceil(stopTimeoutMs / 50)} ]; then echo "app (pid $pid) still running ${Math.round(stopTimeoutMs)} ms after SIGTERM" >&2; exit 1; fi; sleep 0.05; done; fi`
-  const restart = `${sh`rm -f ${STOPPED_FILE}`} && ${endApp}`
+  const endApp = endAppCommand(stopTimeoutMs)
+  const restart = restartCommand(stopTimeoutMs)
 
   /** Downloads `url` into `file` (a shell word: quoted, or a quoted variable). */
   const fetchTo = (url: string, file: string): string => {

@@ -122,6 +122,8 @@ describe('startDataPlane', () => {
     const targets = [{ id: 'a', address: '127.0.0.2', port: 9 }]
     await expect(startDataPlane({ targets: [], membership: () => true })).rejects.toThrow(/`targets`: expected at least one backend/)
     await expect(startDataPlane({ targets, membership: undefined as never })).rejects.toThrow(/`membership`: expected a function, got undefined/)
-    await expect(startDataPlane({ targets, membership: () => true, syncMs: 0 })).rejects.toThrow(/`syncMs`: expected a finite number of milliseconds >= 1, got 0/)
+    await expect(startDataPlane({ targets, membership: () => true, syncMs: 0 })).rejects.toThrow(
+      /`syncMs`: expected a finite number of milliseconds >= 1, got 0/,
+    )
   })
 })

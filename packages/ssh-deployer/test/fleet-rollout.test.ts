@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { rollout, sh } from '@org/rolling-core'
-import { PID_FILE, STOPPED_FILE, haproxyAvailable, startFleet, startLoad, type Fleet } from '@org/rolling-local-fleet'
+import { STOPPED_FILE, endAppCommand, haproxyAvailable, restartCommand, startFleet, startLoad, type Fleet } from '@org/rolling-local-fleet'
 import { releaseRecipe, sshExecutor } from '../src/index.js'
 import { skipWithoutSshd, startSshd, type Sshd } from './sshd.js'
 
@@ -16,13 +16,10 @@ const haproxyMissing = 'error' in haproxy ? haproxy.error : undefined
 if (haproxyMissing && process.env.CI === 'true') throw new Error(`CI=true but HAProxy cannot run: ${haproxyMissing}`)
 const RATE = 100
 
-// The fleet's own restart (packages/local-fleet/src/recipe.ts): SIGTERM the app and wait until
-// it is gone; the fleet's supervisor then starts `current` again, now the new release.
-const restart =
-  sh`rm -f ${STOPPED_FILE}; if [ -f ${PID_FILE} ]; then pid=$(cat ${PID_FILE}); kill -TERM "$pid" 2>/dev/null || true; i=0; ` +
-  `while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" != Z ]; do i=$((i+1)); ` +
-  `if [ "$i" -gt 300 ]; then echo "app (pid $pid) still running 15 s after SIGTERM" >&2; exit 1; fi; sleep 0.05; done; fi`
-const stop = `${sh`touch ${STOPPED_FILE}`}; ${restart.replace(sh`rm -f ${STOPPED_FILE}; `, '')}`
+// The fleet's own restart: SIGTERM the app and wait until it is gone; the fleet's
+// supervisor then starts `current` again, now the new release.
+const restart = restartCommand()
+const stop = `${sh`touch ${STOPPED_FILE}`}; ${endAppCommand()}`
 
 describe.skipIf(skipSshd || haproxyMissing !== undefined)(`rollout over SSH behind HAProxy${haproxyMissing ? ` (skipped: ${haproxyMissing})` : ''}`, () => {
   let fleet: Fleet | undefined

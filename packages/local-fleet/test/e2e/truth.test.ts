@@ -55,7 +55,9 @@ describe.skipIf(skip)(`e2e: the result tells the truth, ${SIZE} hosts behind HAP
     const after = await load.mark()
     const views = await servers(f)
     figures(name, { before: baseline.before, during, after })
-    console.info(`[e2e] ${name}: ${result.status} (${result.reason ?? 'no reason'}); outcomes ${JSON.stringify(outcomes(result))}; failed after: ${after.errors + after.non2xx} of ${after.requests}; HAProxy: ${describeServers(views)}`)
+    console.info(
+      `[e2e] ${name}: ${result.status} (${result.reason ?? 'no reason'}); outcomes ${JSON.stringify(outcomes(result))}; failed after: ${after.errors + after.non2xx} of ${after.requests}; HAProxy: ${describeServers(views)}`,
+    )
     return { result, after, views }
   }
 
@@ -121,7 +123,9 @@ describe.skipIf(skip)(`e2e: the result tells the truth, ${SIZE} hosts behind HAP
     await sleep(1000)
     const after = await load.mark()
     const views = await servers(f)
-    console.info(`[e2e] abort mid-settle: ${result.status}; ${stale}: ${outcomes(result)[stale]} (${reasonOf(result, stale)}); HAProxy: ${describeServers(views)}`)
+    console.info(
+      `[e2e] abort mid-settle: ${result.status}; ${stale}: ${outcomes(result)[stale]} (${reasonOf(result, stale)}); HAProxy: ${describeServers(views)}`,
+    )
     expect(result.status).toBe('aborted')
     expect(outcomes(result)[stale]).toBe('restored')
     expect(reasonOf(result, stale)).toMatch(/aborted during settle; healthy on v1/)
