@@ -81,7 +81,10 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits
-const max = (values: readonly number[]) => values.filter(Number.isFinite).reduce((a, b) => Math.max(a, b), Number.NaN)
+const max = (values: readonly number[]) => {
+  const finite = values.filter(Number.isFinite)
+  return finite.length === 0 ? Number.NaN : Math.max(...finite)
+}
 
 /** Watches HAProxy: for each server, when it was last seen leaving service and coming back. */
 function watchHaproxy(module: HaproxyModule, socket: string) {

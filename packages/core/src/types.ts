@@ -50,6 +50,13 @@ export interface AdapterContext {
    * as its own instead of reporting them `foreign`.
    */
   resumedDetach?: readonly string[]
+  /**
+   * Set by the engine on `attach` calls: for each target it has just seen pass settle on the
+   * new build in this process, when (per `clock`). An adapter may take a recent one as the
+   * proof it would otherwise wait for from the load balancer's own checks; a target not listed
+   * (resumed, restored after an abort) has no such proof.
+   */
+  seenHealthy?: ReadonlyMap<string, number>
 }
 
 /** A target the load balancer holds that the rollout must leave alone, and why. */

@@ -34,13 +34,15 @@ export interface HaproxyLoadBalancerOptions {
   /** Interval of the steady poll while attach waits for HAProxy to report the server UP. @default 50 */
   attachPollMs?: number
   /**
-   * How many of HAProxy's own checks must pass, after attach begins, before a server gets
-   * traffic again. `'one'`: the first fresh passing check (the engine's settle has just seen
-   * the new build answer), then `health up`; `'rise'`: the backend's full `rise` count, each
-   * `inter` apart (a rise x inter wait on every attach).
-   * @default 'one'
+   * What proves a server healthy on its new build before attach gives it traffic again.
+   * `'settle'`: the engine's settle, when it has just seen the target pass (`ctx.seenHealthy`,
+   * within the last 2 s): `health up` at once; a server without that proof (resumed, restored)
+   * waits as with `'one'`. `'one'`: the first fresh passing check of HAProxy's own, then
+   * `health up` (up to one `inter`). `'rise'`: HAProxy's full `rise` count of fresh checks,
+   * `inter` apart. See the README for the trade-off.
+   * @default 'settle'
    */
-  attachChecks?: 'one' | 'rise'
+  attachChecks?: 'settle' | 'one' | 'rise'
   /**
    * Longest wait for one runtime API command.
    * @default 5000
@@ -64,6 +66,9 @@ interface Resolved {
   label: string
 }
 
+/** How recent the engine's settle pass must be for attachChecks 'settle' to take it as proof. */
+const SETTLE_PROOF_MS = 2000
+
 // HAProxy accepts only these characters in proxy and server names; anything else
 // (a space, a `;` that would chain a second command) cannot name a server.
 const NAME = /^[A-Za-z0-9_.:-]+$/
@@ -75,7 +80,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     pollMs: 200,
     attachPollMs: 50,
     commandTimeoutMs: 5000,
-    attachChecks: 'one' as const,
+    attachChecks: 'settle' as 'settle' | 'one' | 'rise',
     ...options,
   }
   const backends = validate(opts)
@@ -271,6 +276,10 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       // build answer, so HAProxy's rise-1 other checks add an inter each and little proof),
       // or all `rise` of them. Only then `state ready` lets traffic in.
       const fromMaint = checked.filter((s) => inMaint(s.state))
+      const now = ctx.clock.now()
+      const proven = (s: Resolved) => now - (ctx.seenHealthy?.get(s.target.id) ?? Number.NEGATIVE_INFINITY) <= SETTLE_PROOF_MS
+      const settled = opts.attachChecks === 'settle' ? checked.filter(proven) : []
+      const waiting = checked.filter((s) => !settled.includes(s))
       try {
         await set(
           fromMaint.map((s) => s.ref),
@@ -283,19 +292,14 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
           ctx,
         )
         await set(
-          checked.map((s) => s.ref),
+          waiting.map((s) => s.ref),
           'health down',
           ctx,
         )
-        if (opts.attachChecks === 'rise') await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx)
-        else {
-          await waitForState(checked, isUp, 'pass fresh health checks', limit, ctx, (stat) => stat.checkHealth >= 1)
-          await set(
-            checked.map((s) => s.ref),
-            'health up',
-            ctx,
-          )
-        }
+        if (opts.attachChecks === 'rise') await waitForState(waiting, isUp, 'pass fresh health checks', limit, ctx)
+        else await waitForState(waiting, isUp, 'pass fresh health checks', limit, ctx, (stat) => stat.checkHealth >= 1)
+        // Fully up: HAProxy's checks go on at `inter`, and `fall` failures take a server out.
+        await set(opts.attachChecks === 'rise' ? [] : checked.map((s) => s.ref), 'health up', ctx)
       } catch (error) {
         // Back to where detach left them, mark included (also after an abort), so a failed
         // attach leaves no half-state and a later attach still knows them as rolling's.
@@ -393,8 +397,8 @@ function validate(opts: Required<HaproxyLoadBalancerOptions>): readonly string[]
   // The core's check: it also refuses a duration above Node's timer ceiling.
   for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'attachPollMs', 'commandTimeoutMs'] as const)
     checkMs(key, opts[key], { min: key === 'drainTimeoutMs' ? 0 : 1 })
-  if (opts.attachChecks !== 'one' && opts.attachChecks !== 'rise')
-    throw new ValidationError('attachChecks', `haproxyLoadBalancer: expected 'one' or 'rise', got ${JSON.stringify(opts.attachChecks)}`)
+  if (!['settle', 'one', 'rise'].includes(opts.attachChecks))
+    throw new ValidationError('attachChecks', `haproxyLoadBalancer: expected 'settle', 'one' or 'rise', got ${JSON.stringify(opts.attachChecks)}`)
   return unique(backends)
 }
 

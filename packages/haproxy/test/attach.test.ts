@@ -1,6 +1,6 @@
 // Attach against a real HAProxy: HAProxy's own behaviour on `state ready` (UP at once,
-// on a stale check), and the adapter waiting for fresh passing checks instead: one by
-// default, `rise` of them with attachChecks 'rise'.
+// on a stale check), and the adapter waiting for proof instead: the engine's settle just
+// seen (default), one fresh HAProxy check, or `rise` of them.
 import { TimeoutError } from '@org/rolling-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { isReady, isUp, parseServersState } from '../src/parse.js'
@@ -61,24 +61,47 @@ describeHaproxy('haproxyLoadBalancer attach', () => {
     expect((await lb.discover(ctx())).map((t) => t.id)).toEqual(['web/s2'])
   })
 
-  it('by default waits for one fresh passing check, then puts the server in service sooner than `rise` checks', async () => {
-    const lb = fleet.lb()
-    await lb.detach([s1], ctx())
-    const { api } = fleet.lb()
-    const seen: number[] = []
+  /** Polls HAProxy while `attaching` and records whether s1 was ever held DOWN. */
+  const watchDown = (api: ReturnType<Fleet['lb']>['api']) => {
     let attaching = true
-    // HAProxy's own counter: 0 after `health down`, then 1 after its first fresh passing check.
-    const watch = (async () => {
+    let down = false
+    const done = (async () => {
       while (attaching) {
         const row = (await api.send('show stat web 4 -1')).split('\n').find((l) => l.startsWith('web,s1,'))
-        if (row?.includes(',DOWN')) seen.push(0)
+        if (row?.includes(',DOWN')) down = true
         await new Promise((resolve) => setTimeout(resolve, 5))
       }
     })()
-    await lb.attach([s1], ctx())
-    attaching = false
-    await watch
-    expect(seen.length).toBeGreaterThan(0) // it was held DOWN until HAProxy's own check passed
+    return async () => {
+      attaching = false
+      await done
+      return down
+    }
+  }
+
+  it("attachChecks 'settle': a server the engine has just seen pass settle goes in at once; without that proof it waits for HAProxy's check", async () => {
+    const lb = fleet.lb()
+    const c = ctx()
+    await lb.detach([s1], c)
+    let stop = watchDown(lb.api)
+    await lb.attach([s1], { ...c, seenHealthy: new Map([['web/s1', c.clock.now()]]) })
+    expect(await stop()).toBe(false) // never held DOWN for a check: `health up` at once
+    expect(isReady(await state())).toBe(true)
+    // A pass 3 s old (or none, as after a resume) is no proof: HAProxy's own check must pass.
+    await lb.detach([s1], c)
+    stop = watchDown(lb.api)
+    await lb.attach([s1], { ...c, seenHealthy: new Map([['web/s1', c.clock.now() - 3000]]) })
+    expect(await stop()).toBe(true)
+    expect(isReady(await state())).toBe(true)
+  })
+
+  it("attachChecks 'one' waits for one fresh passing check, then puts the server in service sooner than `rise` checks", async () => {
+    const lb = fleet.lb({ attachChecks: 'one' })
+    await lb.detach([s1], ctx())
+    const stop = watchDown(lb.api)
+    // Even with the engine's proof: 'one' always asks HAProxy's own check.
+    await lb.attach([s1], { ...ctx(), seenHealthy: new Map([['web/s1', Date.now()]]) })
+    expect(await stop()).toBe(true) // held DOWN until HAProxy's own check passed
     const now = await state()
     expect(isUp(now) && isReady(now)).toBe(true)
     const bodies = await Promise.all([1, 2, 3, 4].map(() => fleet.get('/')))

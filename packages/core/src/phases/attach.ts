@@ -15,10 +15,18 @@ export async function attach(engine: Engine, flights: Flight[], batch: number, w
   engine.write(...flights.map((f) => engine.entry(f.target, 'attaching', { o: f.attachAs })))
   for (const f of flights) engine.emitter.emit('target:attaching', { target: f.target, batch })
   const start = engine.clock.now()
+  // What settle saw in this process, so the adapter need not wait for the same proof again.
+  const seenHealthy = new Map<string, number>()
+  for (const f of flights) {
+    const at = engine.passedAt.get(f.target.id)
+    if (at !== undefined && (f.attachAs === 'done' || f.attachAs === 'unverified')) seenHealthy.set(f.target.id, at)
+  }
   let foreign: Map<string, string>
   try {
     const result = toAttachResult(
-      await engine.withContext(`attach of ${targets.length} target(s) to ${engine.lb.name}`, engine.timeouts.attach, (ctx) => engine.lb.attach(targets, ctx)),
+      await engine.withContext(`attach of ${targets.length} target(s) to ${engine.lb.name}`, engine.timeouts.attach, (ctx) =>
+        engine.lb.attach(targets, seenHealthy.size > 0 ? { ...ctx, seenHealthy } : ctx),
+      ),
     )
     foreign = new Map(result.foreign.map((e) => [e.target.id, e.reason]))
   } catch (error) {

@@ -116,6 +116,26 @@ describe('settle', () => {
     }
   })
 
+  it('tells the attach when settle saw each target pass (seenHealthy), so the load balancer need not wait for the same proof', async () => {
+    const fx = setup({ size: 2 })
+    const seen: (ReadonlyMap<string, number> | undefined)[] = []
+    const passedAt: number[] = []
+    const attach = fx.fleet.lb.attach.bind(fx.fleet.lb)
+    fx.fleet.lb.attach = (targets, ctx) => {
+      seen.push(ctx.seenHealthy)
+      return attach(targets, ctx)
+    }
+    const run = fx.run({ batch: 2, settle: { interval: 100, successes: 2 } })
+    run.on('target:healthy', () => void passedAt.push(fx.clock.now()))
+    const result = await run
+    expect(result.status).toBe('succeeded')
+    expect(seen).toHaveLength(1)
+    expect([...(seen[0]?.entries() ?? [])].sort()).toEqual([
+      ['host-1', passedAt[0]],
+      ['host-2', passedAt[1]],
+    ])
+  })
+
   it('a target that fails after passing (flapping) is polled every `interval` again', async () => {
     const fx = setup({ size: 1 })
     const checks: number[] = []
