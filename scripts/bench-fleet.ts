@@ -304,7 +304,7 @@ async function measureCli(): Promise<Record<string, unknown>> {
     return { first_ms: round(median(runs.map((r) => r.first))), exit_ms: round(median(runs.map((r) => r.exit))), first_line: runs[0]?.line.slice(0, 80) }
   }
   const imports = async (specifier: string) => {
-    const code = `const t=performance.now();await import(${JSON.stringify(specifier)});console.log(performance.now()-t)`
+    const code = `const t=performance.now();await import(${JSON.stringify(specifier)});console.log(String(performance.now()-t))`
     const runs = []
     for (let i = 0; i < 3; i++) {
       const r = await new Promise<number>((ok) => {
@@ -313,7 +313,7 @@ async function measureCli(): Promise<Record<string, unknown>> {
         child.stdout.on('data', (c: Buffer) => {
           out += c.toString()
         })
-        child.on('exit', () => ok(Number(out.trim())))
+        child.on('exit', () => ok(out.trim() === '' ? Number.NaN : Number(out.trim())))
       })
       runs.push(r)
     }
@@ -326,7 +326,8 @@ async function measureCli(): Promise<Record<string, unknown>> {
     deploy_json_mjs_config: await samples([bin, 'deploy', '--json', '--config', 'rollout.config.mjs']),
     deploy_json_ts_config: await samples([bin, 'deploy', '--json', '--config', 'rollout.config.ts']),
     import_ms: {
-      cli_main: await imports(join(ROOT, 'packages/cli/dist/main.js')),
+      cli: await imports(join(ROOT, 'packages/cli/dist/index.js')),
+      undici: await imports(join(ROOT, 'packages/core/node_modules/undici/index.js')),
       core: await imports('@org/rolling-core'),
       core_testing: await imports('@org/rolling-core/testing'),
       jiti: await imports(join(ROOT, 'packages/cli/node_modules/jiti/lib/jiti.mjs')),

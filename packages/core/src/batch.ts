@@ -36,8 +36,10 @@ export interface BatchEnd {
 }
 
 /**
- * Runs one batch. `next` is called once this batch waits on the load balancer to attach
- * (CPU and hosts idle), so the caller can prepare the next batch meanwhile.
+ * Runs one batch. `next` is called once this batch's targets are out of service (their
+ * deploy, start-up and settle then mostly wait on the hosts), so the caller prepares the next
+ * batch meanwhile: with an attach that takes milliseconds, a later start would leave each
+ * batch waiting for its own prepare.
  */
 export async function runBatch(
   engine: Engine,
@@ -87,6 +89,7 @@ export async function runBatch(
     const detaching = out.filter((f) => DETACHES.has(f.entry))
     const detached = detaching.length > 0 ? await detach(engine, detaching, index) : { undrained: [] }
     if (detached.halt) halts.push(detached.halt)
+    startNext()
     const undrained = new Set(detached.undrained)
     // Undrained targets go back in service on their old build while their batch-mates deploy.
     const putBack = undrained.size > 0 ? attach(engine, detached.undrained, index) : Promise.resolve([])
@@ -99,7 +102,6 @@ export async function runBatch(
       engine,
       settled.filter((f) => f.entry !== 'hold'),
       index,
-      startNext,
     )
     held.push(...settled.filter((f) => f.entry === 'hold'))
   }

@@ -16,7 +16,10 @@ let n = 0
 const fresh = () => path.join(tmp, `run-${++n}`, 'journal.jsonl') // a missing parent dir, on purpose
 
 async function catchError(promise: Promise<unknown>): Promise<RollingError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(RollingError)
   return error as RollingError
 }

@@ -31,7 +31,10 @@ function deadPid(): number {
 }
 
 async function locked(promise: Promise<unknown>): Promise<LockedError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(LockedError)
   expect((error as RollingError).code).toBe('LOCKED')
   return error as LockedError
@@ -110,7 +113,10 @@ describe.each([
   it('rejects service names that cannot be file names', async () => {
     const lock = make()
     for (const bad of ['', '../etc/passwd', 'a/b', '.hidden', '-x', 'sp ace', 'x'.repeat(201)]) {
-      const error = await lock.acquire(bad, holder('r-1')).then(() => undefined, (e: unknown) => e)
+      const error = await lock.acquire(bad, holder('r-1')).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(error).toBeInstanceOf(ValidationError)
       expect((error as ValidationError).option).toBe('service')
       await expect(lock.inspect(bad)).rejects.toBeInstanceOf(ValidationError)

@@ -8,9 +8,8 @@ import { toAttachResult } from '../discovery.js'
 import { type Flight, fail } from './flight.js'
 
 /** Attaches the flights; returns those that must now be held (`settle.hold`). */
-export async function attach(engine: Engine, flights: Flight[], batch: number, waiting?: () => void): Promise<Flight[]> {
+export async function attach(engine: Engine, flights: Flight[], batch: number): Promise<Flight[]> {
   if (flights.length === 0) return []
-  waiting?.()
   const targets = flights.map((f) => f.target)
   engine.write(...flights.map((f) => engine.entry(f.target, 'attaching', { o: f.attachAs })))
   for (const f of flights) engine.emitter.emit('target:attaching', { target: f.target, batch })

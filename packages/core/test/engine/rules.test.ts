@@ -454,12 +454,15 @@ describe('prepare', () => {
     expect(fx.fleet.hosts.get('host-2')?.version).toBe('v1')
   })
 
-  it('prepares the next batch while the current one waits to be attached, skipping sick hosts', async () => {
+  it('prepares the next batch once the current one is detached (while it deploys and settles), skipping sick hosts', async () => {
     const fx = setup({ size: 4 })
     fx.fleet.unhealthyBefore('host-4')
     const log: string[] = []
     fx.fleet.lb.onAttach = (targets) => {
       log.push(`attach ${targets.map((t) => t.id).join(',')}`)
+    }
+    fx.fleet.lb.onDetach = (targets) => {
+      log.push(`detach ${targets.map((t) => t.id).join(',')}`)
     }
     const recipe = {
       ...fx.fleet.recipe,
@@ -471,6 +474,16 @@ describe('prepare', () => {
     run.on('batch:start', ({ index }) => log.push(`batch ${index + 1}`))
     const result = await run
     expect(outcomes(result)).toEqual({ 'host-1': 'done', 'host-2': 'done', 'host-3': 'done', 'host-4': 'skipped' })
-    expect(log).toEqual(['batch 1', 'prepare host-1', 'prepare host-2', 'attach host-1,host-2', 'prepare host-3', 'batch 2', 'attach host-3'])
+    expect(log).toEqual([
+      'batch 1',
+      'prepare host-1',
+      'prepare host-2',
+      'detach host-1,host-2',
+      'prepare host-3',
+      'attach host-1,host-2',
+      'batch 2',
+      'detach host-3',
+      'attach host-3',
+    ])
   })
 })

@@ -62,11 +62,7 @@ describe('httpHealthCheck', () => {
   })
 
   it('accepts build_time, buildTime and a nested build object', async () => {
-    const bodies = [
-      { version: '1', build_time: 't1' },
-      { version: '2', buildTime: 't2' },
-      { build: { version: '3', builtAt: 't3' } },
-    ]
+    const bodies = [{ version: '1', build_time: 't1' }, { version: '2', buildTime: 't2' }, { build: { version: '3', builtAt: 't3' } }]
     let i = 0
     const port = await serve((_req, res) => json(res, 200, bodies[i++]))
     const c = check()

@@ -24,7 +24,11 @@ describe('memoryFleet', () => {
   it('starts every host on the initial build, healthy and in service', async () => {
     const fleet = memoryFleet({ size: 3, version: 'v1' })
     const ctx = ctxOf()
-    expect(fleet.targets.map((t) => `${t.id}@${t.address}:${t.port}`)).toEqual(['host-1@127.100.0.1:8080', 'host-2@127.100.0.2:8080', 'host-3@127.100.0.3:8080'])
+    expect(fleet.targets.map((t) => `${t.id}@${t.address}:${t.port}`)).toEqual([
+      'host-1@127.100.0.1:8080',
+      'host-2@127.100.0.2:8080',
+      'host-3@127.100.0.3:8080',
+    ])
     const v1 = await fleet.artifacts.resolve('app', 'latest', ctx)
     expect(v1.version).toBe('v1')
     expect(await fleet.health.check(fleet.targets[0]!, ctx)).toMatchObject({ ok: true, status: 200, version: 'v1', builtAt: v1.builtAt })
