@@ -12,7 +12,10 @@
 //   "restart began (old app got SIGTERM) -> new app listening", summed over the batches;
 // - wall/floor; failed requests (errors + non-2xx) during the rollout; p99 before / during;
 // - per phase per batch: the median over batches of the batch's longest target in each phase
-//   (precheck, prepare, detach, deploy, settle, attach), and the batch itself;
+//   (precheck, prepare, detach, deploy, settle, attach; the next batch's prepare runs during
+//   this batch's deploy and settle, so only batch 1's is in the wall time), and of the batch
+//   (batch:start -> batch:end); outside_batches: the rest of the wall (discover, plan, lock,
+//   the fleet checks between batches, verify);
 // - lb_up: per host, new app listening -> HAProxy has it in service again (its own column:
 //   settle + the attach at HAProxy's check schedule), median and max;
 // - out_of_service: per host, detach began -> back in service (median).
@@ -67,6 +70,8 @@ interface Run {
   batches: number
   /** Median over batches of each batch's longest target per phase, and of the batch. */
   per_batch_ms: Record<string, number>
+  /** Wall time not inside a batch: discover, plan, lock, fleet checks between batches, verify. */
+  outside_batches_ms: number
   lb_up_ms: number
   lb_up_max_ms: number
   out_of_service_ms: number
@@ -167,6 +172,8 @@ async function runOnce(module: HaproxyModule, kind: 'ssh' | 'local', batch: numb
         stateDir: join(fleet.dir, 'state'),
       })
       run.on('target:detaching', ({ target }) => void stamps.set(`detaching ${target.id}`, Date.now()))
+      run.on('batch:start', ({ index }) => void stamps.set(`start ${index}`, Date.now()))
+      run.on('batch:end', ({ index }) => void stamps.set(`end ${index}`, Date.now()))
       result = await run
       await sleep(200)
       during = await load.mark()
@@ -202,7 +209,9 @@ async function runOnce(module: HaproxyModule, kind: 'ssh' | 'local', batch: numb
         perBatch[phase] = list
       }
     }
-    const batchMs = (result.durationMs ?? Number.NaN) / result.batches
+    const batchMs: number[] = []
+    for (let b = 0; b < result.batches; b++) batchMs.push((stamps.get(`end ${b}`) ?? Number.NaN) - (stamps.get(`start ${b}`) ?? Number.NaN))
+    const inBatches = batchMs.reduce((a, b) => a + b, 0)
     const stats = ssh?.stats() ?? []
     return {
       wall_ms: round(result.durationMs ?? Number.NaN),
@@ -213,7 +222,8 @@ async function runOnce(module: HaproxyModule, kind: 'ssh' | 'local', batch: numb
       p99_before_ms: round(before.latency.p99, 1),
       p99_during_ms: round(during.latency.p99, 1),
       batches: result.batches,
-      per_batch_ms: { ...Object.fromEntries(Object.entries(perBatch).map(([k, v]) => [k, round(median(v))])), batch_mean: round(batchMs) },
+      per_batch_ms: { ...Object.fromEntries(Object.entries(perBatch).map(([k, v]) => [k, round(median(v))])), batch: round(median(batchMs)) },
+      outside_batches_ms: round((result.durationMs ?? Number.NaN) - inBatches),
       lb_up_ms: round(median(lbUp)),
       lb_up_max_ms: round(max(lbUp)),
       out_of_service_ms: round(median(outOfService)),
@@ -245,6 +255,7 @@ function medianRun(runs: readonly Run[]): Record<string, unknown> {
     p99_before_ms: pick((r) => r.p99_before_ms),
     p99_during_ms: pick((r) => r.p99_during_ms),
     per_batch_ms: Object.fromEntries(phases.map((p) => [p, pick((r) => r.per_batch_ms[p] as number)])),
+    outside_batches_ms: pick((r) => r.outside_batches_ms),
     lb_up_ms: pick((r) => r.lb_up_ms),
     lb_up_max_ms: pick((r) => r.lb_up_max_ms),
     out_of_service_ms: pick((r) => r.out_of_service_ms),
