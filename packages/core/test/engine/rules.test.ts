@@ -161,6 +161,23 @@ describe('settle', () => {
 })
 
 describe('pre-check', () => {
+  it('asks the executor to connect at the pre-check, before the detach; a failed connect is left to the step that needs it', async () => {
+    const fx = setup({ size: 2 })
+    const log: string[] = []
+    fx.fleet.lb.onDetach = (targets) => void log.push(`detach ${targets.map((t) => t.id).join(',')}`)
+    const executor = {
+      ...fx.fleet.executor,
+      run: fx.fleet.executor.run.bind(fx.fleet.executor),
+      async connect(target: { id: string }) {
+        log.push(`connect ${target.id}`)
+        throw new Error('connection refused')
+      },
+    }
+    const result = await fx.run({ executor, verify: false })
+    expect(result.status).toBe('succeeded')
+    expect(log).toEqual(['connect host-1', 'detach host-1', 'connect host-2', 'detach host-2'])
+  })
+
   it('skips a target whose _status is not 200 and leaves it untouched', async () => {
     const fx = setup({ size: 3 })
     fx.fleet.unhealthyBefore('host-2')
