@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { type Amount, checkAmount } from '@org/rolling-core'
 import type { CliCommand } from './config/define.js'
 import { COMMANDS, FLAGS, type FlagName } from './spec.js'
-import { UsageError } from './errors.js'
+import { UsageError, messageOf } from './errors.js'
 
 /** Rollout settings given as flags; they override the config file's. */
 export interface RolloutFlags {
@@ -17,6 +17,8 @@ export interface RolloutFlags {
   onFailure?: 'halt' | 'rollback'
   maxStopped?: number
   verify?: false
+  /** `--redeploy`: targets already on the build are deployed again, not skipped. */
+  redeploy?: true
 }
 
 export interface ParsedArgs {
@@ -58,7 +60,10 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
       positionals: string[]
     })
   } catch (error) {
-    throw new UsageError(`rolling ${command}: ${describeParseError(error)}; see \`rolling ${command} --help\``)
+    // `--force` is unlock's (break a lock); a deploy that should not skip current targets wants --redeploy.
+    const force = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /'--force'/.test(messageOf(error)) && spec.flags.includes('redeploy')
+    const hint = force ? '; to deploy to targets already on the build too, pass --redeploy' : ''
+    throw new UsageError(`rolling ${command}: ${describeParseError(error)}${hint}; see \`rolling ${command} --help\``)
   }
   if (positionals.length > 1) {
     throw new UsageError(`rolling ${command}: unexpected argument '${positionals[1]}'; see \`rolling ${command} --help\``)
@@ -114,6 +119,7 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
     set('maxStopped', 'maxStopped', 'max-stopped', Number(maxStopped))
   }
   if (on('no-verify')) set('verify', 'verify', 'no-verify', false)
+  if (on('redeploy')) set('redeploy', 'redeploy', 'redeploy', true)
 
   if (on('json') && on('tty')) throw new UsageError(`rolling ${command}: --json and --tty cannot be used together`)
   if (on('plain') && on('tty')) throw new UsageError(`rolling ${command}: --plain and --tty cannot be used together`)

@@ -21,6 +21,10 @@ export const FLAGS = {
   'on-failure': { type: 'string', value: '<halt|rollback>', description: 'What happens to a target whose new build fails (config `onFailure`)' },
   'max-stopped': { type: 'string', value: '<n>', description: 'Verify: more targets on the wrong build than this fails the rollout (config `maxStopped`)' },
   'no-verify': { type: 'boolean', description: 'Skip the verify phase after the last batch (config `verify: false`)' },
+  redeploy: {
+    type: 'boolean',
+    description: 'Deploy to targets already on the build too; without it they are skipped as `already on <version>` (config `redeploy: true`)',
+  },
   'state-dir': { type: 'string', value: '<dir>', description: 'Folder of the journal and the lock (config `stateDir`, default .rolling beside the config)' },
   json: { type: 'boolean', description: 'Print JSON: one object per line for deploy/resume, one object for plan/status' },
   plain: { type: 'boolean', description: 'Plain line-per-event output even on a terminal' },
@@ -68,7 +72,7 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
       'Resolves the build and asks the load balancer for the targets in service, then prints each batch',
       'and the settle, failure and verify settings. Nothing is detached, deployed or locked.',
     ],
-    flags: ['config', 'build', 'batch', 'min-healthy', ...ROLLOUT_FLAGS, 'state-dir', 'json', 'help'],
+    flags: ['config', 'build', 'batch', 'min-healthy', ...ROLLOUT_FLAGS, 'redeploy', 'state-dir', 'json', 'help'],
     examples: ['rolling plan', 'rolling plan --build v2.3.1 --batch 1,25%,100%', 'rolling plan --json | jq .batches'],
   },
   deploy: {
@@ -81,13 +85,14 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
       'Ctrl-C once aborts gracefully: nothing new starts, in-flight steps finish, healthy targets go back.',
       'Ctrl-C twice stops at once and keeps the journal: `rolling resume` finishes the rollout.',
     ],
-    flags: ['config', 'build', 'batch', 'min-healthy', ...ROLLOUT_FLAGS, 'state-dir', ...REPORT_FLAGS, 'help'],
+    flags: ['config', 'build', 'batch', 'min-healthy', ...ROLLOUT_FLAGS, 'redeploy', 'state-dir', ...REPORT_FLAGS, 'help'],
     examples: [
       'rolling deploy',
       'rolling deploy --build v2.3.1 --batch 1,25%,100% --settle 30s',
       'rolling deploy --on-failure rollback --min-healthy 75%',
       'rolling deploy --json > rollout.jsonl',
       'rolling deploy --plain --summary rollout.md',
+      'rolling deploy --redeploy',
     ],
   },
   resume: {

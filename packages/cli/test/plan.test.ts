@@ -72,6 +72,7 @@ describe('rolling plan', () => {
       maxStopped: 3,
       verify: true,
       minHealthy: 0,
+      redeploy: false,
     })
   })
 

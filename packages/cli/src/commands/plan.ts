@@ -40,7 +40,7 @@ export async function planCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   } finally {
     clearTimeout(timer)
   }
-  const extras = { verify: options.verify ?? true, minHealthy: options.minHealthy ?? 0 }
+  const extras = { verify: options.verify ?? true, minHealthy: options.minHealthy ?? 0, redeploy: options.redeploy ?? false }
   const ctx = { command: 'deploy' as const, service: options.service, out: io.stdout, color: false, now: io.now }
   ;(args.json ? planJson(extras) : planText(extras))(result, ctx)
   return ExitCode.succeeded

@@ -49,6 +49,7 @@ export function rolloutOptions(loaded: LoadedConfig, options: BuildOptions): Rol
   if (flags.onFailure !== undefined) merged.onFailure = flags.onFailure
   if (flags.maxStopped !== undefined) merged.maxStopped = flags.maxStopped
   if (flags.verify !== undefined) merged.verify = flags.verify
+  if (flags.redeploy !== undefined) merged.redeploy = flags.redeploy
   if (flags.settleDelay !== undefined || flags.settleInterval !== undefined || flags.settleDeadline !== undefined) {
     // Flags change single settle fields; the file's other settle fields stay.
     const base = typeof config.settle === 'object' && config.settle !== null ? config.settle : {}

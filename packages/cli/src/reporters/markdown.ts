@@ -45,10 +45,16 @@ export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactor
   return (ctx) => {
     const notices: string[] = []
     const timeline = new TimelineRecorder()
+    // A summary that cannot be written (a full disk, a read-only folder) is reported by the
+    // CLI as a lost report, naming the file; the rollout has ended by then and its exit code stands.
     const save = async (text: string) => {
-      await mkdir(dirname(options.path), { recursive: true })
-      if (options.append) await appendFile(options.path, text)
-      else await writeFile(options.path, text)
+      try {
+        await mkdir(dirname(options.path), { recursive: true })
+        if (options.append) await appendFile(options.path, text)
+        else await writeFile(options.path, text)
+      } catch (error) {
+        throw lostSummary(options.path, error)
+      }
     }
     const reporter: Reporter = {
       event(event) {
@@ -69,13 +75,23 @@ export function markdownSummary(options: MarkdownSummaryOptions): ReporterFactor
       interrupted(message) {
         // Synchronous: the process exits right after this returns.
         const text = `## ⏹️ rolling ${ctx.command} ${cell(ctx.service)}: interrupted\n\n> ${cell(message)}\n\n`
-        mkdirSync(dirname(options.path), { recursive: true })
-        if (options.append) appendFileSync(options.path, text)
-        else writeFileSync(options.path, text)
+        try {
+          mkdirSync(dirname(options.path), { recursive: true })
+          if (options.append) appendFileSync(options.path, text)
+          else writeFileSync(options.path, text)
+        } catch (error) {
+          throw lostSummary(options.path, error)
+        }
       },
     }
     return reporter
   }
+}
+
+function lostSummary(path: string, error: unknown): Error {
+  return new Error(`the Markdown summary was not written to ${path} (${messageOf(error)}); the rollout is not affected: the exit code says how it ended`, {
+    cause: error,
+  })
 }
 
 /** The summary of a run as Markdown. Every value from outside goes through `cell`/`code`: no raw HTML, no control byte. */

@@ -9,6 +9,8 @@ import { safeJson, safeLine } from '../safe-text.js'
 export interface PlanExtras {
   verify: boolean
   minHealthy: Amount
+  /** `redeploy`: targets already on the build are deployed again (plan.current is then empty). */
+  redeploy?: boolean
 }
 
 export function planText(extras: PlanExtras): PlanPrinter {
@@ -18,7 +20,8 @@ export function planText(extras: PlanExtras): PlanPrinter {
       `plan for ${plan.service}: build ${artifact.version} (built ${artifact.builtAt}, sha256 ${artifact.sha256.slice(0, 12)})`,
       `${plan.candidates.length} target(s) in service, ${batches.length} batch(es):`,
       ...batches.map((batch, i) => `  batch ${i + 1}/${batches.length}: ${targetsOf(batch)}`),
-      ...(plan.current.length > 0 ? [`already on ${artifact.version} (a deploy skips them): ${targetsOf(plan.current)}`] : []),
+      ...(plan.current.length > 0 ? [`already on ${artifact.version} (a deploy skips them; --redeploy deploys them too): ${targetsOf(plan.current)}`] : []),
+      ...(extras.redeploy ? [`redeploy: on (targets already on ${artifact.version} are deployed again, not skipped)`] : []),
       ...(plan.excluded.length > 0
         ? [
             `excluded (taken out by an operator; not deployed, left as found): ${plan.excluded.length}`,
@@ -52,6 +55,7 @@ export function planJson(extras: PlanExtras): PlanPrinter {
       maxStopped: plan.maxStopped,
       verify: extras.verify,
       minHealthy: extras.minHealthy,
+      redeploy: extras.redeploy ?? false,
     }
     ctx.out.write(`${safeJson(out)}\n`)
   }
