@@ -16,7 +16,11 @@ function halfDone(p: Project): void {
   writeFileSync(p.fleetFile, JSON.stringify(state))
 }
 
-const detached = (p: Project) => p.fleet().calls.filter((c) => c.op === 'detach').flatMap((c) => c.ids)
+const detached = (p: Project) =>
+  p
+    .fleet()
+    .calls.filter((c) => c.op === 'detach')
+    .flatMap((c) => c.ids)
 
 describe('rolling deploy onto targets already on the build', () => {
   it('plan names them, deploy skips them, --redeploy deploys them again', async () => {
@@ -48,7 +52,7 @@ describe('rolling deploy onto targets already on the build', () => {
     const run = runBin(['deploy', '--force'], { cwd: project.dir })
     expect(await exitWithin(run, 30_000)).toBe(4)
     expect(run.stderr).toBe(
-      "rolling deploy: unknown flag --force; to deploy to targets already on the build too, pass --redeploy; see `rolling deploy --help`\n",
+      'rolling deploy: unknown flag --force; to deploy to targets already on the build too, pass --redeploy; see `rolling deploy --help`\n',
     )
     expect(project.fleet().calls).toEqual([])
   })
