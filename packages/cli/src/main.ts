@@ -10,10 +10,6 @@ import { cliVersion } from './version.js'
 import { CliError, UsageError, messageOf } from './errors.js'
 import { ExitCode } from './exit-codes.js'
 import { safeText } from './safe-text.js'
-import { planCommand } from './commands/plan.js'
-import { rolloutCommand } from './commands/rollout.js'
-import { statusCommand } from './commands/status.js'
-import { unlockCommand } from './commands/unlock.js'
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and resolves with the exit code.
@@ -39,16 +35,18 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     command = commandOf(first)
     const args = parseCommand(command, rest)
     if (args.help) return print(cli, commandHelp(command))
+    // Each command is loaded when it runs: `rolling --help` and `rolling status` do not pay
+    // for the engine, the reporters or the config loader of a deploy.
     switch (command) {
       case 'plan':
-        return await planCommand(args, cli)
+        return await (await import('./commands/plan.js')).planCommand(args, cli)
       case 'deploy':
       case 'resume':
-        return await rolloutCommand(command, args, cli)
+        return await (await import('./commands/rollout.js')).rolloutCommand(command, args, cli)
       case 'status':
-        return await statusCommand(args, cli)
+        return await (await import('./commands/status.js')).statusCommand(args, cli)
       case 'unlock':
-        return await unlockCommand(args, cli)
+        return await (await import('./commands/unlock.js')).unlockCommand(args, cli)
     }
   } catch (error) {
     if (error instanceof CliError) {

@@ -62,3 +62,43 @@ describe.skipIf(!built && !mustRun)(`the built bin (dist/bin.js${built ? '' : ':
     expect(project.fleet().hosts.every((h) => h.version === 'v2' && h.inService)).toBe(true)
   })
 })
+
+/**
+ * Node flags that record every package the process imports (ESM resolve hook, in the hooks
+ * thread) into `log`, one bare specifier a line.
+ */
+function recordImports(log: string): string[] {
+  const hooks = `import { appendFileSync } from 'node:fs'
+export async function resolve(specifier, context, next) {
+  if (!/^(node:|[./]|file:|data:)/.test(specifier)) appendFileSync(${JSON.stringify(log)}, specifier + '\\n')
+  return next(specifier, context)
+}`
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)})`
+  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`]
+}
+
+const COSTLY = ['undici', 'jiti', 'string-width', 'cli-truncate', 'vitest', '@vitest/expect']
+
+describe.skipIf(!built && !mustRun)('the built bin starts without what it does not need', () => {
+  // What costs a start-up: undici (~100 ms), jiti (~60 ms plus its transform), the terminal
+  // view's text-width tables, a test runner. Checked by what is imported, not by a timing.
+  it('--help imports no undici, jiti, string-width or vitest; a JavaScript config is loaded without jiti', async () => {
+    expect(built, 'dist/bin.js and @org/rolling-core dist exist (run `pnpm -r build`)').toBe(true)
+    project = makeProject({ size: 2 })
+    const log = join(project.dir, 'imports.log')
+    const help = runBin(['--help'], { cwd: project.dir, dist: true, nodeArgs: recordImports(log) })
+    expect(await exitWithin(help, 15_000)).toBe(0)
+    const imported = () => [...new Set(readFileSync(log, 'utf8').trim().split('\n'))].sort()
+    // The hook sees the imports (the engine is one); none of the costly ones is among them.
+    expect(imported()).toContain('@org/rolling-core')
+    expect(imported().filter((name) => COSTLY.includes(name))).toEqual([])
+
+    // A plain JavaScript config: imported natively, so neither jiti nor the terminal view loads.
+    project.write('rollout.config.mjs', `export default { service: 'app', deploy: { deploy() {} } }\n`)
+    project.write('rollout.config.ts', '')
+    const status = runBin(['status', '--config', 'rollout.config.mjs'], { cwd: project.dir, dist: true, nodeArgs: recordImports(log) })
+    expect(await exitWithin(status, 15_000), status.stderr).toBe(0)
+    expect(status.stdout).toContain('no rollout recorded')
+    expect(imported().filter((name) => COSTLY.includes(name))).toEqual([])
+  })
+})

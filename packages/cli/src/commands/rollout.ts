@@ -37,9 +37,10 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     now: io.now,
     ...(io.stdin ? { input: io.stdin } : {}),
   }
-  const factories = selectReporters(args, io.stdout, io.env, io.cwd)
+  const factories = await selectReporters(args, io.stdout, io.env, io.cwd)
   if (args.otel) factories.push(await otelReporter(io))
-  const reporter = combineReporters(factories, ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}\n`))
+  const reporter = combineReporters(factories, ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}
+`))
 
   // The engine's own defaults, built here so the last resort can seal them.
   const guard = lastResort({

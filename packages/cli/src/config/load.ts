@@ -4,7 +4,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { createJiti } from 'jiti'
 import type { CliCommand, ConfigEnv, RollingConfig } from './define.js'
 import { ConfigError, messageOf } from '../errors.js'
 
@@ -100,6 +99,8 @@ async function importFile(file: string, loader: 'auto' | 'jiti'): Promise<Record
     }
   }
   // moduleCache off: each load reads the file afresh (tests and watch-like uses load it again).
+  // Loaded only here: a JavaScript config, or TypeScript under a loader, never needs it.
+  const { createJiti } = await import('jiti')
   const jiti = createJiti(import.meta.url, { moduleCache: false, interopDefault: false })
   return (await jiti.import(file)) as Record<string, unknown>
 }

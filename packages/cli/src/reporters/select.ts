@@ -3,10 +3,6 @@
 // lines; plus the Markdown summary for $GITHUB_STEP_SUMMARY and/or --summary <file>.
 import { resolve } from 'node:path'
 import type { Reporter, ReporterContext, ReporterFactory } from './reporter.js'
-import { jsonReporter } from './json.js'
-import { plainReporter } from './plain.js'
-import { markdownSummary } from './markdown.js'
-import { createTtyReporter } from './tty/index.js'
 import { messageOf } from '../errors.js'
 
 export interface ReporterChoice {
@@ -35,24 +31,27 @@ export function isCi(env: Readonly<Record<string, string | undefined>>): boolean
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false'
 }
 
-/** The reporters to run, main one first. */
-export function selectReporters(
+/** The reporters to run, main one first; only those are loaded (the terminal view's text-width tables cost a start-up). */
+export async function selectReporters(
   choice: ReporterChoice,
   out: { isTTY?: boolean },
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
-): ReporterFactory[] {
+): Promise<ReporterFactory[]> {
   const kind = reporterKind(choice, out, env)
   const factories: ReporterFactory[] = [
     kind === 'json'
-      ? jsonReporter
+      ? (await import('./json.js')).jsonReporter
       : kind === 'tty'
-        ? createTtyReporter({ showOutput: choice.output ?? false })
-        : plainReporter({ output: choice.output ?? false }),
+        ? (await import('./tty/index.js')).createTtyReporter({ showOutput: choice.output ?? false })
+        : (await import('./plain.js')).plainReporter({ output: choice.output ?? false }),
   ]
   const step = env.GITHUB_STEP_SUMMARY
-  if (step) factories.push(markdownSummary({ path: step, append: true }))
-  if (choice.summary !== undefined) factories.push(markdownSummary({ path: resolve(cwd, choice.summary) }))
+  if (step || choice.summary !== undefined) {
+    const { markdownSummary } = await import('./markdown.js')
+    if (step) factories.push(markdownSummary({ path: step, append: true }))
+    if (choice.summary !== undefined) factories.push(markdownSummary({ path: resolve(cwd, choice.summary) }))
+  }
   return factories
 }
 

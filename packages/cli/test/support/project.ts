@@ -130,8 +130,8 @@ export interface BinRun {
 }
 
 /** Runs the `rolling` bin from source in a child process, with pipes for stdout and stderr. */
-export function runBin(argv: string[], options: { cwd: string; env?: Record<string, string>; dist?: boolean }): BinRun {
-  const args = options.dist ? [BIN_DIST, ...argv] : ['--conditions', '@org/source', '--import', TSX, BIN_SOURCE, ...argv]
+export function runBin(argv: string[], options: { cwd: string; env?: Record<string, string>; dist?: boolean; nodeArgs?: string[] }): BinRun {
+  const args = [...(options.nodeArgs ?? []), ...(options.dist ? [BIN_DIST, ...argv] : ['--conditions', '@org/source', '--import', TSX, BIN_SOURCE, ...argv])]
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env }
   const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const run: BinRun = {
