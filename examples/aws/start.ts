@@ -18,7 +18,7 @@ console.log(
     .join(' \\\n  ')} \\`,
 )
 console.log(
-  `  node --conditions @org/source --import tsx packages/cli/src/bin.ts deploy --config examples/aws/rollout.config.ts --state-dir ${fleet.stateDir}\n`,
+  `  npx rolling deploy --config examples/aws/rollout.config.ts --state-dir ${fleet.stateDir}\n`,
 )
 console.log('Ctrl-C here stops the fleet.')
 const stop = async () => {

@@ -2,8 +2,7 @@
 // HAProxy, in another process): the adapters are rebuilt from the fleet's folder, the same
 // parts demo.ts uses in-process. Run from the repository root:
 //
-//   ROLLING_FLEET_DIR=/tmp/rolling-fleet-XXXX \
-//     node --conditions @org/source --import tsx packages/cli/src/bin.ts deploy --config examples/local-fleet/rollout.config.ts
+//   ROLLING_FLEET_DIR=/tmp/rolling-fleet-XXXX npx rolling deploy --config examples/local-fleet/rollout.config.ts
 //
 // ROLLING_FLEET_DIR   the fleet's folder (`fleet.dir`): hosts/, artifacts/, haproxy/admin.sock
 // ROLLING_BATCH       hosts per batch (default 2)

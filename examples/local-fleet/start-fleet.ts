@@ -8,8 +8,7 @@ const next = process.argv[2] ?? 'v2'
 await fleet.publish(next)
 console.log(`6 hosts on v1 behind HAProxy; traffic at ${fleet.url}; ${next} published as latest`)
 console.log('\nin another terminal, from the repository root:\n')
-console.log(`  ROLLING_FLEET_DIR=${fleet.dir} \\`)
-console.log('  node --conditions @org/source --import tsx packages/cli/src/bin.ts deploy --config examples/local-fleet/rollout.config.ts\n')
+console.log(`  ROLLING_FLEET_DIR=${fleet.dir} npx rolling deploy --config examples/local-fleet/rollout.config.ts\n`)
 console.log('Ctrl-C here stops the fleet.')
 const stop = async () => {
   await fleet.stop()
