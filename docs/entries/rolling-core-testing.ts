@@ -1,5 +1,5 @@
 /**
- * Test kit: a fake clock, in-memory adapters, `memoryFleet`, and the contract suites (`testLoadBalancer`, `testExecutor`, `testArtifactStore`, `testHealthCheck`) that every adapter runs. See the [adapter guide](../adapters.md).
+ * Test kit: a fake clock, in-memory adapters and `memoryFleet`, for tests under any runner and for scripts; no test runner needed. The contract suites are `@org/rolling-core/testing/contracts`.
  *
  * @module @org/rolling-core/testing
  */

@@ -2,7 +2,8 @@
 // loopback, plus what this adapter promises beyond the contract: drains wait for in-flight
 // requests (with a deadline and the abort signal), and attach never lets a broken build in.
 import { type AdapterContext, systemClock, TimeoutError, ValidationError } from '@org/rolling-core'
-import { silentLogger, testLoadBalancer } from '@org/rolling-core/testing'
+import { silentLogger } from '@org/rolling-core/testing'
+import { testLoadBalancer } from '@org/rolling-core/testing/contracts'
 import { request } from 'undici'
 import { expect, it } from 'vitest'
 import { TinyLbError, tinyLbLoadBalancer } from '../src/index.js'

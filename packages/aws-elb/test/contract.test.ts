@@ -3,7 +3,7 @@
 // delay is long and draining ends when no connection is left, as on real ELB, so a held
 // connection keeps a target draining and a drain without one is quick.
 import type { Target } from '@org/rolling-core'
-import { testLoadBalancer } from '@org/rolling-core/testing'
+import { testLoadBalancer } from '@org/rolling-core/testing/contracts'
 import { describe } from 'vitest'
 import { startFixture } from './support.js'
 

@@ -1,6 +1,6 @@
 // The shared Executor contract suite, run through the real SSM client against the fake
 // SSM endpoint, which runs each command as a real shell process in the host's folder.
-import { testExecutor } from '@org/rolling-core/testing'
+import { testExecutor } from '@org/rolling-core/testing/contracts'
 import { ssmExecutor } from '../src/index.js'
 import { startFleet } from './support.js'
 import { ssmFaults } from './faulty-endpoints.js'

@@ -2,7 +2,7 @@
 // SSMClient: a port nothing listens on, one that accepts TCP and never answers, and the
 // fake SSM cut (`sever()`) while a command runs.
 import { createServer, type Server, type Socket } from 'node:net'
-import type { ExecutorFaults, FaultyHost } from '@org/rolling-core/testing'
+import type { ExecutorFaults, FaultyHost } from '@org/rolling-core/testing/contracts'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { ssmExecutor } from '../src/index.js'
 import { startFleet } from './support.js'

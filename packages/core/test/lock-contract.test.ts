@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileLock, memoryLock } from '../src/lock.js'
-import { testLock } from '../src/testing/index.js'
+import { testLock } from '../src/testing/contracts/index.js'
 
 testLock({
   name: 'file',

@@ -2,7 +2,7 @@
 // backends on loopback: held requests are real streaming responses through its frontend,
 // the operator's hand is its runtime API (`disable server`, `set server ... state drain`).
 import type { Target } from '@org/rolling-core'
-import { testLoadBalancer } from '@org/rolling-core/testing'
+import { testLoadBalancer } from '@org/rolling-core/testing/contracts'
 import { describeHaproxy, startFleet } from './support.js'
 
 describeHaproxy('haproxyLoadBalancer', () => {

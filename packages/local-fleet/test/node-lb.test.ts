@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Target } from '@org/rolling-core'
-import { testLoadBalancer } from '@org/rolling-core/testing'
+import { testLoadBalancer } from '@org/rolling-core/testing/contracts'
 import { startNodeLoadBalancer, type NodeLoadBalancer } from '../src/index.js'
 import { context } from './support.js'
 

@@ -2,7 +2,7 @@
 // (which enforces conditional writes, as S3 does).
 import { randomBytes } from 'node:crypto'
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { testArtifactStore } from '@org/rolling-core/testing'
+import { testArtifactStore } from '@org/rolling-core/testing/contracts'
 import { describe } from 'vitest'
 import { s3Artifacts } from '../src/index.js'
 import { motoSkip, startMoto } from './moto.js'

@@ -3,7 +3,7 @@
 // its renewal and its loss (fencing), and the control channel.
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { type Clock, LockedError, systemClock } from '@org/rolling-core'
-import { testLock } from '@org/rolling-core/testing'
+import { testLock } from '@org/rolling-core/testing/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type S3LockLease, s3State } from '../src/index.js'
 import { type Moto, motoSkip, startMoto } from './moto.js'

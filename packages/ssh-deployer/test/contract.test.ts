@@ -1,6 +1,6 @@
 // The core Executor contract suite, run against a real OpenSSH server on loopback.
 import { describe, expect, it } from 'vitest'
-import { testExecutor } from '@org/rolling-core/testing'
+import { testExecutor } from '@org/rolling-core/testing/contracts'
 import { executorFor, recorder } from './support.js'
 import { skipWithoutSshd, startSshd } from './sshd.js'
 import { sshFaults } from './faulty-hosts.js'

@@ -2,7 +2,7 @@
 // accepts TCP and never speaks, and a TCP relay to the real sshd that can cut every
 // connection under a running command.
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
-import type { ExecutorFaults } from '@org/rolling-core/testing'
+import type { ExecutorFaults } from '@org/rolling-core/testing/contracts'
 import { executorFor } from './support.js'
 import { freePort, type Sshd } from './sshd.js'
 

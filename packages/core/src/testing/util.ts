@@ -1,7 +1,8 @@
 // Small helpers the in-memory adapters share: a child signal with its own timeout,
 // and racing a promise that may never settle (a scripted hang) against a signal.
-import type { Clock, Logger, TimerHandle } from '../types.js'
+import type { AdapterContext, Clock, Logger, TimerHandle } from '../types.js'
 import { abortReason } from '../errors.js'
+import { systemClock } from '../clock.js'
 
 /**
  * The signal of one adapter call: aborts when `parent` does, or with `onTimeout()` after
@@ -77,4 +78,9 @@ export const silentLogger: Logger = {
   info: () => {},
   warn: () => {},
   error: () => {},
+}
+
+/** A context for adapter calls: a live signal, the real clock, a silent logger, then the overrides. */
+export function contractContext(base?: Partial<AdapterContext>, extra?: Partial<AdapterContext>): AdapterContext {
+  return { signal: new AbortController().signal, clock: systemClock, log: silentLogger, ...base, ...extra }
 }

@@ -4,7 +4,7 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ExecutorFaults } from '../../src/testing/index.js'
+import type { ExecutorFaults } from '../../src/testing/contracts/index.js'
 import { localExecutor } from '../../src/local/executor.js'
 
 async function script(body: string): Promise<{ path: string; dir: string }> {

@@ -2,19 +2,15 @@
 // against a real `sh -c` executor, since the memory executor has no shell.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { FakeClock, memoryArtifacts, memoryHealthCheck, memoryLoadBalancer, type MemoryLoadBalancer } from '../../src/testing/index.js'
 import {
-  FakeClock,
-  memoryArtifacts,
-  memoryHealthCheck,
-  memoryLoadBalancer,
-  type MemoryLoadBalancer,
   type LoadBalancerOperatorAction as OperatorAction,
   testArtifactStore,
   testExecutor,
   executorTests,
   testHealthCheck,
   testLoadBalancer,
-} from '../../src/testing/index.js'
+} from '../../src/testing/contracts/index.js'
 import type { Health, Target } from '../../src/types.js'
 import { shExecutor } from './support/sh-executor.js'
 import { expect, it } from 'vitest'

@@ -3,7 +3,8 @@
 // targets only in its own memory (attach from a fresh instance, as `resume` makes, did
 // nothing). Each is a thin wrapper over the memory LB that breaks exactly one promise.
 import { describe, expect, it } from 'vitest'
-import { loadBalancerChecks, memoryLoadBalancer, type LoadBalancerFixture, type MemoryLoadBalancer } from '../../src/testing/index.js'
+import { memoryLoadBalancer, type MemoryLoadBalancer } from '../../src/testing/index.js'
+import { loadBalancerChecks, type LoadBalancerFixture } from '../../src/testing/contracts/index.js'
 import type { LoadBalancer, Target } from '../../src/types.js'
 
 const targets: Target[] = [1, 2, 3].map((i) => ({ id: `web-${i}`, address: `127.100.1.${i}`, port: 8080 }))

@@ -2,9 +2,6 @@
 // teardown in afterAll), stable test names that `skip` can list, and helpers that
 // put a real-time bound on adapter calls so a hanging adapter fails instead of stalling.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it, type TestContext } from 'vitest'
-import type { AdapterContext } from '../../types.js'
-import { systemClock } from '../../clock.js'
-import { silentLogger } from '../util.js'
 import { isAbortError } from '../../errors.js'
 
 export interface ContractOptions<Fixture, TestName extends string> {
@@ -61,10 +58,8 @@ export function contractSuite<Fixture extends { teardown?(): Promise<void> }, Te
   })
 }
 
-/** A context for adapter calls: a live signal, the real clock, a silent logger, then the fixture's overrides. */
-export function contractContext(base?: Partial<AdapterContext>, extra?: Partial<AdapterContext>): AdapterContext {
-  return { signal: new AbortController().signal, clock: systemClock, log: silentLogger, ...base, ...extra }
-}
+// Runner-free, so it lives with the in-memory adapters (`@org/rolling-core/testing`).
+export { contractContext } from '../util.js'
 
 /** Settles like `promise`, or rejects with a message saying `what` took longer than `ms` of real time. */
 export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
