@@ -6,6 +6,7 @@ import type { Reporter } from './reporters/reporter.js'
 import type { InFlight } from './inflight.js'
 import type { CliIo, InterruptSignal } from './io.js'
 import { ExitCode } from './exit-codes.js'
+import { type HintContext, hint } from './hints.js'
 
 export interface Interrupts {
   /** Resolves with 130 on the second interrupt; never otherwise. */
@@ -14,7 +15,7 @@ export interface Interrupts {
   dispose(): void
 }
 
-export function watchInterrupts(run: RolloutRun, reporter: Reporter, inflight: InFlight, io: CliIo, journal: string): Interrupts {
+export function watchInterrupts(run: RolloutRun, reporter: Reporter, inflight: InFlight, io: CliIo, journal: string, hints: HintContext): Interrupts {
   let count = 0
   let stop: (code: number) => void = () => {}
   const stopped = new Promise<number>((resolve) => {
@@ -36,7 +37,7 @@ export function watchInterrupts(run: RolloutRun, reporter: Reporter, inflight: I
       run.abort(key)
       return
     }
-    const message = `${key} again: stopping at once; the journal ${journal} is kept: run \`rolling resume\` to finish the rollout`
+    const message = `${key} again: stopping at once; the journal ${journal} is kept: run \`${hint(hints, 'resume')}\` to finish the rollout`
     if (reporter.interrupted) reporter.interrupted(message)
     else reporter.notice(message)
     dispose()

@@ -9,6 +9,7 @@ import type { CliIo } from './io.js'
 import { journalStatus } from './commands/journal-status.js'
 import { ExitCode } from './exit-codes.js'
 import { messageOf } from './errors.js'
+import { type HintContext, hint } from './hints.js'
 
 export interface LastResort {
   /** The journal and lock to give the rollout: sealed and held when the last resort fires. */
@@ -19,7 +20,14 @@ export interface LastResort {
   dispose(): void
 }
 
-export function lastResort(options: { io: CliIo; command: 'deploy' | 'resume'; journal: Journal; lock: Lock; deadlineMs?: number }): LastResort {
+export function lastResort(options: {
+  io: CliIo
+  command: 'deploy' | 'resume'
+  hints: HintContext
+  journal: Journal
+  lock: Lock
+  deadlineMs?: number
+}): LastResort {
   const { io, command, journal: inner, lock: innerLock } = options
   let sealed = false
   // Settles once the handler knows whether the lock may go (no target mid-step).
@@ -75,7 +83,7 @@ export function lastResort(options: { io: CliIo; command: 'deploy' | 'resume'; j
       .then((done) => {
         io.stderr.write(
           `rolling ${command}: stopped by an unexpected error that no adapter handled: ${reason}\n` +
-            `the journal ${inner.location} records the stop; ${done}; \`rolling resume\` finishes the rollout (\`rolling status\` shows where it stopped)\n`,
+            `the journal ${inner.location} records the stop; ${done}; \`${hint(options.hints, 'resume')}\` finishes the rollout (\`${hint(options.hints, 'status')}\` shows where it stopped)\n`,
         )
         exit(ExitCode.failed)
       })

@@ -10,6 +10,7 @@ import { cliVersion } from './version.js'
 import { CliError, UsageError, messageOf } from './errors.js'
 import { ExitCode } from './exit-codes.js'
 import { safeText } from './safe-text.js'
+import { completeHints, hintContext } from './hints.js'
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and resolves with the exit code.
@@ -19,6 +20,7 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
   const cli = resolveIo(io)
   const [first, ...rest] = argv
   let command: CliCommand | undefined
+  let parsed: { config?: string; stateDir?: string } = {}
   try {
     if (first === undefined) {
       cli.stderr.write(mainHelp())
@@ -34,6 +36,7 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     if (first.startsWith('-')) throw new UsageError(`rolling: expected a command before ${first}: rolling <command> [flags]; see \`rolling --help\``)
     command = commandOf(first)
     const args = parseCommand(command, rest)
+    parsed = args
     if (args.help) return print(cli, commandHelp(command))
     // Each command is loaded when it runs: `rolling --help` and `rolling status` do not pay
     // for the engine, the reporters or the config loader of a deploy.
@@ -49,12 +52,14 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
         return await (await import('./commands/unlock.js')).unlockCommand(args, cli)
     }
   } catch (error) {
+    // A suggested command (`rolling unlock app`) gets this run's --config and --state-dir, so it works as printed.
+    const hints = hintContext(parsed, cli.env)
     if (error instanceof CliError) {
       // Messages carry values from the config, flags and adapters: no control character reaches the terminal.
-      cli.stderr.write(`${safeText(error.message)}\n`)
+      cli.stderr.write(`${safeText(completeHints(error.message, hints))}\n`)
       return error.exitCode
     }
-    cli.stderr.write(`rolling${command ? ` ${command}` : ''}: ${safeText(messageOf(error))}\n`)
+    cli.stderr.write(`rolling${command ? ` ${command}` : ''}: ${safeText(completeHints(messageOf(error), hints))}\n`)
     return ExitCode.failed
   }
 }

@@ -159,7 +159,7 @@ export default (env) => ({
     const { code, stdout } = await runMain(['deploy', '--plain'], { cwd: project.dir })
     expect(code).toBe(1)
     expect(stdout.lines().at(-2)).toContain(
-      'holds an unfinished rollout of app (run r-crashed, started 2026-01-01T00:00:00.000Z): finish it with resume() / `rolling resume`',
+      'holds an unfinished rollout of app (run r-crashed, started 2026-01-01T00:00:00.000Z): finish it with `rolling resume`',
     )
   })
 

@@ -97,7 +97,7 @@ describe('rolling status', () => {
     })
     const text = await runMain(['status', 'web', '--state-dir', 'state'], { cwd: project.dir })
     expect(text.stdout.lines().slice(3, 7)).toEqual([
-      'status: interrupted: `rolling resume` finishes it',
+      'status: interrupted: `rolling resume --state-dir state` finishes it',
       'batches: 0 of 2 finished, batch 1 in progress',
       'targets: 1 deploying, 1 pending',
       'out of the load balancer mid-step: web-1 (10.0.0.1:80) deploying',
@@ -161,7 +161,7 @@ describe('rolling unlock', () => {
     const file = lockFile(project.dir, { runId: 'r-live', pid: process.pid, host: hostname() })
     const refused = await runMain(['unlock'], { cwd: project.dir })
     expect(refused.stderr.text()).toBe(
-      `rolling unlock: app is locked by run r-live (pid ${process.pid} on ${hostname()}) since 2026-01-01T00:00:00.000Z, which is still running on this host; stop that rollout (Ctrl-C), or pass --force to break the lock anyway\n`,
+      `rolling unlock: app is locked by run r-live (pid ${process.pid} on ${hostname()}) since 2026-01-01T00:00:00.000Z, which is still running on this host; stop that rollout (Ctrl-C), or break the lock anyway with \`rolling unlock --force\`\n`,
     )
     expect(refused.code).toBe(1)
     expect(existsSync(file)).toBe(true)
@@ -177,7 +177,7 @@ describe('rolling unlock', () => {
     const refused = runBin(['unlock', 'app', '--state-dir', '.rolling'], { cwd: project.dir })
     expect(await exitWithin(refused, 20_000)).toBe(1)
     expect(refused.stderr).toBe(
-      `rolling unlock: app is locked by run r-far (pid 4242 on build-7.example) since 2026-01-01T00:00:00.000Z, on another host (this is ${hostname()}), which cannot be checked from here; make sure no rollout of app runs there, then pass --force to break the lock\n`,
+      `rolling unlock: app is locked by run r-far (pid 4242 on build-7.example) since 2026-01-01T00:00:00.000Z, on another host (this is ${hostname()}), which cannot be checked from here; make sure no rollout of app runs there, then break the lock with \`rolling unlock app --force --state-dir .rolling\`\n`,
     )
     expect(refused.stdout).toBe('')
     expect(existsSync(file)).toBe(true)

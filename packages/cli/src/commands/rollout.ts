@@ -16,6 +16,7 @@ import { lastResort } from '../last-resort.js'
 import { exitCodeOfResult } from '../exit-codes.js'
 import { exitCodeOfError, isValidationError, messageOf } from '../errors.js'
 import { safeText } from '../safe-text.js'
+import { completeHints, hint, hintContext, needsStateFlags } from '../hints.js'
 
 export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedArgs, io: CliIo): Promise<number> {
   const loaded = await loadConfig({ cwd: io.cwd, command, env: io.env, ...(args.config === undefined ? {} : { explicit: args.config }) })
@@ -28,6 +29,7 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
   const journal = options.journal?.location ?? join(options.stateDir as string, `${options.service}.journal.jsonl`)
   const kind = reporterKind(args, io.stdout, io.env)
   const strict = args.strict || loaded.config.strict === true
+  const hints = hintContext(args, io.env)
   const ctx: ReporterContext = {
     command,
     strict,
@@ -36,6 +38,8 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     color: kind === 'tty' && !io.env.NO_COLOR,
     now: io.now,
     ...(io.stdin ? { input: io.stdin } : {}),
+    // A bare `rolling status` here would look beside another config: say which command finds this run.
+    ...(needsStateFlags(hints) ? { statusHint: hint(hints, 'status') } : {}),
   }
   const factories = await selectReporters(args, io.stdout, io.env, io.cwd)
   if (args.otel) factories.push(await otelReporter(io))
@@ -46,6 +50,7 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
   const guard = lastResort({
     io,
     command,
+    hints,
     journal: options.journal ?? fileJournal(journal),
     lock: options.lock ?? fileLock({ dir: options.stateDir as string }),
   })
@@ -55,7 +60,7 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     inflight.update(event)
     reporter.event(event)
   })
-  const interrupts = watchInterrupts(run, reporter, inflight, io, journal)
+  const interrupts = watchInterrupts(run, reporter, inflight, io, journal, hints)
   guard.watch(run)
   type Ending = { result: RolloutResult } | { error: unknown } | { code: number }
   try {
@@ -74,6 +79,8 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     }
     if ('error' in ending) {
       const error = isValidationError(ending.error) ? configErrorOf(ending.error, loaded.shown, args.flagOf) : ending.error
+      // The engine's and the adapters' suggestions (`rolling unlock app`) as they work from here.
+      if (error instanceof Error) error.message = completeHints(error.message, hints)
       await reporter.fail?.(error)
       // JSON lines are for programs; a person reading the terminal still gets the message.
       if (kind === 'json') io.stderr.write(`rolling ${command}: ${safeText(messageOf(error))}\n`)

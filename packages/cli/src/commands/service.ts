@@ -14,6 +14,8 @@ export interface ServiceState {
   stateDir: string
   journal: Journal
   lock: Lock
+  /** Whether a config file was read (named, or found in the working directory). */
+  hasConfig: boolean
 }
 
 const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
@@ -39,5 +41,6 @@ export async function serviceState(command: 'status' | 'unlock', args: ParsedArg
     stateDir,
     journal: ownJournal ?? fileJournal(journalFile(stateDir, service)),
     lock: loaded?.config.lock ?? fileLock({ dir: stateDir }),
+    hasConfig: loaded !== undefined,
   }
 }

@@ -11,6 +11,7 @@ import { addressOf, formatDuration } from '../reporters/format.js'
 import { ExitCode } from '../exit-codes.js'
 import { statusMarkdown, writeStatusSummary } from './status-summary.js'
 import { safeJson, safeLine } from '../safe-text.js'
+import { completeHints, hintContext } from '../hints.js'
 
 export interface LockStatus extends LockHolder {
   /** Whether the holder's process runs; null when it is on another host (cannot be probed). */
@@ -18,7 +19,7 @@ export interface LockStatus extends LockHolder {
 }
 
 export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number> {
-  const { service, journal, lock } = await serviceState('status', args, io)
+  const { service, journal, lock, hasConfig } = await serviceState('status', args, io)
   let status: JournalStatus
   let run: JournalRun | undefined
   try {
@@ -35,7 +36,13 @@ export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number
     io.stdout.write(`${safeJson({ service, journal: journal.location, ...status, lock: lockStatus })}\n`)
   } else {
     // The journal holds ids, builds and hosts that came from adapters: each line made safe to print.
-    io.stdout.write(`${statusText(service, journal.location, status, lockStatus, io.now()).map(safeLine).join('\n')}\n`)
+    // The `rolling resume` / `rolling unlock` it suggests repeat this run's --config and --state-dir.
+    const hints = hintContext(args, io.env)
+    const lines = statusText(service, journal.location, status, lockStatus, io.now()).map((line) => safeLine(completeHints(line, hints)))
+    if (status.state === 'none' && args.config === undefined && args.stateDir === undefined && !hasConfig) {
+      lines.splice(3, 0, 'a rollout keeps its journal in the state folder of its config: name that config (--config <file>) or folder (--state-dir <dir>)')
+    }
+    io.stdout.write(`${lines.join('\n')}\n`)
   }
   return ExitCode.succeeded
 }

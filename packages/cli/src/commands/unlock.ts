@@ -9,6 +9,7 @@ import { serviceState } from './service.js'
 import { CliError } from '../errors.js'
 import { ExitCode } from '../exit-codes.js'
 import { safeLine } from '../safe-text.js'
+import { hint, hintContext } from '../hints.js'
 
 export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const { service, lock } = await serviceState('unlock', args, io)
@@ -23,16 +24,17 @@ export async function unlockCommand(args: ParsedArgs, io: CliIo): Promise<number
   // An empty or corrupt lock file (a crash while taking it) names no host: it is stale.
   const unreadable = holder.host === 'unknown' && holder.runId === 'unknown'
   const far = !here && !unreadable
+  const force = `\`${hint(hintContext(args, io.env), 'unlock', ...(args.service === undefined ? [] : [args.service]), '--force')}\``
   if (alive && !args.force) {
     throw new CliError(
-      `rolling unlock: ${service} is locked by ${who}, which is still running on this host; stop that rollout (Ctrl-C), or pass --force to break the lock anyway`,
+      `rolling unlock: ${service} is locked by ${who}, which is still running on this host; stop that rollout (Ctrl-C), or break the lock anyway with ${force}`,
       ExitCode.failed,
     )
   }
   // A process on another host cannot be probed from here: only a person can tell it is gone.
   if (far && !args.force) {
     throw new CliError(
-      `rolling unlock: ${service} is locked by ${who}, on another host (this is ${hostname()}), which cannot be checked from here; make sure no rollout of ${service} runs there, then pass --force to break the lock`,
+      `rolling unlock: ${service} is locked by ${who}, on another host (this is ${hostname()}), which cannot be checked from here; make sure no rollout of ${service} runs there, then break the lock with ${force}`,
       ExitCode.failed,
     )
   }

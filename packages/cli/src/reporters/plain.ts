@@ -120,6 +120,7 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
           `targets: ${countOutcomes(result.targets.map((t) => t.outcome))} (${result.targets.length} in ${result.batches} batch(es), ${formatDuration(result.durationMs)})`,
         )
         for (const l of summaryLines(result)) line(l)
+        if (ctx.statusHint) line(`\`${ctx.statusHint}\` shows this rollout again`)
         line(`exit ${exitCodeOfResult(result, ctx.strict)} (${describeExit(result, ctx.strict)})`)
       },
       fail(error: unknown) {

@@ -18,6 +18,8 @@ export interface ReporterContext {
   now: () => number
   /** `--strict`: a succeeded result with warnings exits 6; reporters that print the exit code say so. */
   strict?: boolean
+  /** The command that shows this run again, when a bare `rolling status` here would not find it (--config, --state-dir). */
+  statusHint?: string
 }
 
 export interface Reporter {
