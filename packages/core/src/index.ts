@@ -7,6 +7,8 @@ export { unpackChecked, type UnpackCheckedOptions } from './unpack.js'
 export { OutputStream, truncate } from './output.js'
 export { systemClock, sleepOn, deadlineSignal } from './clock.js'
 export { waitUntil, type WaitOptions, type WaitState } from './waiter.js'
+// For adapters that many calls share a caller's signal through: one listener on it, a child signal per call.
+export { SignalFanout, type Scope } from './signals.js'
 export * from './options.js'
 export { OPTION_KEYS, SETTLE_KEYS, DRAIN_KEYS } from './option-keys.js'
 // For adapter authors: one wording and one timer ceiling for every adapter's options.

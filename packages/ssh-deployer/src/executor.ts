@@ -14,6 +14,7 @@ import {
   type Executor,
   type Target,
 } from '@org/rolling-core'
+import { callContext } from './call-signal.js'
 import { remoteCommand, signalCommand } from './command.js'
 import { execOn } from './exec.js'
 import { HostKeyChecker } from './host-keys.js'
@@ -110,8 +111,9 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
       const secrets = request.secrets ?? []
       const stats = account(target, endpoint)
       const started = performance.now()
+      const call = callContext(ctx)
       try {
-        return await pool.use(endpoint, ctx.log, ctx.signal, async (connection, waitedMs) => {
+        return await pool.use(endpoint, ctx.log, call.ctx.signal, async (connection, waitedMs) => {
           stats.waitMs += waitedMs
           const execStarted = performance.now()
           try {
@@ -128,7 +130,7 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
                 maxOutputChars: settings.maxOutputChars,
                 signalLine: (pgid, signal) => signalCommand(pgid, signal, settings),
               },
-              ctx,
+              call.ctx,
             )
           } finally {
             stats.commands++
@@ -138,6 +140,7 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
       } catch (error) {
         throw maskError(error, secrets)
       } finally {
+        call.dispose()
         stats.totalMs += performance.now() - started
       }
     },
@@ -156,12 +159,13 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
       const endpoint = endpointOf(target, settings)
       const stats = account(target, endpoint)
       const started = performance.now()
+      const call = callContext(ctx)
       try {
-        return await pool.use(endpoint, ctx.log, ctx.signal, async (connection, waitedMs) => {
+        return await pool.use(endpoint, ctx.log, call.ctx.signal, async (connection, waitedMs) => {
           stats.waitMs += waitedMs
           const uploadStarted = performance.now()
           try {
-            const result = await uploadOn(connection, source, remotePath, whereOf(target, endpoint), ctx, uploadOptions)
+            const result = await uploadOn(connection, source, remotePath, whereOf(target, endpoint), call.ctx, uploadOptions)
             stats.uploadBytes += result.bytes
             return result
           } finally {
@@ -170,6 +174,7 @@ export function sshExecutor(options: SshExecutorOptions): SshExecutor {
           }
         })
       } finally {
+        call.dispose()
         stats.totalMs += performance.now() - started
       }
     },

@@ -1,6 +1,7 @@
 // The pool against a real sshd: one TCP connection per host reused by many commands, a
 // dropped connection mid-command fails clearly and is never re-run, connecting is retried
 // (a refused login is not), and close() ends everything.
+import { getEventListeners } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -51,7 +52,15 @@ describe.skipIf(skip)('connection pool (OpenSSH on loopback)', () => {
     try {
       for (let i = 0; i < 10; i++) for (const host of hosts) expect((await executor.run(host, `echo ${i}`, ctx)).stdout).toBe(`${i}\n`)
       // More at once than maxChannels (8): queued on the same connection, not a second one.
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => executor.run(hosts[i % 2]!, `echo $SSH_CONNECTION`, ctx)))
+      // All 20 share the caller's signal, which gets one abort listener, not one per call
+      // (20 would be Node's MaxListenersExceededWarning, and a linear cost on each add).
+      const pending = Array.from({ length: 20 }, (_, i) => executor.run(hosts[i % 2]!, `echo $SSH_CONNECTION`, ctx))
+      let most = 0
+      const sample = setInterval(() => {
+        most = Math.max(most, getEventListeners(ctx.signal, 'abort').length)
+      }, 1)
+      const results = await Promise.all(pending).finally(() => clearInterval(sample))
+      expect(most).toBe(1)
       for (const [i, r] of results.entries()) expect(r.stdout.split(' ')[2]).toBe(hosts[i % 2]!.address)
     } finally {
       await executor.close()
