@@ -75,7 +75,7 @@ describe('finding and loading the config', () => {
 
   it('reports an option core refuses with the file, the option and the value', async () => {
     project = makeProject({ size: 1 }, configWith('batch: 0,'))
-    await expectBadConfig(['plan'], "rollout.config.ts: `batch` expected an integer >= 1 or a percentage like '25%', got 0")
+    await expectBadConfig(['plan'], "rollout.config.ts: `batch` expected a count (an integer >= 1) or a percentage like '25%', got 0")
     project.write('rollout.config.ts', configWith('settle: { delay: 5, deadline: 1000 },'))
     await expectBadConfig(
       ['deploy'],

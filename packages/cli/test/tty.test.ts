@@ -170,7 +170,9 @@ suite('rolling deploy in a real terminal', () => {
     await term.sendKeys('C-c')
     expect(await term.exited({ timeoutMs: 30_000 })).toBe(130)
     const end = await term.capture()
-    expect(end).toMatch(/Ctrl-C again: stopping at once; the journal \S+ is kept: run `(npx )?rolling resume --config examples\/local-fleet\/rollout.config.ts`/)
+    expect(end).toMatch(
+      /Ctrl-C again: stopping at once; the journal \S+ is kept: run `(npx )?rolling resume --config examples\/local-fleet\/rollout.config.ts`/,
+    )
     expect(await term.cursorVisible()).toBe(true)
     expect(await term.rawMode()).toBe(false)
   })

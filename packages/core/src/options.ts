@@ -144,19 +144,22 @@ function fail(option: string, expected: string, value: unknown): never {
 /** Checks a count or percentage; `allowZero` for minHealthy. */
 export function checkAmount(option: string, value: unknown, allowZero: boolean): Amount {
   const min = allowZero ? 0 : 1
+  const countOrPercentage = `a count (an integer >= ${min}) or a percentage like '25%'`
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < min) fail(option, `an integer >= ${min} or a percentage like '25%'`, value)
+    if (!Number.isInteger(value) || value < min) fail(option, countOrPercentage, value)
     return value
   }
   if (typeof value === 'string') {
     const match = /^(\d+(?:\.\d+)?)%$/.exec(value)
-    const pct = match ? Number(match[1]) : Number.NaN
+    // 'two', '2', '25 %': not a percentage at all; say what the option takes.
+    if (!match) fail(option, countOrPercentage, value)
+    const pct = Number((match as RegExpExecArray)[1])
     if (!(pct >= (allowZero ? 0 : Number.MIN_VALUE) && pct <= 100)) {
       fail(option, `a percentage ${allowZero ? "from '0%'" : "above '0%'"} up to '100%'`, value)
     }
     return value as Amount
   }
-  return fail(option, `an integer >= ${min} or a percentage like '25%'`, value)
+  return fail(option, countOrPercentage, value)
 }
 
 function checkTimer(option: string, value: unknown, min: number): number {

@@ -30,13 +30,24 @@ export interface ConfigEnv {
 /** A config object, or a function (possibly async) returning one. */
 export type ConfigExport = RollingConfig | ((env: ConfigEnv) => RollingConfig | Promise<RollingConfig>)
 
+type Builder = (env: ConfigEnv) => RollingConfig | Promise<RollingConfig>
+/** The keys of `T` that are no option: each must then be a string naming it, which no value is. */
+type Unknown<T> = Exclude<keyof T, keyof RollingConfig>
+type Refused<K extends PropertyKey> = { [P in K]: `unknown option \`${P & string}\`` }
+type KnownKeys<F> = F extends (...args: never[]) => infer R ? ([Unknown<Awaited<R>>] extends [never] ? unknown : Refused<Unknown<Awaited<R>>>) : unknown
+
 /**
- * Types a config file's default export; returns it unchanged.
+ * Types a config file's default export; returns it unchanged. An unknown key (`batchs`) is a
+ * type error, in an object and in what a config function returns, as a wrong value type is.
  * @example
  * export default defineConfig({ service: 'checkout', loadBalancer, artifacts, executor, deploy, batch: '25%' })
  * export default defineConfig(async ({ env }) => ({ ...base, version: env.BUILD ?? 'latest' }))
  */
-export function defineConfig<T extends ConfigExport>(config: T): T {
+// An object literal gets TypeScript's own excess-property check (nested options too); a
+// function's return value gets none, so its keys are checked by KnownKeys.
+export function defineConfig(config: RollingConfig): RollingConfig
+export function defineConfig<F extends Builder>(config: F & KnownKeys<F>): F
+export function defineConfig(config: ConfigExport): ConfigExport {
   return config
 }
 
