@@ -19,7 +19,7 @@ export interface SettleOptions {
   delay?: number
   /** Poll `_status` at this interval instead of checking once. @example 500 */
   interval?: number
-  /** With polling: give up this long after the deploy. @default 120_000 */
+  /** With polling: give up this long after the deploy. @default max(delay, 120_000) */
   deadline?: number
   /** With polling: consecutive passing checks needed. @default 1 */
   successes?: number

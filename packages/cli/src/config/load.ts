@@ -55,7 +55,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   try {
     module = await importFile(file, options.loader ?? 'auto')
   } catch (error) {
-    throw new ConfigError(`${shown}: cannot load the config: ${firstLine(messageOf(error))}`, { cause: error })
+    // The loader names the file by its absolute path; the message names it as the user typed it.
+    throw new ConfigError(`${shown}: cannot load the config: ${firstLine(messageOf(error)).replaceAll(file, shown)}`, { cause: error })
   }
   if (!('default' in module) || module.default === undefined) {
     throw new ConfigError(`${shown}: no default export; write \`export default defineConfig({ ... })\``)
