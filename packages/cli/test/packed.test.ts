@@ -13,9 +13,10 @@ import { CLI_ROOT } from './support/project.js'
 
 const exec = promisify(execFile)
 const CORE = join(CLI_ROOT, '../core')
+const OTEL = join(CLI_ROOT, '../otel')
 const PNPM = ['-y', 'pnpm@12.4.2']
 // CI builds every package before the tests; a local run without a build skips, saying why.
-const built = existsSync(join(CLI_ROOT, 'dist/bin.js')) && existsSync(join(CORE, 'dist/testing/index.js'))
+const built = existsSync(join(CLI_ROOT, 'dist/bin.js')) && existsSync(join(CORE, 'dist/testing/index.js')) && existsSync(join(OTEL, 'dist'))
 const mustRun = process.env.CI === 'true'
 
 let dir = ''
@@ -23,10 +24,10 @@ const node = (args: string[]) => exec(process.execPath, args, { cwd: join(dir, '
 
 describe.skipIf(!built && !mustRun)(`the packed packages in a project without vitest${built ? '' : ' (not built: run `pnpm -r build`)'}`, () => {
   beforeAll(async () => {
-    expect(built, 'dist/ of @org/rolling-core and @org/rolling-cli exist (run `pnpm -r build`)').toBe(true)
+    expect(built, 'dist/ of @org/rolling-core, @org/rolling-otel and @org/rolling-cli exist (run `pnpm -r build`)').toBe(true)
     dir = mkdtempSync(join(tmpdir(), 'rolling-packed-'))
     const tgz = join(dir, 'tgz')
-    await Promise.all([CORE, CLI_ROOT].map((pkg) => exec('npx', [...PNPM, 'pack', '--pack-destination', tgz], { cwd: pkg, timeout: 60_000 })))
+    await Promise.all([CORE, OTEL, CLI_ROOT].map((pkg) => exec('npx', [...PNPM, 'pack', '--pack-destination', tgz], { cwd: pkg, timeout: 60_000 })))
     const tarball = (name: string) => `file:${join(tgz, readdirSync(tgz).find((file) => file.startsWith(name)) as string)}`
     mkdirSync(join(dir, 'app'))
     const core = tarball('org-rolling-core-')
@@ -39,8 +40,11 @@ describe.skipIf(!built && !mustRun)(`the packed packages in a project without vi
         dependencies: { '@org/rolling-core': core, '@org/rolling-cli': tarball('org-rolling-cli-') },
       }),
     )
-    // The CLI's tarball asks for @org/rolling-core 0.1.0, which no registry has: the local one.
-    writeFileSync(join(dir, 'app/pnpm-workspace.yaml'), `overrides:\n  '@org/rolling-core': '${core}'\n`)
+    // The CLI's tarball asks for @org/rolling-core and @org/rolling-otel 0.1.0, which no registry has: the local ones.
+    writeFileSync(
+      join(dir, 'app/pnpm-workspace.yaml'),
+      `overrides:\n  '@org/rolling-core': '${core}'\n  '@org/rolling-otel': '${tarball('org-rolling-otel-')}'\n`,
+    )
     await exec('npx', [...PNPM, 'install', '--offline'], { cwd: join(dir, 'app'), timeout: 60_000 })
     expect(existsSync(join(dir, 'app/node_modules/vitest'))).toBe(false)
   }, 120_000)

@@ -135,7 +135,9 @@ describe('tty view', () => {
     expect(result.status).toBe('succeeded')
     const all = screen.all()
     expect(all).toMatch(/✔ batch 3\/3 in 11s: host-5 done, host-6 done/)
-    expect(all).toMatch(/✔ deploy of app v2 succeeded in 33s\s+run run-42\n\s+6 target\(s\): 6 done\ntimeline: 33s, one column ≈ \d+ms\nbatch 1\n {2}host-1 {2}░+█+▒+▓+ +11s\n/)
+    expect(all).toMatch(
+      /✔ deploy of app v2 succeeded in 33s\s+run run-42\n\s+6 target\(s\): 6 done\ntimeline: 33s, one column ≈ \d+ms\nbatch 1\n {2}host-1 {2}░+█+▒+▓+ +11s\n/,
+    )
     // The final screen ends with the text timeline: a row per target, batch 3's bars in the last third.
     expect(all).toMatch(/batch 3\n {2}host-5 {2} +░+█+▒+▓+ 11s\n {2}host-6 .*\n· precheck {2}░ detach {2}█ deploy {2}▒ settle {2}▓ attach {2}✗ failed$/)
     // The live region is gone: no progress bar left under the summary.
