@@ -40,3 +40,5 @@ export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type Lock
 export { localExecutor, type LocalExecutorOptions } from './local/executor.js'
 export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from './local/file-artifacts.js'
 export { httpHealthCheck, type HttpHealthCheck, type HttpHealthCheckOptions } from './health/http.js'
+export { runGate, runGates, gateFailure, DEFAULT_GATE_INTERVAL, type Gate, type GateContext, type GateState, type GateVerdict, type GateOutcome, type GateRunOptions } from './gates/gate.js'
+export { httpGate, type HttpGate, type HttpGateOptions, type HttpGateExpect, type JsonScalar } from './gates/http.js'
