@@ -19,7 +19,7 @@ export { PhaseTracker, type PhaseChange, type PhaseEnd } from './phase-tracker.j
 export * from './hooks.js'
 export { rollout, resume, plan, breakLock, journalFile, type RolloutRun, type ResumeOptions, type Plan } from './rollout.js'
 export { resolveOptions, DEFAULT_STATE_DIR, type ResolvedOptions } from './resolve.js'
-export { amountOf, batchSizes, splitBatches } from './plan.js'
+export { amountOf, batchSizes, splitBatches, planBatches, zoneGroups, zonesOf, type ZonePlan, type BatchPlanOptions } from './plan.js'
 export { fileJournal, memoryJournal, type Journal, type JournalRecord, type StoredRecord } from './journal.js'
 export type {
   StartRecord,
