@@ -15,7 +15,7 @@ import {
 import { TimeoutError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
 import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
 import { allPages, caller } from './api.js'
-import { byKey, type Group, instanceIps, interleave, key, names, notInService, type Observed, parseBatch, type Ref } from './targets.js'
+import { byKey, type Group, instancePlaces, interleave, key, names, notInService, type Observed, parseBatch, type Ref } from './targets.js'
 import { ElbError } from './errors.js'
 import { DEFAULTS, type Elbv2LoadBalancerOptions, validate } from './options.js'
 
@@ -118,6 +118,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       state: d.TargetHealth?.State ?? 'unknown',
       reason: d.TargetHealth?.Reason,
       description: d.TargetHealth?.Description,
+      zone: d.Target?.AvailabilityZone,
     }))
   }
 
@@ -133,19 +134,22 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     const all = [...(await resolveGroups(ctx)).values()]
     const rows = interleave(await Promise.all(all.map(async (group) => (await health(group, undefined, ctx)).map((o) => ({ group, ...o })))))
     const instanceIds = [...new Set(rows.filter((row) => row.group.type === 'instance').map((row) => row.id))]
-    const ips = await instanceIps(instanceIds, (InstanceIds, NextToken) =>
+    const places = await instancePlaces(instanceIds, (InstanceIds, NextToken) =>
       send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
     )
     const targets: Target[] = []
     const excluded: ExcludedTarget[] = []
     for (const row of rows) {
-      const address = row.group.type === 'instance' ? ips.get(row.id) : row.id
+      const address = row.group.type === 'instance' ? places.get(row.id)?.ip : row.id
       if (!address && row.state === 'healthy') {
         throw new ElbError('unknown-instance', `instance ${row.id} of target group ${row.group.name} has no private IP in DescribeInstances`)
       }
       // `instanceId` lets an instance-addressed executor (ssmExecutor's default) find the host.
       const labels: Record<string, string> = { targetGroup: row.group.name, targetId: row.id }
       if (row.group.type === 'instance') labels.instanceId = row.id
+      // `zone` feeds zone-aware batches (`zones: { label: 'zone' }`); 'all' is not a zone.
+      const zone = places.get(row.id)?.zone ?? (row.zone === 'all' ? undefined : row.zone)
+      if (zone) labels.zone = zone
       const target = { id: `${row.group.name}/${row.id}:${row.port}`, address: address ?? row.id, port: row.port, labels }
       if (row.state === 'healthy') targets.push(target)
       else excluded.push({ target, reason: notInService(row, row.group) })

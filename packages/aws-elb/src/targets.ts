@@ -28,6 +28,8 @@ export interface Observed {
   state: string
   reason?: string | undefined
   description?: string | undefined
+  /** The target's Availability Zone, when DescribeTargetHealth names one (IP targets). */
+  zone?: string | undefined
 }
 
 export const key = (id: string, port: number | undefined): string => `${id}:${port}`
@@ -57,21 +59,23 @@ export function parseBatch(targets: readonly Target[], known: Map<string, Group>
 }
 
 /**
- * Private IPs of instance targets. AWS asks for at most 1000 ids per DescribeInstances call
+ * Private IP and Availability Zone of instance targets. AWS asks for at most 1000 ids per DescribeInstances call
  * (and refuses MaxResults with ids), so the ids go in chunks of 1000; each chunk still
  * follows NextToken, as EC2 answers at most 1000 instances per page.
  */
-export async function instanceIps(
+export async function instancePlaces(
   instanceIds: readonly string[],
   describe: (
     ids: string[],
     token: string | undefined,
   ) => Promise<{
     NextToken?: string | undefined
-    Reservations?: { Instances?: { InstanceId?: string | undefined; PrivateIpAddress?: string | undefined }[] | undefined }[] | undefined
+    Reservations?:
+      | { Instances?: { InstanceId?: string | undefined; PrivateIpAddress?: string | undefined; Placement?: { AvailabilityZone?: string | undefined } | undefined }[] | undefined }[]
+      | undefined
   }>,
-): Promise<Map<string, string>> {
-  const ips = new Map<string, string>()
+): Promise<Map<string, { ip?: string; zone?: string }>> {
+  const places = new Map<string, { ip?: string; zone?: string }>()
   for (let at = 0; at < instanceIds.length; at += EC2_IDS_PER_CALL) {
     const ids = instanceIds.slice(at, at + EC2_IDS_PER_CALL)
     const pages = await allPages(
@@ -80,11 +84,15 @@ export async function instanceIps(
     )
     for (const reservation of pages.flatMap((out) => out.Reservations ?? [])) {
       for (const instance of reservation.Instances ?? []) {
-        if (instance.InstanceId && instance.PrivateIpAddress) ips.set(instance.InstanceId, instance.PrivateIpAddress)
+        if (!instance.InstanceId) continue
+        const place: { ip?: string; zone?: string } = {}
+        if (instance.PrivateIpAddress) place.ip = instance.PrivateIpAddress
+        if (instance.Placement?.AvailabilityZone) place.zone = instance.Placement.AvailabilityZone
+        places.set(instance.InstanceId, place)
       }
     }
   }
-  return ips
+  return places
 }
 
 /** Why a registered target is not a candidate, in ELB's words. */

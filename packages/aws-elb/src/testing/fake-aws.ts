@@ -105,7 +105,10 @@ export interface FakeAws {
   resetCalls(): void
   throttleRate: number
   addTargetGroup(options: FakeTargetGroupOptions): { arn: string; name: string }
-  addInstance(privateIp: string, instanceId?: string): string
+  /** `zone`: the instance's Availability Zone in DescribeInstances. */
+  addInstance(privateIp: string, instanceId?: string, zone?: string): string
+  /** Sets the Availability Zone DescribeTargetHealth reports for an IP target. */
+  setZone(ip: string, zone: string): void
   /** Registers directly (no API call); `healthy: true` skips the initial checks. */
   register(group: string, targets: readonly { id: string; port?: number }[], options?: { healthy?: boolean }): void
   /** Puts a registered target into `draining` directly, as if deregistered by someone else. */
@@ -128,6 +131,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   let inFlight = 0
   const groups = new Map<string, FakeGroup>()
   const instances = new Map<string, string>()
+  const zones = new Map<string, string>()
   const calls: FakeCall[] = []
   let closed = false
 
@@ -234,6 +238,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const model: ElbModel = {
     groups,
     instances,
+    zones,
     groupOf,
     register: (group, id, port) => registerOne(group, id, port),
     deregister: (group, id, port) => deregisterOne(group, id, port),
@@ -260,7 +265,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         }
         if (ec2) {
           if (action !== 'DescribeInstances') throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`)
-          res.end(describeInstances(instances, params))
+          res.end(describeInstances(instances, params, zones))
           return
         }
         const body = handleElbAction(model, action, params)
@@ -328,9 +333,13 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       })
       return { arn, name: o.name }
     },
-    addInstance: (ip: string, id = `i-0${randomUUID().replace(/-/g, '').slice(0, 16)}`) => {
+    addInstance: (ip: string, id = `i-0${randomUUID().replace(/-/g, '').slice(0, 16)}`, zone?: string) => {
       instances.set(id, ip)
+      if (zone) zones.set(id, zone)
       return id
+    },
+    setZone: (ip: string, zone: string) => {
+      zones.set(ip, zone)
     },
     register: (group: string, targets: readonly { id: string; port?: number }[], o?: { healthy?: boolean }) => {
       const g = mustGroup(group)

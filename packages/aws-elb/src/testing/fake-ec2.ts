@@ -10,7 +10,7 @@ const ACCOUNT = '123456789012'
 export const EC2_PAGE_MAX = 1000
 
 /** Answers DescribeInstances from `instances` (instance id → private IP). */
-export function describeInstances(instances: ReadonlyMap<string, string>, p: Record<string, string>): string {
+export function describeInstances(instances: ReadonlyMap<string, string>, p: Record<string, string>, zones?: ReadonlyMap<string, string>): string {
   const ids = Object.keys(p)
     .filter((k) => /^InstanceId\.\d+$/.test(k))
     .sort((a, b) => Number(a.slice(11)) - Number(b.slice(11)))
@@ -26,7 +26,8 @@ export function describeInstances(instances: ReadonlyMap<string, string>, p: Rec
     .map(
       (id) =>
         `<item><instanceId>${esc(id)}</instanceId><instanceState><code>16</code><name>running</name></instanceState>` +
-        `<privateIpAddress>${esc(instances.get(id) ?? '')}</privateIpAddress></item>`,
+        `<privateIpAddress>${esc(instances.get(id) ?? '')}</privateIpAddress>` +
+        `${zones?.has(id) ? `<placement><availabilityZone>${esc(zones.get(id) as string)}</availabilityZone></placement>` : ''}</item>`,
     )
     .join('')
   const reservation = `<item><reservationId>r-0fake</reservationId><ownerId>${ACCOUNT}</ownerId><groupSet/><instancesSet>${items}</instancesSet></item>`

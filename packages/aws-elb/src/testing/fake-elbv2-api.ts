@@ -37,6 +37,8 @@ export interface ElbModel {
   groups: Map<string, FakeGroup>
   /** Instance id -> private IP. */
   instances: Map<string, string>
+  /** Instance id or IP -> Availability Zone, when the test set one. */
+  zones: Map<string, string>
   groupOf(nameOrArn: string): FakeGroup | undefined
   register(group: FakeGroup, id: string, port: number | undefined): void
   deregister(group: FakeGroup, id: string, port: number | undefined): void
@@ -96,7 +98,7 @@ export function handleElbAction(model: ElbModel, action: string, p: Record<strin
           const reason = t ? t.reason : 'Target.NotRegistered'
           const description = t ? t.description : 'Target is not registered to the target group'
           return (
-            `<member><Target><Id>${esc(id)}</Id><Port>${port}</Port></Target><HealthCheckPort>${port}</HealthCheckPort>` +
+            `<member><Target><Id>${esc(id)}</Id><Port>${port}</Port>${g.targetType === 'ip' && model.zones.has(id) ? `<AvailabilityZone>${esc(model.zones.get(id) as string)}</AvailabilityZone>` : ''}</Target><HealthCheckPort>${port}</HealthCheckPort>` +
             `<TargetHealth><State>${state}</State>${reason ? `<Reason>${reason}</Reason>` : ''}${description ? `<Description>${esc(description)}</Description>` : ''}</TargetHealth></member>`
           )
         })
