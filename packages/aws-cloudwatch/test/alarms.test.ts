@@ -8,7 +8,7 @@ import { silentLogger, testGate } from '@org/rolling-core/testing'
 import { cloudwatchAlarms } from '@org/rolling-aws-cloudwatch'
 import { startFakeCloudWatch, type FakeCloudWatch } from '@org/rolling-aws-cloudwatch/testing'
 
-const artifact = { version: 'v2', builtAt: new Date(0).toISOString(), sha256: '0'.repeat(64), size: 1 }
+const artifact = { service: 'checkout', version: 'v2', builtAt: new Date(0).toISOString(), sha256: '0'.repeat(64), size: 1 }
 const ctx = (signal = new AbortController().signal): GateContext => ({
   service: 'checkout',
   runId: 'r-1',

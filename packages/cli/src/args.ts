@@ -1,7 +1,7 @@
 // Command-line parsing with node:util parseArgs, from the table in spec.ts. Flag values are
 // checked here, so `--batch 0` is a one-line usage error naming the flag and the value.
 import { parseArgs } from 'node:util'
-import { type Amount, checkAmount } from '@org/rolling-core'
+import { type Amount, checkAmount, parseDuration } from '@org/rolling-core'
 import type { CliCommand } from './config/define.js'
 import { COMMANDS, FLAGS, type FlagName } from './spec.js'
 import { UsageError, messageOf } from './errors.js'
@@ -19,6 +19,11 @@ export interface RolloutFlags {
   verify?: false
   /** `--redeploy`: targets already on the build are deployed again, not skipped. */
   redeploy?: true
+  maxFailures?: Amount
+  deadline?: number
+  pauseAfter?: number[] | 'every-batch'
+  bake?: number
+  onMismatch?: 'stop' | 'deploy'
 }
 
 export interface ParsedArgs {
@@ -41,6 +46,8 @@ export interface ParsedArgs {
   /** `--strict`: a succeeded rollout with warnings exits 6. */
   strict: boolean
   force: boolean
+  /** `--note` of approve and abort. */
+  note?: string
 }
 
 type Values = Partial<Record<FlagName, string | boolean>>
@@ -120,6 +127,33 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
   }
   if (on('no-verify')) set('verify', 'verify', 'no-verify', false)
   if (on('redeploy')) set('redeploy', 'redeploy', 'redeploy', true)
+  const maxFailures = flag('max-failures')
+  if (maxFailures !== undefined) {
+    const value = amount(maxFailures, true)
+    if (value === undefined) fail('max-failures', 'a count >= 0 or a percentage like 10%')
+    set('maxFailures', 'maxFailures', 'max-failures', value)
+  }
+  for (const [name, key] of [
+    ['deadline', 'deadline'],
+    ['bake', 'bake'],
+  ] as const) {
+    const text = flag(name)
+    if (text === undefined) continue
+    const ms = duration(text)
+    if (ms === undefined || (name === 'deadline' && ms < 1)) fail(name, `a duration like 90s, 45m or 2h${name === 'deadline' ? ' (at least 1ms)' : ''}`)
+    set(key, key, name, ms)
+  }
+  const pauseAfter = flag('pause-after')
+  if (pauseAfter !== undefined) {
+    const list = pauseAfter.split(',').map((n) => n.trim())
+    if (pauseAfter !== 'every-batch' && !list.every((n) => /^[1-9]\d*$/.test(n))) fail('pause-after', 'batch numbers from 1 like 1 or 1,3, or every-batch')
+    set('pauseAfter', 'pause.after', 'pause-after', pauseAfter === 'every-batch' ? 'every-batch' : list.map(Number))
+  }
+  const onMismatch = flag('on-mismatch')
+  if (onMismatch !== undefined) {
+    if (onMismatch !== 'stop' && onMismatch !== 'deploy') fail('on-mismatch', 'stop or deploy')
+    set('onMismatch', 'verify.onMismatch', 'on-mismatch', onMismatch as 'stop' | 'deploy')
+  }
 
   if (on('json') && on('tty')) throw new UsageError(`rolling ${command}: --json and --tty cannot be used together`)
   if (on('plain') && on('tty')) throw new UsageError(`rolling ${command}: --plain and --tty cannot be used together`)
@@ -143,6 +177,7 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
   if (flag('config') !== undefined) parsed.config = flag('config') as string
   if (flag('state-dir') !== undefined) parsed.stateDir = flag('state-dir') as string
   if (flag('summary') !== undefined) parsed.summary = flag('summary') as string
+  if (flag('note') !== undefined) parsed.note = flag('note') as string
   if (positionals[0] !== undefined) parsed.service = positionals[0]
   return parsed
 }
@@ -160,12 +195,9 @@ function amount(text: string, allowZero: boolean): Amount | undefined {
   }
 }
 
-/** `500` and `500ms` -> 500, `10s` -> 10000, `2m` -> 120000. */
+/** `500` and `500ms` -> 500, `10s` -> 10000, `2m` -> 120000, `1h` -> 3600000 (core's parser: one implementation). */
 export function duration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (!match) return undefined
-  const unit = match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 1
-  return Math.round(Number(match[1]) * unit)
+  return parseDuration(text)
 }
 
 /** parseArgs' errors, reworded for a person. */

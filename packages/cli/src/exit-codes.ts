@@ -13,6 +13,8 @@ export const ExitCode = {
   aborted: 3,
   /** Bad config file, flag or usage. */
   badConfig: 4,
+  /** The rollout went to its end, but targets failed within the failure budget (`maxFailures`) and are left out. */
+  degraded: 5,
   /**
    * `--strict` (or `strict: true` in the config) only: the rollout succeeded, the fleet serves
    * the new build, but the result carries warnings (targets skipped, excluded, unverified, ...).

@@ -10,6 +10,7 @@ const EXIT_CODES: [number, string][] = [
   [ExitCode.halted, 'halted: a target failed its new build and is left out of the load balancer'],
   [ExitCode.aborted, 'aborted (Ctrl-C once): in-flight steps finished, healthy targets put back'],
   [ExitCode.badConfig, 'bad config, flag or usage'],
+  [ExitCode.degraded, 'degraded: went to its end, but targets failed within --max-failures and are left out'],
   [ExitCode.strictWarnings, 'with --strict (or `strict: true`): succeeded, but with warnings (without it: 0)'],
   [ExitCode.interrupted, 'interrupted (Ctrl-C twice): stopped at once; `rolling resume` finishes the rollout'],
 ]

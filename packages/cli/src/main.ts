@@ -50,6 +50,9 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
         return await (await import('./commands/status.js')).statusCommand(args, cli)
       case 'unlock':
         return await (await import('./commands/unlock.js')).unlockCommand(args, cli)
+      case 'approve':
+      case 'abort':
+        return await (await import('./commands/control.js')).controlCommand(command, args, cli)
     }
   } catch (error) {
     // A suggested command (`rolling unlock app`) gets this run's --config and --state-dir, so it works as printed.

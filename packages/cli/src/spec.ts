@@ -40,6 +40,12 @@ export const FLAGS = {
     description: 'Send the rollout as an OpenTelemetry trace over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* environment',
   },
   strict: { type: 'boolean', description: 'Exit 6, not 0, when the rollout succeeds with warnings (targets skipped, excluded, unverified) (config `strict`)' },
+  note: { type: 'string', value: '<text>', description: 'A note for the journal and the reports (who approved and why)' },
+  'max-failures': { type: 'string', value: '<n|n%>', description: 'Targets that may fail and be left out before the rollout halts; it then ends degraded (config `maxFailures`)' },
+  deadline: { type: 'string', value: '<duration>', description: 'Abort gracefully if the rollout has not ended by then, e.g. 45m, 2h (config `deadline`)' },
+  'pause-after': { type: 'string', value: '<n,..|every-batch>', description: 'Wait for `rolling approve` after these batches, e.g. 1 (after the canary) (config `pause.after`)' },
+  bake: { type: 'string', value: '<duration>', description: "Watch each gate this long before it passes (config `bake`)" },
+  'on-mismatch': { type: 'string', value: '<stop|deploy>', description: 'Verify: stop a target found on another build, or deploy it like the others (config `verify.onMismatch`)' },
   force: { type: 'boolean', description: 'Break the lock even though its holder is a live process on this host' },
   help: { type: 'boolean', short: 'h', description: 'Show this help' },
   version: { type: 'boolean', description: 'Print the version of the CLI' },
@@ -60,7 +66,19 @@ export interface CommandSpec {
   examples: string[]
 }
 
-const ROLLOUT_FLAGS: FlagName[] = ['settle', 'settle-interval', 'settle-deadline', 'on-failure', 'max-stopped', 'no-verify']
+const ROLLOUT_FLAGS: FlagName[] = [
+  'settle',
+  'settle-interval',
+  'settle-deadline',
+  'on-failure',
+  'max-stopped',
+  'no-verify',
+  'max-failures',
+  'deadline',
+  'pause-after',
+  'bake',
+  'on-mismatch',
+]
 const REPORT_FLAGS: FlagName[] = ['json', 'plain', 'tty', 'summary', 'output', 'otel', 'strict']
 
 export const COMMANDS: Record<CliCommand, CommandSpec> = {
@@ -131,6 +149,31 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
     flags: ['config', 'state-dir', 'force', 'help'],
     positional: '[service]',
     examples: ['rolling unlock', 'rolling unlock checkout --state-dir /var/lib/rolling', 'rolling unlock --force'],
+  },
+  approve: {
+    name: 'approve',
+    summary: 'Let a paused rollout go on to its next batch',
+    usage: 'rolling approve [service] [flags]',
+    description: [
+      'A rollout with `pause` waits after the batches it names, every target in service. This sends',
+      'it an approval through its control channel (a folder in the state folder, or the config\'s',
+      '`control`), from another terminal or CI job, and waits until the rollout says it goes on.',
+    ],
+    flags: ['config', 'state-dir', 'note', 'help'],
+    positional: '[service]',
+    examples: ['rolling approve', 'rolling approve checkout --note "canary looks good"'],
+  },
+  abort: {
+    name: 'abort',
+    summary: 'Abort a running or paused rollout gracefully, from another terminal',
+    usage: 'rolling abort [service] [flags]',
+    description: [
+      'As Ctrl-C once in the rollout\'s own terminal: nothing new starts, in-flight steps finish,',
+      'healthy targets go back. A paused rollout aborts at once; a running one at its next batch boundary.',
+    ],
+    flags: ['config', 'state-dir', 'note', 'help'],
+    positional: '[service]',
+    examples: ['rolling abort', 'rolling abort checkout --note "error rate up"'],
   },
 }
 

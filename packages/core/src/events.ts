@@ -34,6 +34,14 @@ export interface RolloutEventMap {
   'verify:start': { targets: readonly Target[] }
   'verify:mismatch': { target: Target; expected: { version: string; builtAt: string }; actual: { version?: string; builtAt?: string }; source: string }
   'target:stopped': { target: Target; reason: string }
+  /** A gate is checked: after batch `batch` (0-based) is attached, or at the end (`final`). */
+  'gate:start': { gate: string; batch: number; total: number; final: boolean }
+  'gate:end': { gate: string; batch: number; total: number; final: boolean; passed: boolean; detail: string; durationMs: number }
+  /** The rollout waits after batch `index`, every target in service, for approve / abort / the timeout. */
+  'pause:start': { index: number; total: number; timeoutMs: number; until: number; onTimeout: 'abort' | 'approve'; control?: string; resumed: boolean }
+  'pause:end': { index: number; total: number; how: 'approved' | 'aborted' | 'timeout'; by?: string; note?: string }
+  /** A target failed within the failure budget (`maxFailures`): left out and listed; the rollout goes on. */
+  'budget:spent': { target: Target; failures: number; budget: number }
   'rollout:end': { result: RolloutResult }
   warning: { message: string; target?: Target; data?: Record<string, unknown> }
   log: { level: 'debug' | 'info' | 'error'; message: string; data?: Record<string, unknown> }

@@ -42,3 +42,19 @@ export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from
 export { httpHealthCheck, type HttpHealthCheck, type HttpHealthCheckOptions } from './health/http.js'
 export { runGate, runGates, gateFailure, DEFAULT_GATE_INTERVAL, type Gate, type GateContext, type GateState, type GateVerdict, type GateOutcome, type GateRunOptions } from './gates/gate.js'
 export { httpGate, type HttpGate, type HttpGateOptions, type HttpGateExpect, type JsonScalar } from './gates/http.js'
+export {
+  parseDuration,
+  deadlineMs,
+  resolvePause,
+  pausesAfter,
+  resolveVerify,
+  failureBudget,
+  DEFAULT_PAUSE_TIMEOUT,
+  type ControlOptions,
+  type PauseOptions,
+  type VerifyOptions,
+  type ResolvedPause,
+} from './control-options.js'
+export type { ControlChannel, ControlMessage } from './control.js'
+export { fileControl } from './local/file-control.js'
+export { ApprovalBox, pauseFor, openPause, releasedPauses, skipOldMessages, abortRequested, sender, CONTROL_POLL_MS, type PauseEnd, type PauseRelease, type PauseDeps } from './pause.js'

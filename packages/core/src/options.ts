@@ -7,6 +7,7 @@ import type { Journal } from './journal.js'
 import type { Lock } from './lock.js'
 import { checkKeys, checkMs, failOption } from './validate.js'
 import { DRAIN_KEYS, OPTION_KEYS, SETTLE_KEYS } from './option-keys.js'
+import { type ControlOptions, type VerifyOptions, validateControl } from './control-options.js'
 
 /** A count of targets, or a percentage of the candidates such as `'25%'` (rounded up). */
 export type Amount = number | `${number}%`
@@ -63,9 +64,11 @@ export interface Timeouts {
   stop: number
   /** After an abort, how long a freshly deployed target may take to answer 200. @default 10_000 */
   abortGrace: number
+  /** A gate still undecided (`wait`) after this long fails. @default 1_800_000 */
+  gate: number
 }
 
-export interface RolloutOptions {
+export interface RolloutOptions extends ControlOptions {
   /** The service to deploy; names the lock and the journal. @example 'checkout' */
   service: string
   loadBalancer: LoadBalancer
@@ -98,8 +101,8 @@ export interface RolloutOptions {
    * touches what is left. @default false
    */
   redeploy?: boolean
-  /** Run the verify phase after the last batch. @default true */
-  verify?: boolean
+  /** Run the verify phase after the last batch (`false` skips it), and what it does with a target on another build. @default true ({ onMismatch: 'stop' }) */
+  verify?: boolean | VerifyOptions
   timeouts?: Partial<Timeouts>
   hooks?: Hooks
   /** Graceful abort: start nothing new, finish in-flight steps, put healthy targets back. */
@@ -133,6 +136,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   attach: 600_000,
   stop: 300_000,
   abortGrace: 10_000,
+  gate: 1_800_000,
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
@@ -244,7 +248,6 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.maxStopped !== undefined && (!Number.isInteger(options.maxStopped) || options.maxStopped < 0)) {
     fail('maxStopped', 'an integer >= 0', options.maxStopped)
   }
-  if (options.verify !== undefined && typeof options.verify !== 'boolean') fail('verify', 'a boolean', options.verify)
   if (options.timeouts !== undefined) {
     if (!isObject(options.timeouts)) fail('timeouts', 'an object', options.timeouts)
     checkKeys('timeouts', options.timeouts, Object.keys(DEFAULT_TIMEOUTS))
@@ -269,6 +272,7 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.runId !== undefined && (typeof options.runId !== 'string' || !SERVICE_NAME.test(options.runId))) {
     fail('runId', 'an id of letters, digits, `.`, `_` or `-`', options.runId)
   }
+  validateControl(options, checkAmount)
 }
 
 export function resolveSettle(settle: SettleOptions | undefined): ResolvedSettle {

@@ -1,7 +1,11 @@
 // What a rollout returns: each target's outcome and phase timings, and the status.
 import type { Artifact, ExcludedTarget, Target } from './types.js'
 
-export type RolloutStatus = 'succeeded' | 'halted' | 'failed' | 'aborted'
+/**
+ * `degraded`: the rollout went to its end, but targets failed within the failure budget
+ * (`maxFailures`); they are left out of the load balancer and listed in `needsAttention`.
+ */
+export type RolloutStatus = 'succeeded' | 'degraded' | 'halted' | 'failed' | 'aborted'
 
 /**
  * - `done`: attached and seen healthy on the new build (the health check or verify said which build)
@@ -68,7 +72,11 @@ export interface RolloutResult {
   startedAt: number
   endedAt: number
   durationMs: number
-  /** Why the rollout halted, failed or aborted. */
+  /** Why the rollout halted, failed, aborted or ended degraded. */
   reason?: string
+  /** Each gate check, in order. */
+  gates?: { gate: string; batch: number; final: boolean; passed: boolean; detail: string; durationMs: number }[]
+  /** Each pause and how it ended. */
+  pauses?: { index: number; how: 'approved' | 'aborted' | 'timeout'; by?: string; note?: string; durationMs: number }[]
   error?: Error
 }

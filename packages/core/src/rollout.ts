@@ -10,7 +10,8 @@ import { type ResolvedOptions, DEFAULT_STATE_DIR, resolveOptions } from './resol
 import { Engine } from './engine.js'
 import { RolloutEmitter, type RolloutEvent, type RolloutEventMap, type RolloutEventName } from './events.js'
 import { execute, readJournalState } from './run.js'
-import { batchSizes, splitBatches } from './plan.js'
+import { planBatches } from './plan.js'
+import { type PlanControl, planControl } from './control-options.js'
 import { fileJournal, type Journal } from './journal.js'
 import { fileLock, type Lock, type LockHolder } from './lock.js'
 import { httpHealthCheck } from './health/http.js'
@@ -77,6 +78,8 @@ export interface Plan {
   settle: ResolvedSettle
   onFailure: 'halt' | 'rollback'
   maxStopped: number
+  /** Gates, pause, zones of each batch, failure budget, deadline, late joiners. */
+  control: PlanControl
 }
 
 /**
@@ -91,11 +94,13 @@ export async function plan(options: RolloutOptions): Promise<Plan> {
   if (candidates.length === 0) {
     throw new RollingError('EMPTY_POOL', `[rolling:${o.loadBalancer.name}] no target in service for ${o.service}: nothing to deploy to`)
   }
+  const batches = planBatches(candidates, { batch: o.batch, minHealthy: o.minHealthy, zones: options.zones })
   return {
     service: o.service,
     artifact,
     candidates,
-    batches: splitBatches(candidates, batchSizes(candidates.length, o.batch, o.minHealthy)),
+    batches,
+    control: planControl(options, batches, candidates.length),
     excluded,
     current: o.redeploy || !o.settle.requireBuild ? [] : await alreadyOn(o, artifact, candidates, ctx),
     settle: { ...o.settle },

@@ -1,7 +1,7 @@
 // `rolling plan`: a dry run. Resolves the build and discovers the targets through the
 // config's adapters, then prints the batches and settings; nothing is detached, deployed,
 // locked or journalled.
-import { type Plan, plan } from '@org/rolling-core'
+import { type Plan, plan, resolveVerify } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import { loadConfig } from '../config/load.js'
@@ -40,7 +40,7 @@ export async function planCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   } finally {
     clearTimeout(timer)
   }
-  const extras = { verify: options.verify ?? true, minHealthy: options.minHealthy ?? 0, redeploy: options.redeploy ?? false }
+  const extras = { verify: resolveVerify(options.verify).run, minHealthy: options.minHealthy ?? 0, redeploy: options.redeploy ?? false }
   const ctx = { command: 'deploy' as const, service: options.service, out: io.stdout, color: false, now: io.now }
   ;(args.json ? planJson(extras) : planText(extras))(result, ctx)
   return ExitCode.succeeded

@@ -2,7 +2,7 @@
 // there is one, else from the service named on the command line and the state folder.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Journal, type Lock, fileJournal, fileLock, journalFile } from '@org/rolling-core'
+import { type ControlChannel, type Journal, type Lock, fileControl, fileJournal, fileLock, journalFile } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import { CONFIG_NAMES, type LoadedConfig, loadConfig } from '../config/load.js'
@@ -16,11 +16,13 @@ export interface ServiceState {
   lock: Lock
   /** Whether a config file was read (named, or found in the working directory). */
   hasConfig: boolean
+  /** Where `rolling approve` / `rolling abort` send: the config's `control`, else a folder in the state folder. */
+  control: ControlChannel
 }
 
 const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
-export async function serviceState(command: 'status' | 'unlock', args: ParsedArgs, io: CliIo): Promise<ServiceState> {
+export async function serviceState(command: 'status' | 'unlock' | 'approve' | 'abort', args: ParsedArgs, io: CliIo): Promise<ServiceState> {
   // With a service named and no --config, a config is optional: read it only if there is one.
   const wantConfig = args.config !== undefined || args.service === undefined || CONFIG_NAMES.some((name) => existsSync(resolve(io.cwd, name)))
   const loaded: LoadedConfig | undefined = wantConfig
@@ -42,5 +44,6 @@ export async function serviceState(command: 'status' | 'unlock', args: ParsedArg
     journal: ownJournal ?? fileJournal(journalFile(stateDir, service)),
     lock: loaded?.config.lock ?? fileLock({ dir: stateDir }),
     hasConfig: loaded !== undefined,
+    control: loaded?.config.control ?? fileControl({ dir: stateDir }),
   }
 }

@@ -14,7 +14,7 @@ export type RollingConfig = Omit<RolloutOptions, 'signal' | 'clock' | 'runId'> &
 }
 
 /** The command the config is loaded for. */
-export type CliCommand = 'plan' | 'deploy' | 'resume' | 'status' | 'unlock'
+export type CliCommand = 'plan' | 'deploy' | 'resume' | 'status' | 'unlock' | 'approve' | 'abort'
 
 /** What a config function receives. */
 export interface ConfigEnv {

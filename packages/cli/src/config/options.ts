@@ -50,6 +50,18 @@ export function rolloutOptions(loaded: LoadedConfig, options: BuildOptions): Rol
   if (flags.maxStopped !== undefined) merged.maxStopped = flags.maxStopped
   if (flags.verify !== undefined) merged.verify = flags.verify
   if (flags.redeploy !== undefined) merged.redeploy = flags.redeploy
+  if (flags.onMismatch !== undefined) {
+    if (merged.verify === false) throw new ConfigError('--on-mismatch: verify is off (--no-verify or `verify: false`), so no target is checked for its build')
+    merged.verify = { ...(typeof merged.verify === 'object' ? merged.verify : {}), onMismatch: flags.onMismatch }
+  }
+  if (flags.maxFailures !== undefined) merged.maxFailures = flags.maxFailures
+  if (flags.deadline !== undefined) merged.deadline = flags.deadline
+  if (flags.bake !== undefined) merged.bake = flags.bake
+  if (flags.pauseAfter !== undefined) {
+    // The flag names the batches; the file's timeout and onTimeout stay.
+    const base = typeof config.pause === 'object' && config.pause !== null ? config.pause : {}
+    merged.pause = { ...base, after: flags.pauseAfter }
+  }
   if (flags.settleDelay !== undefined || flags.settleInterval !== undefined || flags.settleDeadline !== undefined) {
     // Flags change single settle fields; the file's other settle fields stay.
     const base = typeof config.settle === 'object' && config.settle !== null ? config.settle : {}

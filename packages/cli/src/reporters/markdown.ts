@@ -24,7 +24,7 @@ export interface MarkdownSummaryOptions {
   timelineRows?: number
 }
 
-const ICON: Record<RolloutStatus, string> = { succeeded: '✅', halted: '⚠️', failed: '❌', aborted: '⏹️' }
+const ICON: Record<RolloutStatus, string> = { succeeded: '✅', degraded: '🟠', halted: '⚠️', failed: '❌', aborted: '⏹️' }
 // A record, not a list: a new phase in core fails to compile here until it has its column.
 const PHASE_ORDER = {
   precheck: 0,

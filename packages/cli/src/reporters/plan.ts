@@ -19,7 +19,7 @@ export function planText(extras: PlanExtras): PlanPrinter {
     const lines = [
       `plan for ${plan.service}: build ${artifact.version} (built ${artifact.builtAt}, sha256 ${artifact.sha256.slice(0, 12)})`,
       `${plan.candidates.length} target(s) in service, ${batches.length} batch(es):`,
-      ...batches.map((batch, i) => `  batch ${i + 1}/${batches.length}: ${targetsOf(batch)}`),
+      ...batches.map((batch, i) => `  batch ${i + 1}/${batches.length}${zoneOf(plan, i)}: ${targetsOf(batch)}`),
       ...(plan.current.length > 0 ? [`already on ${artifact.version} (a deploy skips them; --redeploy deploys them too): ${targetsOf(plan.current)}`] : []),
       ...(extras.redeploy ? [`redeploy: on (targets already on ${artifact.version} are deployed again, not skipped)`] : []),
       ...(plan.excluded.length > 0
@@ -34,6 +34,7 @@ export function planText(extras: PlanExtras): PlanPrinter {
         : 'on failure: rollback (a failed target gets its previous build back; no further batch starts)',
       extras.verify ? `verify: on (more than ${plan.maxStopped} target(s) on the wrong build fails the rollout)` : 'verify: off',
       `min healthy: ${extras.minHealthy}`,
+      ...controlLines(plan.control),
       'nothing was changed: this is a dry run',
     ]
     // Ids, builds and reasons come from the adapters: each line made safe to print.
@@ -56,9 +57,36 @@ export function planJson(extras: PlanExtras): PlanPrinter {
       verify: extras.verify,
       minHealthy: extras.minHealthy,
       redeploy: extras.redeploy ?? false,
+      control: plan.control,
     }
     ctx.out.write(`${safeJson(out)}\n`)
   }
+}
+
+function zoneOf(plan: Plan, i: number): string {
+  const zones = plan.control?.zones?.perBatch[i]
+  return zones ? ` (${zones.length === 1 ? 'zone' : 'zones'} ${zones.join(', ')})` : ''
+}
+
+/** Gates, pause, zones, failure budget, deadline and late joiners: only what is set. */
+function controlLines(control: Plan['control'] | undefined): string[] {
+  if (!control) return []
+  const lines: string[] = []
+  if (control.gates.length > 0) {
+    lines.push(`gates: ${control.gates.join(', ')} after each batch and at the end${control.bake > 0 ? `, each watched ${formatDuration(control.bake)} before it passes` : ''}`)
+  }
+  if (control.pause) {
+    const after = control.pause.after === 'every-batch' ? 'every batch' : `batch ${control.pause.after.join(', ')}`
+    lines.push(`pause: after ${after}, until \`rolling approve\` (${control.pause.onTimeout} after ${formatDuration(control.pause.timeout)})`)
+  }
+  if (control.zones) {
+    const per = control.zones.maxPerZone === undefined ? 'one zone a batch' : `at most ${control.zones.maxPerZone} of each zone a batch`
+    lines.push(`zones: by label ${control.zones.label}, ${per}${control.zones.minHealthy === undefined ? '' : `, min healthy ${control.zones.minHealthy} per zone`}`)
+  }
+  if (control.maxFailures > 0) lines.push(`failure budget: ${control.maxFailures} target(s) may fail and be left out before the rollout halts`)
+  if (control.deadlineMs !== undefined) lines.push(`deadline: the rollout aborts gracefully ${formatDuration(control.deadlineMs)} after it starts`)
+  if (control.onMismatch === 'deploy') lines.push('late joiners: a target verify finds on another build is deployed like the others')
+  return lines
 }
 
 function targetsOf(batch: Plan['batches'][number], max = 12): string {

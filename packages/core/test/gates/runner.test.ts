@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { runGate, runGates, gateFailure, type Gate, type GateState } from '@org/rolling-core'
 import { FakeClock, silentLogger } from '@org/rolling-core/testing'
 
-const artifact = { version: 'v2', builtAt: new Date(0).toISOString(), sha256: '0'.repeat(64), size: 1 }
+const artifact = { service: 'checkout', version: 'v2', builtAt: new Date(0).toISOString(), sha256: '0'.repeat(64), size: 1 }
 
 function scripted(clock: FakeClock, states: (at: number) => GateState, name = 'scripted') {
   const start = clock.now()

@@ -61,7 +61,7 @@ describe('planBatches with zones', () => {
   })
 
   it('every target is planned exactly once, for many shapes', () => {
-    for (const spec of [{ a: 1 }, { a: 5, b: 1 }, { a: 2, b: 7, c: 3 }, { x: 10, y: 10, z: 10, w: 1 }]) {
+    for (const spec of [{ a: 1 }, { a: 5, b: 1 }, { a: 2, b: 7, c: 3 }, { x: 10, y: 10, z: 10, w: 1 }] as Record<string, number>[]) {
       for (const batch of [1, 3, '25%', [1, '50%']] as const) {
         for (const maxPerZone of [undefined, 1, '50%'] as const) {
           const all = fleet(spec)

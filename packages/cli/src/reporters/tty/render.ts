@@ -188,7 +188,7 @@ export function renderBatch(batch: FinishedBatch, f: Frame): string[] {
   return [line, ...reasons]
 }
 
-const STATUS_WORD: Record<RolloutResult['status'], string> = { succeeded: 'succeeded', halted: 'HALTED', failed: 'FAILED', aborted: 'ABORTED' }
+const STATUS_WORD: Record<RolloutResult['status'], string> = { succeeded: 'succeeded', degraded: 'DEGRADED', halted: 'HALTED', failed: 'FAILED', aborted: 'ABORTED' }
 /** Targets listed one by one in the summary; more are counted. */
 const LIST_MAX = 30
 

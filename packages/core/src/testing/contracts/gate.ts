@@ -44,7 +44,7 @@ export function testGate(options: GateContractOptions): void {
     const context = (extra?: Partial<GateContext>): GateContext => ({
       service: 'contract',
       runId: 'r-contract',
-      artifact: { version: 'v2', builtAt: new Date(0).toISOString(), sha256: '0'.repeat(64), size: 1 },
+      artifact: { service: 'contract', version: 'v2', builtAt: new Date(0).toISOString(), sha256: '0'.repeat(64), size: 1 },
       batch: 0,
       total: 2,
       final: false,
