@@ -78,14 +78,11 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(match[1]) * unit)
 }
 
-function fail(option: string, expected: string, value: unknown): never {
-  let shown: string
-  try {
-    shown = typeof value === 'string' ? `'${value}'` : typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value))
-  } catch {
-    shown = typeof value
-  }
-  throw new ValidationError(option, `expected ${expected}, got ${shown}`)
+// options.ts's own `fail` and `checkAmount`, handed in by validateOptions: one way to word an error.
+type Fail = (option: string, expected: string, value: unknown) => never
+type CheckAmount = (option: string, value: unknown, allowZero: boolean) => Amount
+let fail: Fail = (option, expected, value) => {
+  throw new ValidationError(option, `expected ${expected}, got ${String(value)}`)
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -98,11 +95,10 @@ function checkMs(option: string, value: unknown, min: number): void {
   }
 }
 
-/** Validates the control options; `checkAmount` is options.ts's, passed in to keep one. */
-export function validateControl(
-  options: ControlOptions & { verify?: unknown; minHealthy?: unknown },
-  checkAmount: (option: string, value: unknown, allowZero: boolean) => Amount,
-): void {
+/** Validates the control options with options.ts's `fail` and `checkAmount`. */
+export function validateControl(options: ControlOptions & { verify?: unknown }, helpers: { fail: Fail; checkAmount: CheckAmount }): void {
+  fail = helpers.fail
+  const { checkAmount } = helpers
   if (options.gates !== undefined) {
     if (!Array.isArray(options.gates)) fail('gates', 'a list of gates like [cloudwatchAlarms({ names })]', options.gates)
     options.gates.forEach((gate: unknown, i) => {
