@@ -189,13 +189,13 @@ export function openPause(records: readonly JournalRecord[]): { index: number; a
   return open
 }
 
-/** `user@host`, for control messages. */
-export function sender(): string {
+/** `user@host` (`ROLLING_ACTOR` names a CI job or a person), for control messages. */
+export function sender(env: Readonly<Record<string, string | undefined>> = process.env): string {
   let user = 'unknown'
   try {
     user = userInfo().username
   } catch {
     // no passwd entry (containers)
   }
-  return `${process.env.ROLLING_ACTOR ?? user}@${hostname()}`
+  return `${env.ROLLING_ACTOR ?? user}@${hostname()}`
 }

@@ -33,7 +33,7 @@ export async function controlCommand(kind: 'approve' | 'abort', args: ParsedArgs
     kind,
     runId,
     at: new Date(io.now()).toISOString(),
-    by: sender(),
+    by: sender(io.env),
     ...(args.note === undefined ? {} : { note: args.note }),
   }
   await control.send(service, message)
