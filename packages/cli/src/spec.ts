@@ -161,7 +161,7 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
     ],
     flags: ['config', 'state-dir', 'note', 'help'],
     positional: '[service]',
-    examples: ['rolling approve', 'rolling approve checkout --note "canary looks good"'],
+    examples: ['rolling approve', 'rolling approve checkout --note canary-ok'],
   },
   abort: {
     name: 'abort',
@@ -173,7 +173,7 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
     ],
     flags: ['config', 'state-dir', 'note', 'help'],
     positional: '[service]',
-    examples: ['rolling abort', 'rolling abort checkout --note "error rate up"'],
+    examples: ['rolling abort', 'rolling abort checkout --note 5xx-up'],
   },
 }
 

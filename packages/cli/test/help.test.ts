@@ -14,11 +14,13 @@ const MAIN_HELP = `rolling: roll a new build across the servers behind a load ba
 Usage: rolling <command> [flags]
 
 Commands:
-  plan    Show the build, the targets and the batches a deploy would use; changes nothing
-  deploy  Roll the build across the targets, a batch at a time
-  resume  Finish a rollout that was interrupted (a crash, or Ctrl-C twice)
-  status  Show the last rollout recorded in the journal and whether it needs \`resume\`
-  unlock  Break the lock of a service left behind by a rollout that died
+  plan     Show the build, the targets and the batches a deploy would use; changes nothing
+  deploy   Roll the build across the targets, a batch at a time
+  resume   Finish a rollout that was interrupted (a crash, or Ctrl-C twice)
+  status   Show the last rollout recorded in the journal and whether it needs \`resume\`
+  unlock   Break the lock of a service left behind by a rollout that died
+  approve  Let a paused rollout go on to its next batch
+  abort    Abort a running or paused rollout gracefully, from another terminal
 
 Flags:
   -c, --config <file>   Config file (default: rollout.config.{ts,mts,js,mjs} in the current directory)
@@ -31,6 +33,7 @@ Exit codes:
     2  halted: a target failed its new build and is left out of the load balancer
     3  aborted (Ctrl-C once): in-flight steps finished, healthy targets put back
     4  bad config, flag or usage
+    5  degraded: went to its end, but targets failed within --max-failures and are left out
     6  with --strict (or \`strict: true\`): succeeded, but with warnings (without it: 0)
   130  interrupted (Ctrl-C twice): stopped at once; \`rolling resume\` finishes the rollout
 
@@ -99,7 +102,15 @@ describe.each(COMMAND_NAMES)('rolling %s --help', (command) => {
           ? [`--${name}`]
           : [
               `--${name}`,
-              name === 'batch' || name === 'max-stopped' || name.startsWith('settle') || name === 'min-healthy' ? '1' : name === 'on-failure' ? 'halt' : 'x',
+              name === 'batch' || name === 'max-stopped' || name.startsWith('settle') || name === 'min-healthy' || name === 'max-failures' || name === 'pause-after'
+                ? '1'
+                : name === 'deadline' || name === 'bake'
+                  ? '10m'
+                  : name === 'on-failure'
+                    ? 'halt'
+                    : name === 'on-mismatch'
+                      ? 'deploy'
+                      : 'x',
             ]
       if (listed.includes(name)) expect(() => parseCommand(command, argv), `--${name} is listed`).not.toThrow()
       else expect(() => parseCommand(command, argv), `--${name} is not listed`).toThrow(`unknown flag --${name}`)

@@ -73,7 +73,26 @@ describe('rolling plan', () => {
       verify: true,
       minHealthy: 0,
       redeploy: false,
+      control: { gates: [], bake: 0, maxFailures: 0, onMismatch: 'stop' },
     })
+  })
+
+  it('shows the zone of each batch, the pause, the failure budget, the deadline and late joiners', async () => {
+    project = makeProject({ size: 4 })
+    const { code, stdout, stderr } = await runMain(
+      ['plan', '--batch', '50%', '--pause-after', '1', '--max-failures', '1', '--deadline', '45m', '--on-mismatch', 'deploy', '--bake', '30s'],
+      { cwd: project.dir },
+    )
+    expect(stderr.text()).toBe('')
+    expect(code).toBe(0)
+    const lines = stdout.lines()
+    expect(lines).toContain('pause: after batch 1, until `rolling approve` (abort after 24h00m)')
+    expect(lines).toContain('failure budget: 1 target(s) may fail and be left out before the rollout halts')
+    expect(lines).toContain('deadline: the rollout aborts gracefully 45m00s after it starts')
+    expect(lines).toContain('late joiners: a target verify finds on another build is deployed like the others')
+    expect(lines.at(-1)).toBe('nothing was changed: this is a dry run')
+    // No gate is configured: --bake alone adds no gate line.
+    expect(lines.some((l) => l.startsWith('gates:'))).toBe(false)
   })
 
   it('exits 1 with the reason when there is nothing to plan', async () => {

@@ -7,6 +7,8 @@ import { safeLine } from '../safe-text.js'
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  // Pauses and deadlines run to hours: 24h00m, not 1440m00s.
+  if (ms >= 3_600_000) return `${Math.floor(ms / 3_600_000)}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`
   const minutes = Math.floor(ms / 60_000)
   const seconds = Math.round((ms % 60_000) / 1000)
   return `${minutes}m${String(seconds).padStart(2, '0')}s`
