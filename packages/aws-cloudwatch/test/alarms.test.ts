@@ -113,7 +113,10 @@ describe('cloudwatchAlarms', () => {
     const strict = cloudwatchAlarms({ names: ['present', 'typo-alarm'], client })
     expect(await strict.check(ctx())).toEqual({ state: 'fail', detail: 'could not read alarm(s) typo-alarm: no such alarm' })
     const lenient = cloudwatchAlarms({ names: ['present', 'typo-alarm'], client, ignoreUnreadable: true })
-    expect(await lenient.check(ctx())).toEqual({ state: 'pass', detail: '1 alarm(s) OK; could not read typo-alarm (no such alarm); ignored (ignoreUnreadable)' })
+    expect(await lenient.check(ctx())).toEqual({
+      state: 'pass',
+      detail: '1 alarm(s) OK; could not read typo-alarm (no such alarm); ignored (ignoreUnreadable)',
+    })
     fake.denied.add('DescribeAlarms')
     const denied = await strict.check(ctx())
     expect(denied.state).toBe('fail')
@@ -136,7 +139,10 @@ describe('cloudwatchAlarms', () => {
   it('INSUFFICIENT_DATA passes by default and can be made to wait or fail', async () => {
     const { fake, client } = await start()
     fake.putMetricAlarm('new-alarm', 'INSUFFICIENT_DATA')
-    expect(await cloudwatchAlarms({ names: ['new-alarm'], client }).check(ctx())).toEqual({ state: 'pass', detail: '0 alarm(s) OK, new-alarm INSUFFICIENT_DATA' })
+    expect(await cloudwatchAlarms({ names: ['new-alarm'], client }).check(ctx())).toEqual({
+      state: 'pass',
+      detail: '0 alarm(s) OK, new-alarm INSUFFICIENT_DATA',
+    })
     expect((await cloudwatchAlarms({ names: ['new-alarm'], client, insufficientData: 'wait' }).check(ctx())).state).toBe('wait')
   })
 

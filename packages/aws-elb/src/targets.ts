@@ -71,7 +71,11 @@ export async function instancePlaces(
   ) => Promise<{
     NextToken?: string | undefined
     Reservations?:
-      | { Instances?: { InstanceId?: string | undefined; PrivateIpAddress?: string | undefined; Placement?: { AvailabilityZone?: string | undefined } | undefined }[] | undefined }[]
+      | {
+          Instances?:
+            | { InstanceId?: string | undefined; PrivateIpAddress?: string | undefined; Placement?: { AvailabilityZone?: string | undefined } | undefined }[]
+            | undefined
+        }[]
       | undefined
   }>,
 ): Promise<Map<string, { ip?: string; zone?: string }>> {

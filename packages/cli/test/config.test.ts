@@ -199,7 +199,10 @@ describe('flags', () => {
     await expectBadConfig(['deploy', 'now'], "rolling deploy: unexpected argument 'now'; see `rolling deploy --help`")
     await expectBadConfig(['resume', '--batch', '2'], 'rolling resume: unknown flag --batch; see `rolling resume --help`')
     await expectBadConfig(['status', 'a', 'b'], "rolling status: unexpected argument 'b'; see `rolling status --help`")
-    await expectBadConfig(['deplyo'], "rolling: unknown command 'deplyo'; did you mean 'deploy'?; the commands are plan, deploy, resume, status, unlock, approve, abort")
+    await expectBadConfig(
+      ['deplyo'],
+      "rolling: unknown command 'deplyo'; did you mean 'deploy'?; the commands are plan, deploy, resume, status, unlock, approve, abort",
+    )
     await expectBadConfig(['--batch', '2'], 'rolling: expected a command before --batch: rolling <command> [flags]; see `rolling --help`')
   })
 

@@ -61,7 +61,7 @@ describe('rolling approve / rolling abort', () => {
     expect(stdout.lines()[1]).toBe('run r-test-000001 goes on')
     expect(code).toBe(0)
     const end = await waiting
-    expect(end).toMatchObject({ how: 'approved', then: 'continue', by: `alice@${hostname()}`, note: 'canary looks good' })
+    expect(end).toMatchObject({ how: 'approved', next: 'continue', by: `alice@${hostname()}`, note: 'canary looks good' })
     expect((await run.journal.read()).find((r) => r.type === 'release')).toMatchObject({ i: 0, how: 'approved', by: `alice@${hostname()}` })
   })
 
@@ -73,15 +73,15 @@ describe('rolling approve / rolling abort', () => {
     const { code, stdout } = await runMain(['abort', 'app'], { cwd: project.dir })
     expect(code).toBe(0)
     expect(stdout.lines()[1]).toBe('run r-test-000001 is aborting: in-flight steps finish, healthy targets go back')
-    expect(await waiting).toMatchObject({ how: 'aborted', then: 'abort' })
+    expect(await waiting).toMatchObject({ how: 'aborted', next: 'abort' })
   })
 
   it('a message for another run is not acted on: the pause reaches its timeout', async () => {
     project = makeProject({ size: 2 })
     const run = await running(project.dir)
     await fileControl({ dir: run.stateDir }).send('app', { id: 'm-other', kind: 'approve', runId: 'r-someone-else', at: new Date().toISOString() })
-    expect(await run.pause(300, 'abort')).toMatchObject({ how: 'timeout', then: 'abort' })
-    expect(await run.pause(300, 'approve')).toMatchObject({ how: 'timeout', then: 'continue' })
+    expect(await run.pause(300, 'abort')).toMatchObject({ how: 'timeout', next: 'abort' })
+    expect(await run.pause(300, 'approve')).toMatchObject({ how: 'timeout', next: 'continue' })
   })
 
   it('refuses to approve a run that is not paused, and sends nothing', async () => {

@@ -102,7 +102,12 @@ describe.each(COMMAND_NAMES)('rolling %s --help', (command) => {
           ? [`--${name}`]
           : [
               `--${name}`,
-              name === 'batch' || name === 'max-stopped' || name.startsWith('settle') || name === 'min-healthy' || name === 'max-failures' || name === 'pause-after'
+              name === 'batch' ||
+              name === 'max-stopped' ||
+              name.startsWith('settle') ||
+              name === 'min-healthy' ||
+              name === 'max-failures' ||
+              name === 'pause-after'
                 ? '1'
                 : name === 'deadline' || name === 'bake'
                   ? '10m'

@@ -5,7 +5,8 @@ import type { Amount } from './options.js'
 import type { Gate } from './gates/gate.js'
 import type { ZonePlan } from './plan.js'
 import type { ControlChannel } from './control.js'
-import { ValidationError } from './errors.js'
+import { checkKeys, checkMs, failOption } from './validate.js'
+import { PAUSE_KEYS, VERIFY_KEYS, ZONE_KEYS } from './option-keys.js'
 import { amountOf } from './plan.js'
 
 export interface PauseOptions {
@@ -67,8 +68,6 @@ export interface ResolvedPause {
 }
 
 export const DEFAULT_PAUSE_TIMEOUT = 86_400_000
-/** setTimeout's ceiling: no timer value above it may reach a clock. */
-const MAX_TIMER = 2 ** 31 - 1
 
 /** `500`, `500ms`, `10s`, `2m`, `1.5h` -> milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
@@ -78,40 +77,35 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(match[1]) * unit)
 }
 
-// options.ts's own `fail` and `checkAmount`, handed in by validateOptions: one way to word an error.
-type Fail = (option: string, expected: string, value: unknown) => never
-type CheckAmount = (option: string, value: unknown, allowZero: boolean) => Amount
-let fail: Fail = (option, expected, value) => {
-  throw new ValidationError(option, `expected ${expected}, got ${String(value)}`)
+// A declared `never` function, so a failed check narrows the value's type.
+function fail(option: string, expected: string, value: unknown): never {
+  return failOption(option, expected, value)
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null
 }
 
-function checkMs(option: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER) {
-    fail(option, `a number of milliseconds from ${min} to ${MAX_TIMER}`, value)
-  }
-}
-
-/** Validates the control options with options.ts's `fail` and `checkAmount`. */
-export function validateControl(options: ControlOptions & { verify?: unknown }, helpers: { fail: Fail; checkAmount: CheckAmount }): void {
-  fail = helpers.fail
-  const { checkAmount } = helpers
+/** Validates the control options; `checkAmount` is options.ts's, passed in to keep one. */
+export function validateControl(
+  options: ControlOptions & { verify?: unknown },
+  checkAmount: (option: string, value: unknown, allowZero: boolean) => Amount,
+): void {
   if (options.gates !== undefined) {
     if (!Array.isArray(options.gates)) fail('gates', 'a list of gates like [cloudwatchAlarms({ names })]', options.gates)
     options.gates.forEach((gate: unknown, i) => {
       if (!isObject(gate) || typeof gate.check !== 'function') fail(`gates[${i}]`, 'a gate with check(ctx)', gate)
       if (typeof gate.name !== 'string' || gate.name === '') fail(`gates[${i}].name`, 'a name', gate.name)
-      for (const key of ['bake', 'interval', 'timeout'] as const) if (gate[key] !== undefined) checkMs(`gates[${i}].${key}`, gate[key], key === 'bake' ? 0 : 1)
+      for (const key of ['bake', 'interval', 'timeout'] as const)
+        if (gate[key] !== undefined) checkMs(`gates[${i}].${key}`, gate[key], { min: key === 'bake' ? 0 : 1 })
     })
   }
-  if (options.bake !== undefined) checkMs('bake', options.bake, 0)
+  if (options.bake !== undefined) checkMs('bake', options.bake)
   if (options.pause !== undefined) {
     const pause = options.pause as unknown
     if (pause !== 'every-batch') {
       if (!isObject(pause)) fail('pause', "'every-batch' or { after: [1], timeout, onTimeout }", pause)
+      checkKeys('pause', pause, PAUSE_KEYS)
       const after = pause.after
       if (after !== 'every-batch') {
         if (!Array.isArray(after) || after.length === 0) fail('pause.after', "a list of batch numbers from 1 (after the canary: [1]) or 'every-batch'", after)
@@ -119,8 +113,9 @@ export function validateControl(options: ControlOptions & { verify?: unknown }, 
           if (!Number.isInteger(n) || (n as number) < 1) fail(`pause.after[${i}]`, 'a batch number >= 1 (1 is the first batch)', n)
         })
       }
-      if (pause.timeout !== undefined) checkMs('pause.timeout', pause.timeout, 1)
-      if (pause.onTimeout !== undefined && pause.onTimeout !== 'abort' && pause.onTimeout !== 'approve') fail('pause.onTimeout', "'abort' or 'approve'", pause.onTimeout)
+      if (pause.timeout !== undefined) checkMs('pause.timeout', pause.timeout, { min: 1 })
+      if (pause.onTimeout !== undefined && pause.onTimeout !== 'abort' && pause.onTimeout !== 'approve')
+        fail('pause.onTimeout', "'abort' or 'approve'", pause.onTimeout)
     }
   }
   if (options.control !== undefined) {
@@ -132,6 +127,7 @@ export function validateControl(options: ControlOptions & { verify?: unknown }, 
   if (options.zones !== undefined) {
     const zones = options.zones as unknown
     if (!isObject(zones)) fail('zones', "an object like { label: 'zone' }", zones)
+    checkKeys('zones', zones, ZONE_KEYS)
     if (typeof zones.label !== 'string' || zones.label === '') fail('zones.label', "the name of a target label, like 'zone'", zones.label)
     if (zones.maxPerZone !== undefined) checkAmount('zones.maxPerZone', zones.maxPerZone, false)
     if (zones.minHealthy !== undefined) checkAmount('zones.minHealthy', zones.minHealthy, true)
@@ -141,7 +137,9 @@ export function validateControl(options: ControlOptions & { verify?: unknown }, 
   const verify = options.verify
   if (verify !== undefined && typeof verify !== 'boolean') {
     if (!isObject(verify)) fail('verify', "a boolean or { onMismatch: 'stop' | 'deploy' }", verify)
-    if (verify.onMismatch !== undefined && verify.onMismatch !== 'stop' && verify.onMismatch !== 'deploy') fail('verify.onMismatch', "'stop' or 'deploy'", verify.onMismatch)
+    checkKeys('verify', verify, VERIFY_KEYS)
+    if (verify.onMismatch !== undefined && verify.onMismatch !== 'stop' && verify.onMismatch !== 'deploy')
+      fail('verify.onMismatch', "'stop' or 'deploy'", verify.onMismatch)
   }
 }
 
@@ -149,8 +147,7 @@ export function validateControl(options: ControlOptions & { verify?: unknown }, 
 export function deadlineMs(value: number | string): number {
   const ms = typeof value === 'string' ? parseDuration(value) : value
   if (ms === undefined) fail('deadline', "milliseconds or a duration like '45m', '2h', '90s'", value)
-  checkMs('deadline', ms, 1)
-  return ms
+  return checkMs('deadline', ms, { min: 1 })
 }
 
 export function resolvePause(pause: ControlOptions['pause']): ResolvedPause | undefined {

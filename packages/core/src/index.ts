@@ -40,7 +40,18 @@ export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type Lock
 export { localExecutor, type LocalExecutorOptions } from './local/executor.js'
 export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from './local/file-artifacts.js'
 export { httpHealthCheck, type HttpHealthCheck, type HttpHealthCheckOptions } from './health/http.js'
-export { runGate, runGates, gateFailure, DEFAULT_GATE_INTERVAL, type Gate, type GateContext, type GateState, type GateVerdict, type GateOutcome, type GateRunOptions } from './gates/gate.js'
+export {
+  runGate,
+  runGates,
+  gateFailure,
+  DEFAULT_GATE_INTERVAL,
+  type Gate,
+  type GateContext,
+  type GateState,
+  type GateVerdict,
+  type GateOutcome,
+  type GateRunOptions,
+} from './gates/gate.js'
 export { httpGate, type HttpGate, type HttpGateOptions, type HttpGateExpect, type JsonScalar } from './gates/http.js'
 export {
   parseDuration,
@@ -55,6 +66,17 @@ export {
   type VerifyOptions,
   type ResolvedPause,
 } from './control-options.js'
-export type { ControlChannel, ControlMessage } from './control.js'
 export { fileControl } from './local/file-control.js'
-export { ApprovalBox, pauseFor, openPause, releasedPauses, skipOldMessages, abortRequested, sender, CONTROL_POLL_MS, type PauseEnd, type PauseRelease, type PauseDeps } from './pause.js'
+export {
+  ApprovalBox,
+  pauseFor,
+  openPause,
+  releasedPauses,
+  skipOldMessages,
+  abortRequested,
+  sender,
+  CONTROL_POLL_MS,
+  type PauseEnd,
+  type PauseRelease,
+  type PauseDeps,
+} from './pause.js'

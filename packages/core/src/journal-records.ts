@@ -44,7 +44,7 @@ export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraReco
 export type StoredRecord = { type: string; [key: string]: unknown }
 
 const ATTACH_AS = ['done', 'unverified', 'rolled-back', 'restored', 'skipped'] as const satisfies readonly AttachAs[]
-const STATUSES = ['succeeded', 'halted', 'failed', 'aborted'] as const satisfies readonly RolloutStatus[]
+const STATUSES = ['succeeded', 'degraded', 'halted', 'failed', 'aborted'] as const satisfies readonly RolloutStatus[]
 
 // Fail to compile when a state, an outcome or a status is added without its entry here.
 type Missing<T, K> = [Exclude<T, K>] extends [never] ? true : Exclude<T, K>

@@ -272,7 +272,7 @@ export function validateOptions(options: RolloutOptions): void {
   if (options.runId !== undefined && (typeof options.runId !== 'string' || !SERVICE_NAME.test(options.runId))) {
     fail('runId', 'an id of letters, digits, `.`, `_` or `-`', options.runId)
   }
-  validateControl(options, { fail, checkAmount })
+  validateControl(options, checkAmount)
 }
 
 export function resolveSettle(settle: SettleOptions | undefined): ResolvedSettle {

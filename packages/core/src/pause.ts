@@ -5,7 +5,7 @@
 import { hostname, userInfo } from 'node:os'
 import type { Clock, Logger } from './types.js'
 import type { ControlChannel, ControlMessage } from './control.js'
-import type { JournalRecord } from './journal.js'
+import type { JournalRecord, StoredRecord } from './journal.js'
 import type { ResolvedPause } from './control-options.js'
 import { errorMessage, throwIfAborted } from './errors.js'
 
@@ -18,7 +18,7 @@ export interface PauseEnd {
   by?: string
   note?: string
   /** At the timeout: what `pause.onTimeout` chose. */
-  then: 'continue' | 'abort'
+  next: 'continue' | 'abort'
 }
 
 /** Polls of the control channel while paused. */
@@ -83,7 +83,8 @@ export async function pauseFor(deps: PauseDeps, index: number, pause: ResolvedPa
       if (deps.control) {
         try {
           const message = await nextMessage(deps)
-          if (message) return { how: message.kind === 'approve' ? 'approved' : 'aborted', then: message.kind === 'approve' ? 'continue' : 'abort', ...who(message) }
+          if (message)
+            return { how: message.kind === 'approve' ? 'approved' : 'aborted', next: message.kind === 'approve' ? 'continue' : 'abort', ...who(message) }
           warned = false
         } catch (error) {
           if (!warned) deps.log.warn(`[rolling] paused, but the control channel ${deps.control.location} cannot be read: ${errorMessage(error)}`)
@@ -91,7 +92,7 @@ export async function pauseFor(deps: PauseDeps, index: number, pause: ResolvedPa
         }
       }
       const left = until - clock.now()
-      if (left <= 0) return { how: 'timeout', then: pause.onTimeout === 'approve' ? 'continue' : 'abort' }
+      if (left <= 0) return { how: 'timeout', next: pause.onTimeout === 'approve' ? 'continue' : 'abort' }
       try {
         await clock.sleep(Math.min(CONTROL_POLL_MS, left), stop.signal)
       } catch {
@@ -103,17 +104,24 @@ export async function pauseFor(deps: PauseDeps, index: number, pause: ResolvedPa
   let end: PauseEnd
   try {
     const first = await Promise.race([
-      inProcess.then((r): PauseEnd => ({ ...r, then: r.how === 'approved' ? 'continue' : 'abort' })),
+      inProcess.then((r): PauseEnd => ({ ...r, next: r.how === 'approved' ? 'continue' : 'abort' })),
       fromChannel,
       abortOf(stop.signal),
     ])
-    end = first ?? { how: 'aborted', then: 'abort', note: 'the rollout was aborted' }
+    end = first ?? { how: 'aborted', next: 'abort', note: 'the rollout was aborted' }
   } finally {
     stop.abort()
     deps.approvals.cancel()
     deps.stopSignal.removeEventListener('abort', onAbort)
   }
-  deps.write({ type: 'release', i: index, how: end.how, at: new Date(clock.now()).toISOString(), ...(end.by ? { by: end.by } : {}), ...(end.note ? { note: end.note } : {}) })
+  deps.write({
+    type: 'release',
+    i: index,
+    how: end.how,
+    at: new Date(clock.now()).toISOString(),
+    ...(end.by ? { by: end.by } : {}),
+    ...(end.note ? { note: end.note } : {}),
+  })
   return end
 }
 
@@ -160,7 +168,7 @@ export async function abortRequested(deps: PauseDeps): Promise<PauseEnd | undefi
       // An approval that arrives early is left for the pause it is meant for.
       if (message.kind === 'approve') break
       deps.seen.last = message.id
-      return { how: 'aborted', then: 'abort', ...who(message) }
+      return { how: 'aborted', next: 'abort', ...who(message) }
     }
   } catch (error) {
     deps.log.warn(`[rolling] the control channel ${deps.control.location} cannot be read: ${errorMessage(error)}`)
@@ -173,14 +181,14 @@ function who(message: ControlMessage): { by?: string; note?: string } {
 }
 
 /** Batches (0-based) whose pause the journal shows released. */
-export function releasedPauses(records: readonly JournalRecord[]): Set<number> {
+export function releasedPauses(records: readonly StoredRecord[]): Set<number> {
   const released = new Set<number>()
   for (const r of records) if (r.type === 'release' && typeof r.i === 'number') released.add(r.i)
   return released
 }
 
 /** The batch (0-based) paused after and not released, when the journal ends inside a pause. */
-export function openPause(records: readonly JournalRecord[]): { index: number; at: string; until: string } | undefined {
+export function openPause(records: readonly StoredRecord[]): { index: number; at: string; until: string } | undefined {
   let open: { index: number; at: string; until: string } | undefined
   for (const r of records) {
     if (r.type === 'pause' && typeof r.i === 'number') open = { index: r.i, at: String(r.at), until: String(r.until) }

@@ -78,7 +78,10 @@ export function planBatches<T extends { id: string; labels?: Record<string, stri
     const keep = amountOf(zones.minHealthy ?? 0, members.length)
     const free = members.length - keep
     if (free < 1) {
-      throw new ValidationError('zones.minHealthy', `${String(zones.minHealthy)} keeps ${keep} of the ${members.length} targets of zone ${zone} in service, which leaves none to deploy`)
+      throw new ValidationError(
+        'zones.minHealthy',
+        `${String(zones.minHealthy)} keeps ${keep} of the ${members.length} targets of zone ${zone} in service, which leaves none to deploy`,
+      )
     }
     const most = zones.maxPerZone === undefined ? free : Math.min(free, Math.max(1, amountOf(zones.maxPerZone, members.length)))
     room.set(zone, most)
@@ -117,7 +120,10 @@ export function zoneGroups<T extends { id: string; labels?: Record<string, strin
   const groups = new Map<string, T[]>()
   const unlabelled = candidates.filter((t) => !t.labels?.[label])
   if (unlabelled.length > 0) {
-    const shown = unlabelled.slice(0, 5).map((t) => t.id).join(', ')
+    const shown = unlabelled
+      .slice(0, 5)
+      .map((t) => t.id)
+      .join(', ')
     throw new ValidationError(
       'zones.label',
       `${unlabelled.length} target(s) have no label ${JSON.stringify(label)} (${shown}${unlabelled.length > 5 ? ', ...' : ''}); the load balancer adapter must set it (the ELBv2 adapter sets labels.zone)`,

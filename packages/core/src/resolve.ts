@@ -9,6 +9,11 @@ import type { Lock } from './lock.js'
 import { type Amount, type ResolvedSettle, type RolloutOptions, type Timeouts, DEFAULT_TIMEOUTS, resolveSettle, validateOptions } from './options.js'
 import { toRecipe } from './recipe.js'
 import { systemClock } from './clock.js'
+import type { Gate } from './gates/gate.js'
+import type { ControlChannel } from './control.js'
+import type { ZonePlan } from './plan.js'
+import { type ResolvedPause, deadlineMs, resolvePause, resolveVerify } from './control-options.js'
+import { fileControl } from './local/file-control.js'
 
 /** The folder of the default file journal and lock. */
 export const DEFAULT_STATE_DIR = '.rolling'
@@ -31,6 +36,20 @@ export interface ResolvedOptions {
   readonly maxStopped: number
   readonly redeploy: boolean
   readonly verify: boolean
+  /** Verify: a target on another build is stopped, or deployed like the others. */
+  readonly onMismatch: 'stop' | 'deploy'
+  readonly gates: readonly Gate[]
+  readonly bake: number
+  readonly pause: ResolvedPause | undefined
+  /**
+   * Where `rolling approve` / `rolling abort` arrive. Unset with a lock of the caller's own
+   * (the CLI finds a run through the default file lock, beside which the folder lives).
+   */
+  readonly control: ControlChannel | undefined
+  readonly zones: Readonly<ZonePlan> | undefined
+  readonly maxFailures: Amount
+  /** The whole rollout must end this many ms after it started. */
+  readonly deadlineMs: number | undefined
   readonly timeouts: Readonly<Timeouts>
   readonly hooks: Readonly<Hooks>
   readonly clock: Clock
@@ -64,7 +83,15 @@ export function resolveOptions(options: RolloutOptions): ResolvedOptions {
     onFailure: options.onFailure ?? 'halt',
     maxStopped: options.maxStopped ?? 3,
     redeploy: options.redeploy ?? false,
-    verify: options.verify ?? true,
+    verify: resolveVerify(options.verify).run,
+    onMismatch: resolveVerify(options.verify).onMismatch,
+    gates: Object.freeze([...(options.gates ?? [])]),
+    bake: options.bake ?? 0,
+    pause: resolvePause(options.pause),
+    control: options.control ?? (options.lock === undefined ? fileControl({ dir: options.stateDir ?? DEFAULT_STATE_DIR }) : undefined),
+    zones: options.zones === undefined ? undefined : Object.freeze({ ...options.zones }),
+    maxFailures: options.maxFailures ?? 0,
+    deadlineMs: options.deadline === undefined ? undefined : deadlineMs(options.deadline),
     timeouts: Object.freeze({ ...DEFAULT_TIMEOUTS, ...options.timeouts }),
     hooks: Object.freeze({ ...options.hooks }),
     clock: options.clock ?? systemClock,

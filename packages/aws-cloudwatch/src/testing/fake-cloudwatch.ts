@@ -100,7 +100,16 @@ export async function startFakeCloudWatch(options: FakeCloudWatchOptions = {}): 
       StateUpdatedTimestamp: a.updatedAt / 1000,
     }
     if (a.kind === 'metric') {
-      return { ...common, MetricName: `${a.name}-metric`, Namespace: 'Fake', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }
+      return {
+        ...common,
+        MetricName: `${a.name}-metric`,
+        Namespace: 'Fake',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }
     }
     return { ...common, AlarmRule: (a.children ?? []).map((c) => `ALARM("${c}")`).join(` ${a.op ?? 'OR'} `) }
   }
@@ -110,9 +119,17 @@ export async function startFakeCloudWatch(options: FakeCloudWatchOptions = {}): 
     if (names !== undefined && body.AlarmNamePrefix !== undefined) {
       throw new ApiError('InvalidParameterCombination', 'AlarmNamePrefix and AlarmNames cannot be used together')
     }
-    if (names && names.length > 100) throw new ApiError('ValidationError', `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`)
+    if (names && names.length > 100)
+      throw new ApiError(
+        'ValidationError',
+        `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`,
+      )
     const max = body.MaxRecords === undefined ? 50 : Number(body.MaxRecords)
-    if (!Number.isInteger(max) || max < 1 || max > 100) throw new ApiError('ValidationError', `Value '${String(body.MaxRecords)}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100`)
+    if (!Number.isInteger(max) || max < 1 || max > 100)
+      throw new ApiError(
+        'ValidationError',
+        `Value '${String(body.MaxRecords)}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100`,
+      )
     // As AWS: without AlarmTypes only metric alarms are returned.
     const types = (body.AlarmTypes as string[] | undefined) ?? ['MetricAlarm']
     const wanted = [...alarms.values()]
@@ -158,7 +175,8 @@ export async function startFakeCloudWatch(options: FakeCloudWatchOptions = {}): 
         body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
         call.body = body
         if (fake.throttleRate > 0 && random() < fake.throttleRate) throw new ApiError('Throttling', 'Rate exceeded')
-        if (fake.denied.has(action)) throw new ApiError('AccessDenied', `User: arn:aws:iam::${ACCOUNT}:user/fake is not authorized to perform: cloudwatch:${action}`, 403)
+        if (fake.denied.has(action))
+          throw new ApiError('AccessDenied', `User: arn:aws:iam::${ACCOUNT}:user/fake is not authorized to perform: cloudwatch:${action}`, 403)
         const result = action === 'DescribeAlarms' ? describeAlarms(body) : action === 'SetAlarmState' ? setAlarmState(body) : undefined
         if (!result) throw new ApiError('UnknownOperationException', `Unknown operation ${target}`)
         res.end(JSON.stringify(result))
@@ -194,7 +212,7 @@ export async function startFakeCloudWatch(options: FakeCloudWatchOptions = {}): 
     },
     setState(name, state, reason) {
       const alarm = alarms.get(name)
-      if (!alarm || alarm.kind !== 'metric') throw new Error(`fake-cloudwatch: no metric alarm ${name}`)
+      if (alarm?.kind !== 'metric') throw new Error(`fake-cloudwatch: no metric alarm ${name}`)
       Object.assign(alarm, { state, reason: reason ?? `Threshold Crossed: fake datapoint for ${name} (${state})`, updatedAt: clock.now() })
     },
     state(name) {

@@ -22,11 +22,17 @@ export async function controlCommand(kind: 'approve' | 'abort', args: ParsedArgs
   const start = records[0]
   const runId = holder.runId
   if (start?.type === 'start' && start.runId !== runId) {
-    throw new CliError(`rolling ${kind}: the lock of ${service} is held by run ${runId} but the journal ${journal.location} is of run ${String(start.runId)}; nothing sent`, ExitCode.failed)
+    throw new CliError(
+      `rolling ${kind}: the lock of ${service} is held by run ${runId} but the journal ${journal.location} is of run ${String(start.runId)}; nothing sent`,
+      ExitCode.failed,
+    )
   }
   const paused = openPause(records)
   if (kind === 'approve' && !paused) {
-    throw new CliError(`rolling approve: run ${runId} of ${service} is not paused; nothing sent (it pauses where \`pause\` says, then waits for this)`, ExitCode.failed)
+    throw new CliError(
+      `rolling approve: run ${runId} of ${service} is not paused; nothing sent (it pauses where \`pause\` says, then waits for this)`,
+      ExitCode.failed,
+    )
   }
   const message: ControlMessage = {
     id: `m-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
@@ -56,5 +62,8 @@ export async function controlCommand(kind: 'approve' | 'abort', args: ParsedArgs
     io.stdout.write(`run ${runId} will abort at its next batch boundary\n`)
     return ExitCode.succeeded
   }
-  throw new CliError(`rolling ${kind}: run ${runId} did not act on the message within ${ACK_WAIT_MS / 1000}s; is its process alive (pid ${holder.pid} on ${holder.host})?`, ExitCode.failed)
+  throw new CliError(
+    `rolling ${kind}: run ${runId} did not act on the message within ${ACK_WAIT_MS / 1000}s; is its process alive (pid ${holder.pid} on ${holder.host})?`,
+    ExitCode.failed,
+  )
 }

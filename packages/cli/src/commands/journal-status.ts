@@ -1,7 +1,7 @@
 // What a journal says about the last rollout of a service: its run, build, batches, the
 // last state of each target, and whether `resume` is needed. Pure: records in, summary out;
 // the records are checked by the core's journal reader, the one `resume` uses.
-import { FINAL_STATES, OUT_OF_SERVICE, type Target, readJournal } from '@org/rolling-core'
+import { FINAL_STATES, OUT_OF_SERVICE, type RolloutStatus, type Target, readJournal } from '@org/rolling-core'
 
 export interface TargetStatus {
   id: string
@@ -15,7 +15,7 @@ export interface TargetStatus {
 
 export interface JournalStatus {
   /** `none`: nothing recorded; `interrupted`: started, never ended (resume it). */
-  state: 'none' | 'interrupted' | 'succeeded' | 'halted' | 'failed' | 'aborted'
+  state: 'none' | 'interrupted' | RolloutStatus
   resumeNeeded: boolean
   runId?: string
   ref?: string

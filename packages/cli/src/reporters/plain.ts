@@ -93,6 +93,16 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
           return `${event.target.id} runs ${event.actual.version ?? 'an unknown build'}, expected ${event.expected.version} (from ${event.source})`
         case 'target:stopped':
           return `${event.target.id} stopped: ${oneLine(event.reason)}`
+        case 'gate:start':
+          return undefined // its end says what it saw
+        case 'gate:end':
+          return `gate ${event.gate} ${event.passed ? 'passed' : 'FAILED'} ${whereGate(event)} in ${formatDuration(event.durationMs)}: ${oneLine(event.detail)}`
+        case 'pause:start':
+          return `${event.resumed ? 'paused again' : 'paused'} after batch ${event.index + 1}/${event.total}, every target in service: waiting for \`rolling approve\` or \`rolling abort\`${event.control ? ` (through ${event.control})` : ''}; at ${new Date(event.until).toISOString()} it will ${event.onTimeout === 'approve' ? 'go on' : 'abort'}`
+        case 'pause:end':
+          return `pause after batch ${event.index + 1}/${event.total} ended: ${event.how}${event.by ? ` by ${event.by}` : ''}${event.note ? ` (${oneLine(event.note)})` : ''}`
+        case 'budget:spent':
+          return `${event.target.id} failed within the failure budget (${event.failures} of ${event.budget} spent): left out of the load balancer, the rollout goes on`
         case 'warning':
           return `warning: ${event.target ? `${event.target.id}: ` : ''}${oneLine(event.message)}`
         case 'log':
@@ -131,6 +141,11 @@ export function plainReporter(options: PlainReporterOptions = {}): ReporterFacto
     }
     return reporter
   }
+}
+
+/** Where a gate was checked, as a report says it. */
+export function whereGate(event: { batch: number; total: number; final: boolean }): string {
+  return event.final ? 'at the end' : `after batch ${event.batch + 1}/${event.total}`
 }
 
 /**

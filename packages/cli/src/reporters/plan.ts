@@ -73,7 +73,9 @@ function controlLines(control: Plan['control'] | undefined): string[] {
   if (!control) return []
   const lines: string[] = []
   if (control.gates.length > 0) {
-    lines.push(`gates: ${control.gates.join(', ')} after each batch and at the end${control.bake > 0 ? `, each watched ${formatDuration(control.bake)} before it passes` : ''}`)
+    lines.push(
+      `gates: ${control.gates.join(', ')} after each batch and at the end${control.bake > 0 ? `, each watched ${formatDuration(control.bake)} before it passes` : ''}`,
+    )
   }
   if (control.pause) {
     const after = control.pause.after === 'every-batch' ? 'every batch' : `batch ${control.pause.after.join(', ')}`
@@ -81,7 +83,9 @@ function controlLines(control: Plan['control'] | undefined): string[] {
   }
   if (control.zones) {
     const per = control.zones.maxPerZone === undefined ? 'one zone a batch' : `at most ${control.zones.maxPerZone} of each zone a batch`
-    lines.push(`zones: by label ${control.zones.label}, ${per}${control.zones.minHealthy === undefined ? '' : `, min healthy ${control.zones.minHealthy} per zone`}`)
+    lines.push(
+      `zones: by label ${control.zones.label}, ${per}${control.zones.minHealthy === undefined ? '' : `, min healthy ${control.zones.minHealthy} per zone`}`,
+    )
   }
   if (control.maxFailures > 0) lines.push(`failure budget: ${control.maxFailures} target(s) may fail and be left out before the rollout halts`)
   if (control.deadlineMs !== undefined) lines.push(`deadline: the rollout aborts gracefully ${formatDuration(control.deadlineMs)} after it starts`)

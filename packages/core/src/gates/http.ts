@@ -56,7 +56,8 @@ export function httpGate(options: HttpGateOptions): HttpGate {
   }
   const statuses = [options.expect?.status ?? 200].flat()
   for (const status of statuses) {
-    if (!Number.isInteger(status) || status < 100 || status > 599) throw new ValidationError('httpGate.expect.status', `expected HTTP statuses, got ${JSON.stringify(options.expect?.status)}`)
+    if (!Number.isInteger(status) || status < 100 || status > 599)
+      throw new ValidationError('httpGate.expect.status', `expected HTTP statuses, got ${JSON.stringify(options.expect?.status)}`)
   }
   const fields = Object.entries(options.expect?.json ?? {})
   for (const [path, value] of fields) {
@@ -65,7 +66,8 @@ export function httpGate(options: HttpGateOptions): HttpGate {
     }
   }
   const requestTimeout = options.requestTimeout ?? 5000
-  if (!Number.isFinite(requestTimeout) || requestTimeout <= 0) throw new ValidationError('httpGate.requestTimeout', `expected a finite number > 0, got ${requestTimeout}`)
+  if (!Number.isFinite(requestTimeout) || requestTimeout <= 0)
+    throw new ValidationError('httpGate.requestTimeout', `expected a finite number > 0, got ${requestTimeout}`)
   const own = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 10_000, connectTimeout: requestTimeout })
   const dispatcher: Dispatcher = options.dispatcher ?? (own as Agent)
   const shown = `${url.origin}${url.pathname}`
@@ -107,7 +109,10 @@ export function httpGate(options: HttpGateOptions): HttpGate {
       for (const [path, expected] of fields) {
         const actual = at(body, path)
         if (actual !== expected) {
-          return { state: 'fail', detail: `GET ${shown}: ${path} is ${actual === undefined ? 'missing' : JSON.stringify(actual)} (expected ${JSON.stringify(expected)})` }
+          return {
+            state: 'fail',
+            detail: `GET ${shown}: ${path} is ${actual === undefined ? 'missing' : JSON.stringify(actual)} (expected ${JSON.stringify(expected)})`,
+          }
         }
       }
       return { state: 'pass', detail: `GET ${shown} answered ${response.statusCode}, ${fields.map(([p, v]) => `${p}=${JSON.stringify(v)}`).join(', ')}` }

@@ -15,7 +15,8 @@ export function fileControl(options: { dir: string }): ControlChannel {
     throw new ValidationError('dir', `expected a directory path, got ${JSON.stringify(options?.dir)}`)
   }
   const folder = (service: string) => {
-    if (!SERVICE.test(service)) throw new ValidationError('service', `expected a name of letters, digits, \`.\`, \`_\` or \`-\`, got ${JSON.stringify(service)}`)
+    if (!SERVICE.test(service))
+      throw new ValidationError('service', `expected a name of letters, digits, \`.\`, \`_\` or \`-\`, got ${JSON.stringify(service)}`)
     return join(options.dir, `${service}.control`)
   }
   return {
@@ -31,7 +32,9 @@ export function fileControl(options: { dir: string }): ControlChannel {
         await writeFile(tmp, `${JSON.stringify(message)}\n`, { mode: 0o600 })
         await rename(tmp, join(dir, name))
       } catch (error) {
-        throw new RollingError('ADAPTER', `[rolling:file-control] could not write the ${message.kind} message to ${dir}: ${errorMessage(error)}`, { cause: error })
+        throw new RollingError('ADAPTER', `[rolling:file-control] could not write the ${message.kind} message to ${dir}: ${errorMessage(error)}`, {
+          cause: error,
+        })
       }
     },
     async receive(service, opts) {
@@ -47,7 +50,8 @@ export function fileControl(options: { dir: string }): ControlChannel {
       for (const name of names) {
         try {
           const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as ControlMessage
-          if (parsed && (parsed.kind === 'approve' || parsed.kind === 'abort') && typeof parsed.id === 'string' && typeof parsed.runId === 'string') messages.push(parsed)
+          if (parsed && (parsed.kind === 'approve' || parsed.kind === 'abort') && typeof parsed.id === 'string' && typeof parsed.runId === 'string')
+            messages.push(parsed)
         } catch {
           // A file someone else put there, or removed meanwhile: not a message.
         }

@@ -15,7 +15,13 @@ const tmp = () => {
   dirs.push(d)
   return d
 }
-const msg = (id: string, kind: 'approve' | 'abort', at: number, runId = 'r-1'): ControlMessage => ({ id, kind, runId, at: new Date(at).toISOString(), by: 'ops@host' })
+const msg = (id: string, kind: 'approve' | 'abort', at: number, runId = 'r-1'): ControlMessage => ({
+  id,
+  kind,
+  runId,
+  at: new Date(at).toISOString(),
+  by: 'ops@host',
+})
 
 describe('fileControl', () => {
   it('returns messages in the order sent; `after` gives only later ones', async () => {
@@ -49,7 +55,9 @@ describe('fileControl', () => {
     if (process.getuid?.() !== 0) {
       const locked = tmp()
       chmodSync(locked, 0o500)
-      await expect(fileControl({ dir: locked }).send('checkout', msg('m-1', 'abort', 1))).rejects.toThrow(/\[rolling:file-control\] could not write the abort message/)
+      await expect(fileControl({ dir: locked }).send('checkout', msg('m-1', 'abort', 1))).rejects.toThrow(
+        /\[rolling:file-control\] could not write the abort message/,
+      )
     }
   })
 })

@@ -1,7 +1,17 @@
 // The control options are validated at the entry with the rest: each bad value throws a
 // ValidationError naming the option and showing the value; good ones pass and resolve.
 import { describe, expect, it } from 'vitest'
-import { deadlineMs, failureBudget, parseDuration, pausesAfter, resolvePause, resolveVerify, rollout, ValidationError, type RolloutOptions } from '@org/rolling-core'
+import {
+  deadlineMs,
+  failureBudget,
+  parseDuration,
+  pausesAfter,
+  resolvePause,
+  resolveVerify,
+  rollout,
+  ValidationError,
+  type RolloutOptions,
+} from '@org/rolling-core'
 import { setup } from '../engine/_fixture.js'
 
 const gate = { name: 'g', check: async () => ({ state: 'pass' as const, detail: 'ok' }) }
@@ -12,7 +22,7 @@ const bad: [string, Record<string, unknown>, string, string][] = [
   ['a gate without a name', { gates: [{ check: gate.check }] }, 'gates[0].name', 'got undefined'],
   ['a gate with a negative bake', { gates: [{ ...gate, bake: -1 }] }, 'gates[0].bake', 'got -1'],
   ['bake NaN', { bake: Number.NaN }, 'bake', 'got NaN'],
-  ['bake above the timer ceiling', { bake: 2 ** 31 }, 'bake', 'got 2147483648'],
+  ['bake above the timer ceiling', { bake: 2 ** 31 }, 'bake', '2147483648 ms is above the largest timer'],
   ['pause as a string', { pause: 'sometimes' }, 'pause', "got 'sometimes'"],
   ['pause after nothing', { pause: { after: [] } }, 'pause.after', 'got []'],
   ['pause after batch 0', { pause: { after: [0] } }, 'pause.after[0]', 'a batch number >= 1'],
@@ -25,7 +35,9 @@ const bad: [string, Record<string, unknown>, string, string][] = [
   ['maxFailures -1', { maxFailures: -1 }, 'maxFailures', 'got -1'],
   ['deadline in weeks', { deadline: '2w' }, 'deadline', "got '2w'"],
   ['deadline 0', { deadline: 0 }, 'deadline', 'got 0'],
-  ['deadline past the timer ceiling', { deadline: '1000h' }, 'deadline', 'got 3600000000'],
+  ['deadline past the timer ceiling', { deadline: '1000h' }, 'deadline', '3600000000 ms is above the largest timer'],
+  ['an unknown pause key', { pause: { after: [1], timeot: 5 } }, 'pause.timeot', 'did you mean pause.timeout?'],
+  ['an unknown zones key', { zones: { label: 'zone', maxPerzone: 1 } }, 'zones.maxPerzone', 'did you mean zones.maxPerZone?'],
   ['verify onMismatch', { verify: { onMismatch: 'ignore' } }, 'verify.onMismatch', "got 'ignore'"],
   ['verify as a string', { verify: 'yes' }, 'verify', "got 'yes'"],
 ]

@@ -67,7 +67,12 @@ describe('planBatches with zones', () => {
           const all = fleet(spec)
           const zones = maxPerZone === undefined ? { label: 'zone' } : { label: 'zone', maxPerZone }
           const batches = planBatches(all, { batch: batch as never, zones })
-          expect(batches.flat().map((t) => t.id).sort()).toEqual(all.map((t) => t.id).sort())
+          expect(
+            batches
+              .flat()
+              .map((t) => t.id)
+              .sort(),
+          ).toEqual(all.map((t) => t.id).sort())
           if (maxPerZone === undefined) for (const b of batches) expect(zonesOf(b, 'zone')).toHaveLength(1)
           for (const b of batches) expect(b.length).toBeGreaterThan(0)
         }

@@ -20,6 +20,8 @@ export interface Frame {
   outputLines: number
   /** Keys are read: say which ones do something. */
   interactive: boolean
+  /** `a` approves a pause and `x` aborts it (the run was started in this process). */
+  canApprove?: boolean
 }
 
 const address = (t: TargetView) => sanitize(t.target.port === undefined ? t.target.address : `${t.target.address}:${t.target.port}`)
@@ -114,6 +116,20 @@ export function renderLive(state: ViewState, f: Frame): string[] {
     )
     room--
   }
+  if (state.watching !== undefined) {
+    const w = state.watching
+    body.push(`  ${paint.cyan('gate')}: ${sanitize(w.gate)} ${w.final ? 'at the end' : `after batch ${w.batch + 1}/${w.total}`}  ${duration(f.now - w.since)}`)
+    room--
+  }
+  if (state.paused !== undefined) {
+    const p = state.paused
+    const left = Math.max(0, p.until - f.now)
+    body.push(
+      `  ${paint.yellow('paused')} after batch ${p.index + 1}/${p.total}, every target in service: waiting for \`rolling approve\`  ${duration(f.now - p.since)} (${p.onTimeout === 'approve' ? 'goes on' : 'aborts'} in ${duration(left)})`,
+    )
+    if (f.interactive && f.canApprove) body.push(paint.dim('  a: approve  x: abort'))
+    room -= f.interactive && f.canApprove ? 2 : 1
+  }
   if (state.verifying !== undefined && state.current.length === 0) {
     body.push(`  verify: checking the build of ${state.verifying} target(s)`)
     room--
@@ -188,7 +204,13 @@ export function renderBatch(batch: FinishedBatch, f: Frame): string[] {
   return [line, ...reasons]
 }
 
-const STATUS_WORD: Record<RolloutResult['status'], string> = { succeeded: 'succeeded', degraded: 'DEGRADED', halted: 'HALTED', failed: 'FAILED', aborted: 'ABORTED' }
+const STATUS_WORD: Record<RolloutResult['status'], string> = {
+  succeeded: 'succeeded',
+  degraded: 'DEGRADED',
+  halted: 'HALTED',
+  failed: 'FAILED',
+  aborted: 'ABORTED',
+}
 /** Targets listed one by one in the summary; more are counted. */
 const LIST_MAX = 30
 

@@ -53,6 +53,10 @@ export class ViewState {
   readonly failures: TargetView[] = []
   verifying: number | undefined
   gate: GateView | undefined
+  /** A gate being watched between batches (gates option), while it runs. */
+  watching: { gate: string; batch: number; total: number; final: boolean; since: number } | undefined
+  /** The rollout waits for `rolling approve`, every target in service. */
+  paused: { index: number; total: number; until: number; onTimeout: 'abort' | 'approve'; control?: string; since: number } | undefined
   readonly #output = new Map<string, { lines: string[]; partial: string }>()
 
   constructor(now: number) {
@@ -177,6 +181,26 @@ export class ViewState {
       case 'target:stopped':
         this.finish(this.view(event.target, -1, now), 'stopped', now, event.reason)
         break
+      case 'gate:start':
+        this.watching = { gate: event.gate, batch: event.batch, total: event.total, final: event.final, since: now }
+        break
+      case 'gate:end':
+        this.watching = undefined
+        break
+      case 'pause:start':
+        this.paused = {
+          index: event.index,
+          total: event.total,
+          until: event.until,
+          onTimeout: event.onTimeout,
+          since: now,
+          ...(event.control ? { control: event.control } : {}),
+        }
+        break
+      case 'pause:end':
+        this.paused = undefined
+        break
+      case 'budget:spent':
       case 'verify:mismatch':
       case 'rollout:end':
       case 'warning':
