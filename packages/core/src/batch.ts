@@ -31,8 +31,12 @@ const DEPLOYS: ReadonlySet<Entry> = new Set(['fresh', 'detach', 'deploy'])
 const DETACHES: ReadonlySet<Entry> = new Set(['fresh', 'detach'])
 
 export interface BatchEnd {
-  /** Why no further batch may start, if so. */
+  /** Why no further batch may start, whatever the failure budget, if so. */
   halt?: string
+  /** Targets that failed their new build (failed, or rolled back): the failure budget decides. */
+  failed: Target[]
+  /** What the first of them failed at, as a halt reason. */
+  failure?: string
 }
 
 /**
@@ -106,19 +110,23 @@ export async function runBatch(
     held.push(...settled.filter((f) => f.entry === 'hold'))
   }
   startNext()
-  const holdHalt = await hold(engine, held, index)
-  if (holdHalt) halts.push(holdHalt)
+  let failure = await hold(engine, held, index)
 
   const outcomes: Record<string, TargetOutcome> = {}
+  const failed: Target[] = []
   for (const f of flights) {
     const report = engine.report(f.target, index)
     outcomes[f.target.id] = report.outcome
-    if (halts.length === 0 && (report.outcome === 'failed' || report.outcome === 'rolled-back')) {
-      halts.push(`${describeTarget(f.target)} failed its ${report.failedIn ?? 'deploy'}`)
+    if (report.outcome === 'failed' || report.outcome === 'rolled-back') {
+      failed.push(f.target)
+      failure ??= `${describeTarget(f.target)} failed its ${report.failedIn ?? 'deploy'}`
     }
   }
   engine.emitter.emit('batch:end', { index, total, outcomes })
-  return halts.length > 0 ? { halt: halts.join('; ') } : {}
+  const end: BatchEnd = { failed }
+  if (halts.length > 0) end.halt = halts.join('; ')
+  if (failure !== undefined) end.failure = failure
+  return end
 }
 
 /** Deploys and settles the detached flights; they share one deploy and one settle deadline. */

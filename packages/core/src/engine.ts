@@ -32,6 +32,7 @@ import { RollingError, describeTarget, errorMessage } from './errors.js'
 import { type BuildSeen, buildSeen, describeBuild } from './build-seen.js'
 import { engineLog } from './engine-log.js'
 import { execFailed } from './exec-failed.js'
+import { RunControl } from './run-control.js'
 
 export { type TargetState, FINAL_STATES, ATTACHED } from './target-state.js'
 
@@ -93,10 +94,21 @@ export class Engine {
   /** Targets this rollout put (back) in service, in that order, and where the fleet check goes on. */
   readonly attachedInOrder: Target[] = []
   olderCursor = 0
+  /** Gates, pause, failure budget, deadline, late joiners (run-control.ts). */
+  readonly control: RunControl
 
   constructor(
     options: ResolvedOptions,
-    deps: { runId: string; health: HealthCheck; journal: Journal; lock: Lock; emitter: RolloutEmitter; stopSignal: AbortSignal; cancelSignal: AbortSignal },
+    deps: {
+      runId: string
+      health: HealthCheck
+      journal: Journal
+      lock: Lock
+      emitter: RolloutEmitter
+      stopSignal: AbortSignal
+      cancelSignal: AbortSignal
+      requestStop: (reason: string) => void
+    },
   ) {
     this.service = options.service
     this.runId = deps.runId
@@ -122,6 +134,7 @@ export class Engine {
     this.stops = new SignalFanout(deps.stopSignal)
     this.cancels = new SignalFanout(deps.cancelSignal)
     this.log = engineLog(options.logger ?? silent, deps.emitter, (id) => this.reports.get(id)?.target)
+    this.control = new RunControl(options, deps.requestStop)
   }
 
   get stopping(): boolean {

@@ -29,6 +29,7 @@ export type {
   VerifyRecord,
   PauseRecord,
   ReleaseRecord,
+  GateRecord,
   EndRecord,
   StopRecord,
   RecordedState,

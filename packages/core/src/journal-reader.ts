@@ -30,8 +30,9 @@ export const TRANSITIONS: Readonly<Record<From, readonly RecordedState[]>> = {
   holding: ['done', 'unverified', 'rolled-back', 'ejecting'],
   ejecting: ['ejecting', 'failed'],
   stopping: ['stopping', 'stopped', 'failed'],
-  done: ['ejecting', 'stopping'],
-  unverified: ['done', 'ejecting', 'stopping'],
+  // phases/gate.ts: a failed gate with onFailure 'rollback' rolls the last batch back
+  done: ['ejecting', 'stopping', 'rolling-back'],
+  unverified: ['done', 'ejecting', 'stopping', 'rolling-back'],
   'rolled-back': ['ejecting', 'stopping'],
   restored: ['ejecting', 'stopping'],
   skipped: ['stopping'],
@@ -144,6 +145,7 @@ function replay(run: JournalRun, record: JournalRecord, refuse: (message: string
       return
     case 'pause':
     case 'release':
+    case 'gate':
       if (record.i >= batches) refuse(`batch index ${record.i} is out of range: the plan has ${batches} batch(es)`)
       return
     case 'end':

@@ -34,11 +34,13 @@ export type VerifyRecord = { type: 'verify'; at?: number }
 /** A pause after batch `i`, until approved or `until`. */
 export type PauseRecord = { type: 'pause'; i: number; at: string; until: string }
 export type ReleaseRecord = { type: 'release'; i: number; how: string; at: string; by?: string; note?: string }
+/** A gate's verdict after batch `i` (or at the end: `final`), for the audit trail; a resumed run asks its gates again. */
+export type GateRecord = { type: 'gate'; i: number; gate: string; passed: boolean; detail: string; at: string; final?: true }
 export type EndRecord = { type: 'end'; status: RolloutStatus; at: string }
 /** Written by the CLI's last resort when an error escaped every adapter: the run is not over; `resume` goes on after it. */
 export type StopRecord = { type: 'stop'; reason: string; at: string }
 
-export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraRecord | VerifyRecord | PauseRecord | ReleaseRecord | EndRecord | StopRecord
+export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraRecord | VerifyRecord | PauseRecord | ReleaseRecord | GateRecord | EndRecord | StopRecord
 
 /** What a journal stores: JSON objects with a `type`. A rollout's are `JournalRecord`s. */
 export type StoredRecord = { type: string; [key: string]: unknown }
@@ -166,6 +168,12 @@ export function decodeRecord(value: unknown): JournalRecord {
       const record: ReleaseRecord = { type: 'release', i: index(value, 'i'), how: str(value, 'how'), at: str(value, 'at') }
       if (value.by !== undefined) record.by = str(value, 'by')
       if (value.note !== undefined) record.note = str(value, 'note')
+      return record
+    }
+    case 'gate': {
+      if (typeof value.passed !== 'boolean') bad(`\`passed\` is not a boolean: ${shown(value.passed)}`)
+      const record: GateRecord = { type: 'gate', i: index(value, 'i'), gate: str(value, 'gate'), passed: value.passed as boolean, detail: String(value.detail ?? ''), at: str(value, 'at') }
+      if (value.final === true) record.final = true
       return record
     }
     case 'end':

@@ -68,9 +68,10 @@ export interface PauseDeps {
  * channel that cannot be read (it is logged, and the timeout still applies); a graceful abort
  * ends it as `aborted`.
  */
-export async function pauseFor(deps: PauseDeps, index: number, pause: ResolvedPause): Promise<PauseEnd> {
+export async function pauseFor(deps: PauseDeps, index: number, pause: ResolvedPause, resumedUntil?: number): Promise<PauseEnd> {
   const { clock } = deps
-  const until = clock.now() + pause.timeout
+  // A resumed pause keeps the end it was given: a crash does not extend it.
+  const until = resumedUntil ?? clock.now() + pause.timeout
   deps.write({ type: 'pause', i: index, at: new Date(clock.now()).toISOString(), until: new Date(until).toISOString() })
   const stop = new AbortController()
   const inProcess = deps.approvals.wait()

@@ -31,7 +31,12 @@ export interface RolloutRun extends PromiseLike<RolloutResult> {
   off<K extends RolloutEventName>(event: K, listener: (payload: RolloutEventMap[K]) => unknown): void
   /** Every event as one discriminated union; returns the unsubscribe function. */
   subscribe(listener: (event: RolloutEvent) => unknown): () => void
-  /** Graceful abort: start nothing new, let in-flight steps finish, put healthy targets back. */
+  /**
+   * Releases the pause under way (`pause` option) so the next batch starts; false when the
+   * run is not paused. `rolling approve` does the same from another process.
+   */
+  approve(note?: string): boolean
+  /** Graceful abort: start nothing new, let in-flight steps finish, put healthy targets back. A pause ends as aborted. */
   abort(reason?: string): void
   /** Forced cancel: in-flight adapter calls are aborted too. The journal allows `resume`. */
   cancel(reason?: string): void
@@ -158,6 +163,9 @@ function start(options: ResolvedOptions, runId: string, body: (engine: Engine) =
     emitter,
     stopSignal: stop.signal,
     cancelSignal: cancel.signal,
+    requestStop: (reason) => {
+      if (!stop.signal.aborted) stop.abort(new AbortError(`[rolling] aborted: ${reason}`))
+    },
   })
   // Start on the next microtask, so listeners added right after rollout() see every event.
   const result = Promise.resolve().then(async () => {
@@ -178,6 +186,7 @@ function start(options: ResolvedOptions, runId: string, body: (engine: Engine) =
     once: (event, listener) => emitter.once(event, listener),
     off: (event, listener) => emitter.off(event, listener),
     subscribe: (listener) => emitter.subscribe(listener),
+    approve: (note) => engine.control.approvals.release('approved', 'run.approve()', note),
     abort: (reason) => stop.abort(new AbortError(reason ? `[rolling] aborted: ${reason}` : '[rolling] aborted')),
     cancel: (reason) => {
       const error = new AbortError(reason ? `[rolling] cancelled: ${reason}` : '[rolling] cancelled')

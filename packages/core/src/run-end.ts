@@ -39,6 +39,8 @@ export function finish(engine: Engine, startedAt: number, status: RolloutStatus,
     durationMs: endedAt - startedAt,
   }
   if (reason !== undefined) result.reason = reason
+  if (engine.control.gateOutcomes.length > 0) result.gates = engine.control.gateOutcomes
+  if (engine.control.pauses.length > 0) result.pauses = engine.control.pauses
   if (error) result.error = error
   engine.emitter.emit('rollout:end', { result })
   return result

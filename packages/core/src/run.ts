@@ -16,7 +16,13 @@ import { discoverAll } from './discovery.js'
 import { refuseUnfinished, resolveArtifact, takeLock } from './run-start.js'
 import { finish } from './run-end.js'
 import { prepareAhead, settlePreparations } from './prepare.js'
-import { batchSizes, splitBatches } from './plan.js'
+import { amountOf, planBatches } from './plan.js'
+import { checkGates } from './phases/gate.js'
+import { pauseAfter } from './phases/pause.js'
+import { roomFor, spend } from './phases/budget.js'
+import { armDeadline } from './phases/deadline.js'
+import { resumedLate, rollLate } from './phases/late.js'
+import { openPause, releasedPauses, skipOldMessages } from './pause.js'
 import { RollingError, errorMessage, isAbortError } from './errors.js'
 
 export interface NewRun {
@@ -66,6 +72,8 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
   engine.emitter.emit('rollout:start', { runId: engine.runId, service: engine.service, ref: resumed ? run.state.ref : run.ref, resumed })
   const lease = await takeLock(engine, resumed ? run.state.runId : undefined)
   let touched = false
+  // The deadline counts from the run's first start, which a resumed run reads from its journal.
+  const disarm = armDeadline(engine, resumed ? Date.parse(run.state.start.at) : startedAt)
   try {
     if (!resumed) await refuseUnfinished(engine)
     engine.artifact = await resolveArtifact(engine, resumed ? run.state.artifact.version : run.ref, resumed ? run.state.artifact : undefined)
@@ -86,7 +94,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
           `[rolling:${engine.lb.name}] no target in service for ${engine.service}: nothing to deploy to (an empty pool is an error, not a success)${also}`,
         )
       }
-      batches = splitBatches(candidates, batchSizes(candidates.length, run.batch, engine.minHealthy))
+      batches = planBatches(candidates, { batch: run.batch ?? 1, minHealthy: engine.minHealthy, zones: engine.control.zones })
       const index = new Map<string, number>()
       candidates.forEach((t, i) => {
         index.set(t.id, i)
@@ -116,11 +124,19 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
       })
     })
     engine.emitter.emit('plan', { runId: engine.runId, artifact: engine.artifact, candidates: all, batches, excluded: engine.excluded })
+    const control = engine.control
+    control.budget = amountOf(control.maxFailures, all.length)
+    await skipOldMessages({ control: control.channel, service: engine.service, seen: control.seen, log: engine.log })
 
     let status: RolloutStatus = 'succeeded'
     let reason: string | undefined
     const firstBatch = resumed ? Math.max(0, run.state.batch) : 0
-    if (resumed) reason = restoreOutcomes(engine, run.state, batches)
+    if (resumed) {
+      control.released = releasedPauses(run.state.records)
+      const open = openPause(run.state.records)
+      if (open) control.open = { index: open.index, until: Date.parse(open.until) }
+      reason = restoreOutcomes(engine, run.state, batches)
+    }
     if (reason) status = 'halted'
     for (let b = firstBatch; b < batches.length && !reason; b++) {
       if (engine.stopping) break
@@ -150,10 +166,9 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
           )
           ;[status, reason] = ['halted', `${ejecting.map((t) => t.id).join(', ')} failed a health check before the interruption`]
         }
-        if (targets.length === 0) continue // the whole batch had finished before the crash
       } else {
         if (b > 0) {
-          const unhealthy = await fleetCheck(engine, b, batches[b - 1] as Target[], all)
+          const unhealthy = (await fleetCheck(engine, b, batches[b - 1] as Target[], all)) ?? roomFor(engine, batch, all)
           if (unhealthy) {
             ;[status, reason] = ['halted', unhealthy]
             break
@@ -166,17 +181,25 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
           break
         }
       }
-      engine.write({ type: 'batch', i: b })
-      const following = batches[b + 1]
-      const end = await runBatch(engine, b, batches.length, targets, entries, following && (() => prepareAhead(engine, following, b + 1)))
-      if (end.halt) [status, reason] = ['halted', end.halt]
-      else if (!engine.stopping) {
-        try {
-          await engine.hook('afterBatch', { index: b, total: batches.length, targets: batch })
-        } catch (error) {
-          ;[status, reason] = ['halted', errorMessage(error)]
+      // A resumed batch that had finished before the crash goes straight to its gates and pause.
+      if (targets.length > 0) {
+        engine.write({ type: 'batch', i: b })
+        const following = batches[b + 1]
+        const end = await runBatch(engine, b, batches.length, targets, entries, following && (() => prepareAhead(engine, following, b + 1)))
+        const over = end.halt ?? spend(engine, end.failed, end.failure ?? '')
+        if (over) [status, reason] = ['halted', over]
+        else if (!engine.stopping) {
+          try {
+            await engine.hook('afterBatch', { index: b, total: batches.length, targets: batch })
+          } catch (error) {
+            ;[status, reason] = ['halted', errorMessage(error)]
+          }
         }
       }
+      if (reason || engine.stopping) break
+      const gate = await checkGates(engine, b, batches.length, b === batches.length - 1, batch)
+      if (gate) [status, reason] = ['halted', gate]
+      else await pauseAfter(engine, b, batches.length)
     }
     if (engine.stopping) [status, reason] = ['aborted', reason ? `${abortMessage(engine)}; ${reason}` : abortMessage(engine)]
     if (status === 'succeeded' && run.verify) {
@@ -188,6 +211,18 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         : []
       const end = await verify(engine, all, resumedStops)
       if (end.failed) [status, reason] = ['failed', end.failed]
+      const found = end.late ?? []
+      const late = [...found, ...(resumed ? resumedLate(run.state).filter((l) => !found.some((t) => t.id === l.target.id)) : [])]
+      if (late.length > 0) {
+        const lateEnd = await rollLate(engine, late, resumed ? undefined : run.batch)
+        if (lateEnd.aborted && status === 'succeeded') [status, reason] = ['aborted', abortMessage(engine)]
+        else if (lateEnd.failed && status === 'succeeded') [status, reason] = ['failed', lateEnd.failed]
+      }
+    }
+    if (status === 'succeeded' && control.failures.length > 0) {
+      const ids = control.failures.slice(0, 5).map((t) => t.id)
+      status = 'degraded'
+      reason = `${control.failures.length} target(s) failed within the failure budget (maxFailures ${control.budget}) and are left out: ${ids.join(', ')}${control.failures.length > 5 ? ', ...' : ''}`
     }
     return finish(engine, startedAt, status, reason)
   } catch (error) {
@@ -195,6 +230,7 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
     const status: RolloutStatus = isAbortError(error) || engine.cancelSignal.aborted ? 'aborted' : 'failed'
     return finish(engine, startedAt, status, errorMessage(error), error instanceof Error ? error : new Error(String(error)))
   } finally {
+    disarm()
     await settlePreparations(engine)
     await lease.release().catch((error: unknown) => engine.log.warn(`[rolling] could not release the lock: ${errorMessage(error)}`))
     await engine.executor.close?.().catch(() => undefined)
@@ -217,7 +253,10 @@ function restoreOutcomes(engine: Engine, state: JournalState, batches: Target[][
       report.outcome = s as typeof report.outcome
       report.reason = 'recorded before the interruption'
       if (ATTACHED.has(report.outcome)) engine.attachedInOrder.push(t)
-      if (s === 'failed' || s === 'rolled-back') halt ??= `${t.id} failed before the interruption`
+      if (s === 'failed' || s === 'rolled-back') {
+        // Within the failure budget a failure recorded before the crash is spent again, not a halt.
+        halt ??= spend(engine, [t], `${t.id} failed before the interruption`)
+      }
     }
   })
   return halt

@@ -17,6 +17,8 @@ import { eject, type Failing } from './eject.js'
 export interface VerifyEnd {
   /** Why the rollout failed, if it did. */
   failed?: string
+  /** With `verify.onMismatch: 'deploy'`: targets first seen here, on another build, to roll like the others. */
+  late?: Target[]
 }
 
 type Observed = { build?: RunningBuild; source: string; error?: string; health: Health }
@@ -59,10 +61,14 @@ export async function verify(engine: Engine, planned: readonly Target[], resumed
   }
   await mapLimit(targets, FLEET_CONCURRENCY, check).finally(shared.dispose)
 
+  // Late joiners (not planned, an autoscaling instance on an old image) are deployed, not
+  // stopped, with `onMismatch: 'deploy'`; a planned target on another build is still stopped.
+  const late = engine.control.onMismatch === 'deploy' ? mismatched.filter((t) => !engine.index.has(t.id)) : []
+  const stopping = mismatched.filter((t) => !late.includes(t))
   // Stopping must not take the pool below minHealthy.
   const room = Math.max(0, targets.length - amountOf(engine.minHealthy, targets.length))
-  const toStop = mismatched.slice(0, room)
-  for (const target of mismatched.slice(room)) {
+  const toStop = stopping.slice(0, room)
+  for (const target of stopping.slice(room)) {
     engine.log.warn(`[rolling] ${describeTarget(target)} runs the wrong build but stopping it would leave fewer than minHealthy in service`, {
       target: target.id,
     })
@@ -71,8 +77,8 @@ export async function verify(engine: Engine, planned: readonly Target[], resumed
   await eject(engine, unhealthy, -1, 'verify')
 
   const problems: string[] = []
-  if (mismatched.length > engine.maxStopped) {
-    problems.push(`${mismatched.length} target(s) ran the wrong build, more than maxStopped (${engine.maxStopped})`)
+  if (stopping.length > engine.maxStopped) {
+    problems.push(`${stopping.length} target(s) ran the wrong build, more than maxStopped (${engine.maxStopped})`)
   }
   if (unknown.length > 0) problems.push(`the build of ${unknown.length} target(s) could not be verified: ${unknown.slice(0, 5).join(', ')}`)
   if (unhealthy.length > 0)
@@ -88,7 +94,9 @@ export async function verify(engine: Engine, planned: readonly Target[], resumed
   for (const target of toStop) healthy.delete(target.id)
   const healthyLeft = healthy.size
   if (healthyLeft < need) problems.push(`only ${healthyLeft} healthy target(s) in service at the end, fewer than minHealthy (${need})`)
-  return problems.length ? { failed: problems.join('; ') } : {}
+  const end: VerifyEnd = late.length > 0 ? { late } : {}
+  if (problems.length > 0) end.failed = problems.join('; ')
+  return end
 }
 
 /** Planned targets this rollout left (or found) in service that are no longer there. */

@@ -28,7 +28,7 @@ const cases: BadCase[] = [
     option: 'verbose',
     message: unknown(
       'verbose',
-      'the options are service, loadBalancer, artifacts, executor, deploy, healthCheck, version, batch, minHealthy, settle, drain, onFailure, maxStopped, redeploy, verify, timeouts, hooks, signal, clock, logger, stateDir, journal, lock, runId',
+      'the options are service, loadBalancer, artifacts, executor, deploy, healthCheck, version, batch, minHealthy, settle, drain, onFailure, maxStopped, redeploy, verify, timeouts, hooks, signal, clock, logger, stateDir, journal, lock, runId, gates, bake, pause, control, zones, maxFailures, deadline',
     ),
   },
   {
@@ -65,13 +65,13 @@ const cases: BadCase[] = [
     name: 'timeouts.drain',
     make: (v) => ({ ...v, timeouts: { drain: 1000 } }),
     option: 'timeouts.drain',
-    message: unknown('timeouts.drain', 'the options of timeouts are precheck, detach, deploy, attach, stop, abortGrace'),
+    message: unknown('timeouts.drain', 'the options of timeouts are precheck, detach, deploy, attach, stop, abortGrace, gate'),
   },
   {
     name: 'timeouts.constructor (inherited from Object.prototype)',
     make: (v) => ({ ...v, timeouts: { constructor: 1000 } }),
     option: 'timeouts.constructor',
-    message: unknown('timeouts.constructor', 'the options of timeouts are precheck, detach, deploy, attach, stop, abortGrace'),
+    message: unknown('timeouts.constructor', 'the options of timeouts are precheck, detach, deploy, attach, stop, abortGrace, gate'),
   },
   {
     name: 'hooks.afterBatchs',
