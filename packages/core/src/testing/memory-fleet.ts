@@ -49,6 +49,8 @@ export interface MemoryFleetOptions {
   healthTimeoutMs?: number
   /** @default 'host-' */
   idPrefix?: string
+  /** Labels of host `n` (1-based), e.g. its zone for zone-aware batches. */
+  labels?: (n: number) => Record<string, string>
 }
 
 export interface FleetAdapters {
@@ -119,6 +121,7 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
     const n = ++count
     // Never dialled; still on loopback, so a real health check plugged in by mistake stays on this machine.
     const target: Target = { id: `${prefix}${n}`, address: `127.${100 + ((n >> 16) & 127)}.${(n >> 8) & 255}.${n & 255}`, port: 8080 }
+    if (options.labels) target.labels = options.labels(n)
     hosts.set(target.id, { version: build.version, ...(build.builtAt === undefined ? {} : { builtAt: build.builtAt }), healthy: true, running: true })
     return target
   }
