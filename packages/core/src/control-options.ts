@@ -6,6 +6,7 @@ import type { Gate } from './gates/gate.js'
 import type { ZonePlan } from './plan.js'
 import type { ControlChannel } from './control.js'
 import { checkKeys, checkMs, failOption } from './validate.js'
+import { formatMs } from './clock.js'
 import { PAUSE_KEYS, VERIFY_KEYS, ZONE_KEYS } from './option-keys.js'
 import { amountOf } from './plan.js'
 
@@ -75,6 +76,15 @@ export function parseDuration(text: string): number | undefined {
   if (!match) return undefined
   const unit = { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'] ?? 1
   return Math.round(Number(match[1]) * unit)
+}
+
+/** A span as a person writes it, for pauses and deadlines: `90s`, `10m`, `1h30m`, `24h`. */
+export function formatSpan(ms: number): string {
+  if (ms < 60_000 || ms % 1000 !== 0) return formatMs(ms)
+  const h = Math.floor(ms / 3_600_000)
+  const m = Math.floor((ms % 3_600_000) / 60_000)
+  const s = Math.round((ms % 60_000) / 1000)
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`
 }
 
 // A declared `never` function, so a failed check narrows the value's type.

@@ -3,14 +3,14 @@
 // back) and a reason that says so. It counts from the run's start, which a resumed run reads
 // from its journal: a crash does not extend it.
 import type { Engine } from '../engine.js'
-import { formatMs } from '../clock.js'
+import { formatSpan } from '../control-options.js'
 import { MAX_TIMER_MS } from '../validate.js'
 
 /** Arms the deadline; returns the function that disarms it. */
 export function armDeadline(engine: Engine, startedAt: number): () => void {
   const ms = engine.control.deadlineMs
   if (ms === undefined) return () => {}
-  const reason = `the rollout's deadline of ${formatMs(ms)} passed (it started at ${new Date(startedAt).toISOString()})`
+  const reason = `the rollout's deadline of ${formatSpan(ms)} passed (it started at ${new Date(startedAt).toISOString()})`
   let handle: ReturnType<typeof engine.clock.setTimeout> | undefined
   const arm = () => {
     const left = startedAt + ms - engine.clock.now()

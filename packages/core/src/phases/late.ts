@@ -25,13 +25,28 @@ export function resumedLate(state: JournalRun): { target: Target; resumed: Resum
   const out: { target: Target; resumed: Resumed }[] = []
   for (const { target, s } of state.extra.values()) {
     if (FINAL_STATES.has(s) || s === 'stopping' || s === 'ejecting') continue
-    const entry = s === 'deploying' ? 'deploy' : s === 'deployed' ? 'settle' : s === 'rolling-back' ? 'rollback' : s === 'attaching' ? 'attach' : s === 'holding' ? 'hold' : 'detach'
+    const entry =
+      s === 'deploying'
+        ? 'deploy'
+        : s === 'deployed'
+          ? 'settle'
+          : s === 'rolling-back'
+            ? 'rollback'
+            : s === 'attaching'
+              ? 'attach'
+              : s === 'holding'
+                ? 'hold'
+                : 'detach'
     out.push({ target, resumed: { entry } })
   }
   return out
 }
 
-export async function rollLate(engine: Engine, late: readonly (Target | { target: Target; resumed: Resumed })[], batch: Amount | readonly Amount[] | undefined): Promise<LateEnd> {
+export async function rollLate(
+  engine: Engine,
+  late: readonly (Target | { target: Target; resumed: Resumed })[],
+  batch: Amount | readonly Amount[] | undefined,
+): Promise<LateEnd> {
   const targets = late.map((l) => ('resumed' in l ? l.target : l))
   const entries = new Map<string, Resumed>()
   for (const l of late) if ('resumed' in l) entries.set(l.target.id, l.resumed)
@@ -45,7 +60,9 @@ export async function rollLate(engine: Engine, late: readonly (Target | { target
   }
   const failed = targets.filter((t) => engine.report(t, -1).outcome === 'failed' || engine.report(t, -1).outcome === 'rolled-back')
   if (failed.length > engine.maxStopped) {
-    return { failed: `${failed.length} late joiner(s) failed to deploy, more than maxStopped (${engine.maxStopped}): ${failed.slice(0, 5).map(describeTarget).join(', ')}` }
+    return {
+      failed: `${failed.length} late joiner(s) failed to deploy, more than maxStopped (${engine.maxStopped}): ${failed.slice(0, 5).map(describeTarget).join(', ')}`,
+    }
   }
   return engine.stopping && targets.some((t) => engine.report(t, -1).outcome === 'pending') ? { aborted: true } : {}
 }

@@ -7,7 +7,7 @@
 import type { Engine } from '../engine.js'
 import { pausesAfter } from '../control-options.js'
 import { type PauseDeps, type PauseEnd, abortRequested, pauseFor } from '../pause.js'
-import { formatMs } from '../clock.js'
+import { formatSpan } from '../control-options.js'
 
 function deps(engine: Engine): PauseDeps {
   const control = engine.control
@@ -57,6 +57,6 @@ export async function pauseAfter(engine: Engine, index: number, total: number): 
 
 function abortReason(end: PauseEnd, index: number, timeoutMs?: number): string {
   const who = `${end.by ? ` by ${end.by}` : ''}${end.note ? ` (${end.note})` : ''}`
-  if (end.how === 'timeout') return `the pause after batch ${index + 1} was not approved within ${formatMs(timeoutMs ?? 0)} (pause.onTimeout 'abort')`
+  if (end.how === 'timeout') return `the pause after batch ${index + 1} was not approved within ${formatSpan(timeoutMs ?? 0)} (pause.onTimeout 'abort')`
   return `rolling abort${who} after batch ${index + 1}`
 }

@@ -83,7 +83,9 @@ describe('gates', () => {
   it("'wait' keeps polling on the engine's clock, and fails once undecided past the gate's timeout", async () => {
     const fx = setup({ size: 2 })
     const start = fx.clock.now()
-    const slow = scripted('metrics', (ctx) => (ctx.clock.now() - start < 200_000 ? { state: 'wait', detail: 'no datapoints yet' } : { state: 'pass', detail: 'p99 120ms' }))
+    const slow = scripted('metrics', (ctx) =>
+      ctx.clock.now() - start < 200_000 ? { state: 'wait', detail: 'no datapoints yet' } : { state: 'pass', detail: 'p99 120ms' },
+    )
     let result = await fx.run({ gates: [slow] })
     expect(result.status).toBe('succeeded')
     expect(result.gates?.[0]?.durationMs).toBeGreaterThan(0)
