@@ -6,6 +6,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Phase, RolloutResult, RolloutStatus, TargetReport } from '@org/rolling-core'
+import { controlSummary } from './plain.js'
 import type { Reporter, ReporterFactory } from './reporter.js'
 import { addressOf, countOutcomes, countWarnings, formatDuration, warningText } from './format.js'
 import { messageOf } from '../errors.js'
@@ -116,6 +117,8 @@ export function renderSummary(
   if (result.needsAttention.length > 0) {
     lines.push('', `**Needs attention** (left out of the load balancer): ${result.needsAttention.map((t) => markdownCode(t.id)).join(', ')}`)
   }
+  const control = controlSummary(result)
+  if (control.length > 0) lines.push('', '### Gates and pauses', '', ...control.map((l) => `- ${cell(l.trim())}`))
   if (warnings.length > 0) {
     lines.push('', `### ⚠️ Warnings (${warnings.length})`, '')
     for (const w of warnings) lines.push(`- **${w.kind}** ${markdownCode(w.target.id)} (${cell(addressOf(w.target))}): ${cell(warningText(w))}`)

@@ -172,5 +172,23 @@ export function summaryLines(result: RolloutResult): string[] {
   const failed = new Set(result.targets.filter((r) => r.outcome === 'failed').map((r) => r.target.id))
   const others = result.needsAttention.filter((t) => !failed.has(t.id))
   if (others.length > 0) lines.push(`needs attention (not back in service): ${others.map((t) => describe(t)).join(', ')}`)
+  lines.push(...controlSummary(result))
+  return lines
+}
+
+/** One line for the gates (each failure in full) and one per pause, under the counts of every report. */
+export function controlSummary(result: RolloutResult): string[] {
+  const lines: string[] = []
+  const gates = result.gates ?? []
+  if (gates.length > 0) {
+    const passed = gates.filter((g) => g.passed).length
+    lines.push(`gates: ${passed} of ${gates.length} check(s) passed`)
+    for (const g of gates) if (!g.passed) lines.push(`  gate ${g.gate} FAILED ${g.final ? 'at the end' : `after batch ${g.batch + 1}`}: ${oneLine(g.detail)}`)
+  }
+  for (const p of result.pauses ?? []) {
+    lines.push(
+      `pause after batch ${p.index + 1}: ${p.how}${p.by ? ` by ${p.by}` : ''}${p.note ? ` (${oneLine(p.note)})` : ''} after ${formatDuration(p.durationMs)}`,
+    )
+  }
   return lines
 }

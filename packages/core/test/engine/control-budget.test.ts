@@ -35,7 +35,9 @@ describe('failure budget (maxFailures)', () => {
     fx.fleet.breakAfterDeploy('host-1')
     const result = await fx.run({ maxFailures: 2, batch: 2, minHealthy: 2 })
     expect(result.status).toBe('halted')
-    expect(result.reason).toMatch(/^detaching the next 2 target\(s\) would leave 1 in service, fewer than minHealthy \(2\), with 1 failed target\(s\) left out \(host-1/)
+    expect(result.reason).toMatch(
+      /^detaching the next 2 target\(s\) would leave 1 in service, fewer than minHealthy \(2\), with 1 failed target\(s\) left out \(host-1/,
+    )
     expect(fx.fleet.lb.calls.filter((c) => c.op === 'detach')).toHaveLength(1)
     expect(outcomes(result)).toMatchObject({ 'host-3': 'pending', 'host-4': 'pending' })
   })
