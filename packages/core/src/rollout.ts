@@ -35,7 +35,7 @@ export interface RolloutRun extends PromiseLike<RolloutResult> {
    * Releases the pause under way (`pause` option) so the next batch starts; false when the
    * run is not paused. `rolling approve` does the same from another process.
    */
-  approve(note?: string): boolean
+  approve(note?: string, by?: string): boolean
   /** Graceful abort: start nothing new, let in-flight steps finish, put healthy targets back. A pause ends as aborted. */
   abort(reason?: string): void
   /** Forced cancel: in-flight adapter calls are aborted too. The journal allows `resume`. */
@@ -186,7 +186,7 @@ function start(options: ResolvedOptions, runId: string, body: (engine: Engine) =
     once: (event, listener) => emitter.once(event, listener),
     off: (event, listener) => emitter.off(event, listener),
     subscribe: (listener) => emitter.subscribe(listener),
-    approve: (note) => engine.control.approvals.release('approved', 'run.approve()', note),
+    approve: (note, by) => engine.control.approvals.release('approved', by ?? 'run.approve()', note),
     abort: (reason) => stop.abort(new AbortError(reason ? `[rolling] aborted: ${reason}` : '[rolling] aborted')),
     cancel: (reason) => {
       const error = new AbortError(reason ? `[rolling] cancelled: ${reason}` : '[rolling] cancelled')

@@ -2,7 +2,7 @@
 // rollout (or resume it from the journal), feed its events to the reporters, handle
 // Ctrl-C, and turn the way it ended into the exit code.
 import { join } from 'node:path'
-import { type RolloutOptions, type RolloutResult, type RolloutRun, fileJournal, fileLock, resume, rollout } from '@org/rolling-core'
+import { type RolloutOptions, type RolloutResult, type RolloutRun, fileJournal, fileLock, resume, rollout, sender } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import type { ReporterContext } from '../reporters/reporter.js'
@@ -40,7 +40,13 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     ...(io.stdin ? { input: io.stdin } : {}),
     // A bare `rolling status` here would look beside another config: say which command finds this run.
     ...(needsStateFlags(hints) ? { statusHint: hint(hints, 'status') } : {}),
+    // The terminal view's `a` / `x` keys during a pause; the run starts below.
+    control: {
+      approve: (note) => started?.approve(note, sender(io.env)) ?? false,
+      abort: (reason) => started?.abort(reason),
+    },
   }
+  let started: RolloutRun | undefined
   const factories = await selectReporters(args, io.stdout, io.env, io.cwd)
   if (args.otel) factories.push(await otelReporter(io))
   const reporter = combineReporters(factories, ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}
@@ -55,6 +61,7 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     lock: options.lock ?? fileLock({ dir: options.stateDir as string }),
   })
   const run = start(command, { ...options, journal: guard.journal, lock: guard.lock })
+  started = run
   const inflight = new InFlight()
   const unsubscribe = run.subscribe((event) => {
     inflight.update(event)

@@ -78,3 +78,20 @@ export function warnedIds(result: Pick<RolloutResult, 'warnings'>): Set<string> 
 export function countWarnings(n: number): string {
   return `${n} warning${n === 1 ? '' : 's'}`
 }
+
+/** One line for the gates (each failure in full) and one per pause, under the counts of every report. */
+export function controlSummary(result: Pick<RolloutResult, 'gates' | 'pauses'>): string[] {
+  const lines: string[] = []
+  const gates = result.gates ?? []
+  if (gates.length > 0) {
+    const passed = gates.filter((g) => g.passed).length
+    lines.push(`gates: ${passed} of ${gates.length} check(s) passed`)
+    for (const g of gates) if (!g.passed) lines.push(`  gate ${g.gate} FAILED ${g.final ? 'at the end' : `after batch ${g.batch + 1}`}: ${oneLine(g.detail)}`)
+  }
+  for (const p of result.pauses ?? []) {
+    lines.push(
+      `pause after batch ${p.index + 1}: ${p.how}${p.by ? ` by ${p.by}` : ''}${p.note ? ` (${oneLine(p.note)})` : ''} after ${formatDuration(p.durationMs)}`,
+    )
+  }
+  return lines
+}

@@ -3,7 +3,7 @@
 // line prefixed by its target id. Ends with the outcome counts and the exit status.
 import type { RolloutEvent, RolloutResult } from '@org/rolling-core'
 import type { Reporter, ReporterFactory } from './reporter.js'
-import { countOutcomes, countWarnings, describe, formatDuration, listIds, oneLine, warnedIds, warningText } from './format.js'
+import { controlSummary, countOutcomes, countWarnings, describe, formatDuration, listIds, oneLine, warnedIds, warningText } from './format.js'
 import { describeExit, exitCodeOfResult } from '../exit-codes.js'
 import { exitCodeOfError, messageOf } from '../errors.js'
 import { safeLine, safeOutput } from '../safe-text.js'
@@ -173,22 +173,5 @@ export function summaryLines(result: RolloutResult): string[] {
   const others = result.needsAttention.filter((t) => !failed.has(t.id))
   if (others.length > 0) lines.push(`needs attention (not back in service): ${others.map((t) => describe(t)).join(', ')}`)
   lines.push(...controlSummary(result))
-  return lines
-}
-
-/** One line for the gates (each failure in full) and one per pause, under the counts of every report. */
-export function controlSummary(result: RolloutResult): string[] {
-  const lines: string[] = []
-  const gates = result.gates ?? []
-  if (gates.length > 0) {
-    const passed = gates.filter((g) => g.passed).length
-    lines.push(`gates: ${passed} of ${gates.length} check(s) passed`)
-    for (const g of gates) if (!g.passed) lines.push(`  gate ${g.gate} FAILED ${g.final ? 'at the end' : `after batch ${g.batch + 1}`}: ${oneLine(g.detail)}`)
-  }
-  for (const p of result.pauses ?? []) {
-    lines.push(
-      `pause after batch ${p.index + 1}: ${p.how}${p.by ? ` by ${p.by}` : ''}${p.note ? ` (${oneLine(p.note)})` : ''} after ${formatDuration(p.durationMs)}`,
-    )
-  }
   return lines
 }

@@ -20,6 +20,8 @@ export interface ReporterContext {
   strict?: boolean
   /** The command that shows this run again, when a bare `rolling status` here would not find it (--config, --state-dir). */
   statusHint?: string
+  /** The run in this process, for a view that takes keys: release a pause, or abort. */
+  control?: { approve(note?: string): boolean; abort(reason?: string): void }
 }
 
 export interface Reporter {

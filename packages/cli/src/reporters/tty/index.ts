@@ -84,6 +84,10 @@ class TtyReporter implements Reporter {
         if (key === 'o' || key === 'O') {
           this.#showOutput = !this.#showOutput
           this.#draw()
+        } else if (this.#state.paused && ctx.control && (key === 'a' || key === 'A')) {
+          ctx.control.approve('approved at the terminal')
+        } else if (this.#state.paused && ctx.control && (key === 'x' || key === 'X')) {
+          ctx.control.abort('aborted at the terminal during the pause')
         }
       },
       ...(options.onInterrupt ? { interrupt: options.onInterrupt } : {}),
@@ -164,6 +168,7 @@ class TtyReporter implements Reporter {
       showOutput: this.#showOutput,
       outputLines: this.#options.outputLines,
       interactive: this.#interactive,
+      canApprove: this.#ctx.control !== undefined,
     }
   }
 

@@ -3,7 +3,7 @@
 // when a batch ends, and the final summary. Pure: the same state and time give the same lines.
 import type { RolloutResult, TargetOutcome } from '@org/rolling-core'
 import { type Paint, pad, sanitize, sanitizeOutput, truncate, width } from './ansi.js'
-import { countWarnings, warnedIds, warningText } from '../format.js'
+import { controlSummary, countWarnings, warnedIds, warningText } from '../format.js'
 import { bar, duration, estimate } from './format.js'
 import type { FinishedBatch, TargetView, ViewPhase, ViewState } from './state.js'
 
@@ -225,8 +225,15 @@ export function renderSummary(result: RolloutResult, f: Frame): string[] {
   const warnings = result.warnings ?? []
   const version = result.artifact?.version
   // An abort is what the user asked for: yellow, not the red of a failure.
-  const headTone = ok ? (warnings.length > 0 ? paint.yellow : paint.green) : result.status === 'aborted' ? paint.yellow : paint.red
-  const mark = ok ? (warnings.length > 0 ? '⚠' : '✔') : result.status === 'aborted' ? '!' : '✖'
+  // A degraded end went all the way, with failures within the budget: yellow, as a warning.
+  const headTone = ok
+    ? warnings.length > 0
+      ? paint.yellow
+      : paint.green
+    : result.status === 'aborted' || result.status === 'degraded'
+      ? paint.yellow
+      : paint.red
+  const mark = ok ? (warnings.length > 0 ? '⚠' : '✔') : result.status === 'aborted' ? '!' : result.status === 'degraded' ? '⚠' : '✖'
   const head = `${headTone(mark)} ${f.command} of ${sanitize(result.service)}${version ? ` ${sanitize(version)}` : ''} ${
     ok ? headTone(STATUS_WORD[result.status]) : headTone(paint.bold(STATUS_WORD[result.status]))
   }${warnings.length > 0 ? headTone(` with ${countWarnings(warnings.length)}`) : ''} in ${duration(result.durationMs)}${paint.dim(`  run ${sanitize(result.runId)}`)}`
@@ -254,6 +261,7 @@ export function renderSummary(result: RolloutResult, f: Frame): string[] {
     }
     if (warnings.length > LIST_MAX) lines.push(paint.yellow(`    … and ${warnings.length - LIST_MAX} more warnings`))
   }
+  for (const line of controlSummary(result)) lines.push(`  ${sanitize(line)}`)
   if (result.needsAttention.length > 0) {
     lines.push(paint.red(paint.bold(`  left out of the load balancer for manual verification: ${result.needsAttention.map((t) => sanitize(t.id)).join(', ')}`)))
   }
