@@ -38,6 +38,13 @@ export { type TargetState, FINAL_STATES, ATTACHED } from './target-state.js'
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
+/** What a run hands its engine besides the options; `requestStop` is a graceful abort with a reason. */
+export type EngineDeps = { runId: string; health: HealthCheck; journal: Journal; lock: Lock; emitter: RolloutEmitter } & {
+  stopSignal: AbortSignal
+  cancelSignal: AbortSignal
+  requestStop: (reason: string) => void
+}
+
 /** A deadline and signal shared by several targets' steps. */
 export interface SharedContext {
   ctx(target?: Target): AdapterContext
@@ -97,19 +104,7 @@ export class Engine {
   /** Gates, pause, failure budget, deadline, late joiners (run-control.ts). */
   readonly control: RunControl
 
-  constructor(
-    options: ResolvedOptions,
-    deps: {
-      runId: string
-      health: HealthCheck
-      journal: Journal
-      lock: Lock
-      emitter: RolloutEmitter
-      stopSignal: AbortSignal
-      cancelSignal: AbortSignal
-      requestStop: (reason: string) => void
-    },
-  ) {
+  constructor(options: ResolvedOptions, deps: EngineDeps) {
     this.service = options.service
     this.runId = deps.runId
     this.lb = options.loadBalancer

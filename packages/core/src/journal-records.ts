@@ -40,7 +40,17 @@ export type EndRecord = { type: 'end'; status: RolloutStatus; at: string }
 /** Written by the CLI's last resort when an error escaped every adapter: the run is not over; `resume` goes on after it. */
 export type StopRecord = { type: 'stop'; reason: string; at: string }
 
-export type JournalRecord = StartRecord | BatchRecord | TargetRecord | ExtraRecord | VerifyRecord | PauseRecord | ReleaseRecord | GateRecord | EndRecord | StopRecord
+export type JournalRecord =
+  | StartRecord
+  | BatchRecord
+  | TargetRecord
+  | ExtraRecord
+  | VerifyRecord
+  | PauseRecord
+  | ReleaseRecord
+  | GateRecord
+  | EndRecord
+  | StopRecord
 
 /** What a journal stores: JSON objects with a `type`. A rollout's are `JournalRecord`s. */
 export type StoredRecord = { type: string; [key: string]: unknown }
@@ -172,7 +182,14 @@ export function decodeRecord(value: unknown): JournalRecord {
     }
     case 'gate': {
       if (typeof value.passed !== 'boolean') bad(`\`passed\` is not a boolean: ${shown(value.passed)}`)
-      const record: GateRecord = { type: 'gate', i: index(value, 'i'), gate: str(value, 'gate'), passed: value.passed as boolean, detail: String(value.detail ?? ''), at: str(value, 'at') }
+      const record: GateRecord = {
+        type: 'gate',
+        i: index(value, 'i'),
+        gate: str(value, 'gate'),
+        passed: value.passed as boolean,
+        detail: String(value.detail ?? ''),
+        at: str(value, 'at'),
+      }
       if (value.final === true) record.final = true
       return record
     }

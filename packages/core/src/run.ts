@@ -168,7 +168,9 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
         }
       } else {
         if (b > 0) {
-          const unhealthy = (await fleetCheck(engine, b, batches[b - 1] as Target[], all)) ?? roomFor(engine, batch, all)
+          const check = await fleetCheck(engine, b, batches[b - 1] as Target[], all)
+          // A target failing the check counts against the failure budget like a failed deploy.
+          const unhealthy = check.halt ?? spend(engine, check.failed, check.failure ?? '') ?? roomFor(engine, batch, all)
           if (unhealthy) {
             ;[status, reason] = ['halted', unhealthy]
             break

@@ -24,8 +24,16 @@ export const FRESH_MS = 1000
 /** How many older targets one fleet check asks, for a batch of `size`. */
 export const olderPerCheck = (size: number): number => Math.max(64, 4 * size)
 
-/** Returns a halt reason, or undefined when the next batch may go. */
-export async function fleetCheck(engine: Engine, batch: number, previous: readonly Target[], planned: readonly Target[]): Promise<string | undefined> {
+export interface FleetCheckEnd {
+  /** Too few healthy in service: no further batch may start, whatever the failure budget. */
+  halt?: string
+  /** Targets that failed the check, taken out again: the failure budget decides. */
+  failed: Target[]
+  failure?: string
+}
+
+/** Checks the fleet before batch `batch`; the next batch may go when nothing is returned failing. */
+export async function fleetCheck(engine: Engine, batch: number, previous: readonly Target[], planned: readonly Target[]): Promise<FleetCheckEnd> {
   const need = amountOf(engine.minHealthy, engine.planned)
   const isAttached = (t: Target) => ATTACHED.has(engine.report(t, -1).outcome)
   const newest = previous.filter(isAttached)
@@ -35,7 +43,7 @@ export async function fleetCheck(engine: Engine, batch: number, previous: readon
   // With minHealthy, the attached targets not asked count as healthy: they were when last asked.
   const notAsked = need > 0 ? engine.attachedInOrder.filter(isAttached).length - attached.length : 0
   const targets = attached.concat(untouched)
-  if (targets.length === 0) return undefined
+  if (targets.length === 0) return { failed: [] }
   engine.emitter.emit('fleet:check', { batch, targets })
   const rounds = Math.ceil(targets.length / FLEET_CONCURRENCY)
   const shared = engine.shared(`fleet check before batch ${batch + 1}`, engine.timeouts.precheck * (rounds + 1))
@@ -59,18 +67,19 @@ export async function fleetCheck(engine: Engine, batch: number, previous: readon
     const report = engine.report(target, -1)
     report.timings.gate = (report.timings.gate ?? 0) + ms
   }
-  const reasons: string[] = []
+  const end: FleetCheckEnd = { failed: failing.map((f) => f.target) }
   if (failing.length > 0) {
     engine.emitter.emit('fleet:unhealthy', { batch, failing, healthy, minHealthy: need })
     await eject(engine, failing, batch, 'gate')
     const shown = failing.slice(0, 5).map((f) => `${describeTarget(f.target)} ${f.reason.replace(/^failed the fleet check before batch \d+: /, '')}`)
-    reasons.push(`${failing.length} target(s) failed the fleet check before batch ${batch + 1}: ${shown.join('; ')}`)
+    end.failure = `${failing.length} target(s) failed the fleet check before batch ${batch + 1}: ${shown.join('; ')}`
   }
   if (healthy < need) {
     if (failing.length === 0) engine.emitter.emit('fleet:unhealthy', { batch, failing, healthy, minHealthy: need })
-    reasons.push(`only ${healthy} healthy target(s) in service before batch ${batch + 1}, fewer than minHealthy (${need})`)
+    const low = `only ${healthy} healthy target(s) in service before batch ${batch + 1}, fewer than minHealthy (${need})`
+    end.halt = end.failure ? `${end.failure}; ${low}` : low
   }
-  return reasons.length > 0 ? reasons.join('; ') : undefined
+  return end
 }
 
 /** Up to `max` attached targets of earlier batches, in turn from where the last check stopped. */

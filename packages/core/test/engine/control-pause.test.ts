@@ -117,7 +117,7 @@ describe('pause', () => {
     // The process dies here: its journal is what is left. A copy stands in for the file.
     const journal = memoryJournal()
     journal.append(...((await fx.journal.read()) as never[]))
-    fx.clock.advance(1_800_000)
+    await fx.clock.advance(1_800_000)
     const again = resume({ ...fx.fleet.adapters, clock: fx.clock, journal, lock: memoryLock(), pause: { after: [1], timeout: 7_200_000 } })
     const starts: { resumed: boolean; until: number }[] = []
     again.on('pause:start', (e) => {
