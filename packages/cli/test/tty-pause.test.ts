@@ -4,7 +4,7 @@
 // who approved. A second run is aborted with `x`: exit 3, the rest untouched.
 import { afterEach, describe, expect, it } from 'vitest'
 import { findTmux, startTerminal, type Terminal } from './support/tty-tmux.js'
-import { BIN_SOURCE, makeProject, type Project, TSX } from './support/project.js'
+import { BIN_SOURCE, makeProject, type Project, runMain, TSX } from './support/project.js'
 
 const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0'
 const noTmux = !findTmux()
@@ -41,6 +41,11 @@ if (noTmux && !ci) console.warn('[tty-pause.test] skipped: tmux not installed (a
     const still = await term.capture()
     expect(still).toMatch(/paused after batch 1\/3/)
     expect(still).not.toMatch(/host-2\s+\S+\s+(detaching|deploying)/)
+    // `rolling status` from another terminal says what the run waits for.
+    const status = await runMain(['status'], { cwd: project.dir })
+    expect(status.stdout.lines()).toContainEqual(
+      expect.stringMatching(/^paused after batch 1 since \S+, until \S+: `rolling approve` goes on, `rolling abort` stops it$/),
+    )
     await term.sendKeys('a')
     expect(await term.exited({ timeoutMs: 30_000 })).toBe(0)
     const end = await term.capture()

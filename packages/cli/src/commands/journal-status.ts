@@ -1,7 +1,7 @@
 // What a journal says about the last rollout of a service: its run, build, batches, the
 // last state of each target, and whether `resume` is needed. Pure: records in, summary out;
 // the records are checked by the core's journal reader, the one `resume` uses.
-import { FINAL_STATES, OUT_OF_SERVICE, type RolloutStatus, type Target, readJournal } from '@org/rolling-core'
+import { FINAL_STATES, OUT_OF_SERVICE, type RolloutStatus, type Target, openPause, readJournal } from '@org/rolling-core'
 
 export interface TargetStatus {
   id: string
@@ -14,6 +14,8 @@ export interface TargetStatus {
 }
 
 export interface JournalStatus {
+  /** Waiting after a batch for `rolling approve` (1-based batch), since and until when. */
+  paused?: { afterBatch: number; since: string; until: string }
   /** `none`: nothing recorded; `interrupted`: started, never ended (resume it). */
   state: 'none' | 'interrupted' | RolloutStatus
   resumeNeeded: boolean
@@ -68,6 +70,9 @@ export function journalStatus(records: readonly unknown[], location: string): Jo
     verifying: run.verifying,
   }
   if (end) status.endedAt = end.at
+  // Paused between batches (the `pause` option): what `rolling approve` / `rolling abort` act on.
+  const paused = end ? undefined : openPause(run.records)
+  if (paused) status.paused = { afterBatch: paused.index + 1, since: paused.at, until: paused.until }
   return status
 }
 

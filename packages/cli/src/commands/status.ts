@@ -63,6 +63,10 @@ export function statusText(service: string, location: string, status: JournalSta
     lines.push(
       `batches: ${finished} of ${total} finished${inProgress === undefined ? '' : `, batch ${inProgress} in progress`}${status.verifying ? ', verify started' : ''}`,
     )
+    if (status.paused) {
+      const p = status.paused
+      lines.push(`paused after batch ${p.afterBatch} since ${p.since}, until ${p.until}: \`rolling approve\` goes on, \`rolling abort\` stops it`)
+    }
     lines.push(`targets: ${countStates(status.targets)}`)
     lines.push(`out of the load balancer mid-step: ${listTargets(status.outOfService, true)}`)
     lines.push(`needs attention (failed, left out of the load balancer): ${listTargets(status.needsAttention, false)}`)
