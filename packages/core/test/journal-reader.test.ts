@@ -151,7 +151,7 @@ const bad: [string, unknown[], string][] = [
   [
     'an end with an unknown status',
     [START, { type: 'end', status: 'great', at: 'x' }],
-    'invalid `end` record: `status` is not one of succeeded, halted, failed, aborted: "great"',
+    'invalid `end` record: `status` is not one of succeeded, degraded, halted, failed, aborted: "great"',
   ],
   ['a record after the end', [START, { type: 'end', status: 'aborted', at: 'x' }, B0], "a batch record after the run's end record"],
 ]
