@@ -7,7 +7,7 @@ import type { Clock, Logger } from './types.js'
 import type { ControlChannel, ControlMessage } from './control.js'
 import type { JournalRecord, StoredRecord } from './journal.js'
 import type { ResolvedPause } from './control-options.js'
-import { errorMessage, throwIfAborted } from './errors.js'
+import { errorMessage } from './errors.js'
 
 /** How a pause ended. */
 export type PauseRelease = 'approved' | 'aborted' | 'timeout'
