@@ -83,6 +83,21 @@ describe('rolling deploy: each way a rollout ends has its exit code', () => {
     ])
   })
 
+  it('with --max-failures 1 goes on past a failed target and exits 5 (degraded), the target left out and listed', async () => {
+    project = makeProject({ size: 3, breakOnDeploy: ['host-2'] })
+    const { code, stdout } = await runMain(['deploy', '--plain', '--max-failures', '1'], { cwd: project.dir })
+    const lines = normalise(stdout.lines())
+    expect(lines).toContain('host-2 failed within the failure budget (1 of 1 spent): left out of the load balancer, the rollout goes on')
+    expect(lines).toContain('degraded: 1 target(s) failed within the failure budget (maxFailures 1) and are left out: host-2')
+    expect(lines.at(-1)).toBe('exit 5 (degraded)')
+    expect(code).toBe(5)
+    expect(project.fleet().hosts.map((h) => [h.id, h.version, h.inService])).toEqual([
+      ['host-1', 'v2', true],
+      ['host-2', 'v2', false],
+      ['host-3', 'v2', true],
+    ])
+  })
+
   it('halts with exit 2 when a restart leaves the old build serving: settle names the build it saw', async () => {
     project = makeProject({ size: 3, ignoreDeploy: ['host-2'] })
     const { code, stdout } = await runMain(['deploy', '--plain', '--batch', '2'], { cwd: project.dir })
