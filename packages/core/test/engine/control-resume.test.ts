@@ -66,4 +66,27 @@ describe('resume and the rollout control', () => {
     expect(result.reason).toMatch(/^\[rolling\] aborted: the rollout's deadline of 4m passed \(it started at 2025-01-01T00:00:00.000Z\)$/)
     expect(outcomes(result)['host-3']).toBe('pending')
   })
+
+  it('a late joiner left mid-way (detached, out of service) is finished by the resumed run, not lost', async () => {
+    const fx = setup({ size: 2 })
+    const first = fx.run({ verify: { onMismatch: 'deploy' } })
+    let joiner = ''
+    first.on('batch:end', (e) => {
+      if (e.index === 1 && !joiner) joiner = fx.fleet.addHost('v1').id
+    })
+    const records = new Promise<unknown[]>((resolve) => {
+      first.on('target:detached', (e) => {
+        if (e.target.id !== joiner) return
+        void fx.journal.read().then(resolve)
+        first.cancel('the process died here')
+      })
+    })
+    await first
+    expect(fx.fleet.lb.inService(joiner)).toBe(false)
+    const result = await again(fx, await records, { verify: { onMismatch: 'deploy' } })
+    expect(result.status, result.reason).toBe('succeeded')
+    expect(outcomes(result)[joiner]).toBe('done')
+    expect(fx.fleet.lb.inService(joiner)).toBe(true)
+    expect(fx.fleet.hosts.get(joiner)?.version).toBe('v2')
+  })
 })
