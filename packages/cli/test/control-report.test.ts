@@ -1,10 +1,11 @@
 // What every report says of the rollout control: a degraded end (exit 5), the gates and
 // what a failed one saw, each pause and who released it, and the events as they happen.
-import type { RolloutEvent, RolloutResult } from '@org/rolling-core'
+import type { Plan, RolloutEvent, RolloutResult } from '@org/rolling-core'
 import { describe, expect, it } from 'vitest'
 import { renderSummary as renderMarkdown } from '../src/reporters/markdown.js'
 import { plainReporter } from '../src/reporters/plain.js'
 import { jsonReporter } from '../src/reporters/json.js'
+import { planText } from '../src/reporters/plan.js'
 import type { ReporterContext } from '../src/reporters/reporter.js'
 import { exitCodeOfResult } from '../src/exit-codes.js'
 import { Capture } from './support/project.js'
@@ -79,5 +80,37 @@ describe('control in the reports', () => {
     const reporter = jsonReporter(context(out))
     reporter.event({ type: 'pause:start', index: 0, total: 3, timeoutMs: 60_000, until: 60_000, onTimeout: 'abort', resumed: false })
     expect(JSON.parse(out.text())).toMatchObject({ type: 'pause:start', index: 0, onTimeout: 'abort' })
+  })
+
+  it('plan: the zone of each batch, the gates with their bake, the pause', () => {
+    const zoned = (n: number, zone: string) => ({ ...host(n), labels: { zone } })
+    const batches = [[zoned(1, 'eu-1a'), zoned(2, 'eu-1a')], [zoned(3, 'eu-1b')]]
+    const plan = {
+      service: 'app',
+      artifact: degraded.artifact,
+      candidates: batches.flat(),
+      batches,
+      excluded: [],
+      current: [],
+      settle: { delay: 0, interval: 100, deadline: 1000, successes: 1, requireBuild: true, hold: 0 },
+      onFailure: 'halt',
+      maxStopped: 3,
+      control: {
+        gates: ['cloudwatch'],
+        bake: 60_000,
+        pause: { after: [1], timeout: 3_600_000, onTimeout: 'abort' },
+        zones: { label: 'zone', perBatch: [['eu-1a'], ['eu-1b']] },
+        maxFailures: 0,
+        onMismatch: 'stop',
+      },
+    } as unknown as Plan
+    const out = new Capture()
+    planText({ verify: true, minHealthy: 0 })(plan, context(out))
+    const lines = out.text().split('\n')
+    expect(lines).toContain('  batch 1/2 (zone eu-1a): web-1 (127.0.30.1:8080), web-2 (127.0.30.2:8080)')
+    expect(lines).toContain('  batch 2/2 (zone eu-1b): web-3 (127.0.30.3:8080)')
+    expect(lines).toContain('gates: cloudwatch after each batch and at the end, each watched 1m00s before it passes')
+    expect(lines).toContain('pause: after batch 1, until `rolling approve` (abort after 1h00m)')
+    expect(lines).toContain('zones: by label zone, one zone a batch')
   })
 })
