@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { FIXTURES, type Project, makeProject, normalise, runMain } from './support/project.js'
+import { Capture, FIXTURES, type Project, makeProject, normalise, runMain } from './support/project.js'
 
 let project: Project | undefined
 afterEach(() => project?.remove())
@@ -96,6 +96,22 @@ describe('rolling deploy: each way a rollout ends has its exit code', () => {
       ['host-2', 'v2', false],
       ['host-3', 'v2', true],
     ])
+  })
+
+  it('--pause-after 1 waits after the canary until `rolling approve` from another invocation, then exits 0', async () => {
+    project = makeProject({ size: 3 })
+    const out = new Capture()
+    const deploying = runMain(['deploy', '--plain', '--pause-after', '1'], { cwd: project.dir, stdout: out })
+    await out.waitFor('paused after batch 1/3', 15_000)
+    expect(project.fleet().hosts.map((h) => h.version)).toEqual(['v2', 'v1', 'v1'])
+    const approve = await runMain(['approve', '--note', 'canary-ok'], { cwd: project.dir, env: { ROLLING_ACTOR: 'bob' } })
+    expect(approve.stderr.text()).toBe('')
+    expect(approve.stdout.lines().at(-1)).toMatch(/^run r-\S+ goes on$/)
+    const { code } = await deploying
+    expect(code).toBe(0)
+    const lines = normalise(out.lines())
+    expect(lines).toContainEqual(expect.stringMatching(/^pause after batch 1\/3 ended: approved by bob@\S+ \(canary-ok\)$/))
+    expect(project.fleet().hosts.map((h) => h.version)).toEqual(['v2', 'v2', 'v2'])
   })
 
   it('halts with exit 2 when a restart leaves the old build serving: settle names the build it saw', async () => {

@@ -2,7 +2,7 @@
 // rollout (or resume it from the journal), feed its events to the reporters, handle
 // Ctrl-C, and turn the way it ended into the exit code.
 import { join } from 'node:path'
-import { type RolloutOptions, type RolloutResult, type RolloutRun, fileJournal, fileLock, resume, rollout, sender } from '@org/rolling-core'
+import { type RolloutOptions, type RolloutResult, type RolloutRun, fileControl, fileJournal, fileLock, resume, rollout, sender } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
 import type { ReporterContext } from '../reporters/reporter.js'
@@ -60,7 +60,10 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     journal: options.journal ?? fileJournal(journal),
     lock: options.lock ?? fileLock({ dir: options.stateDir as string }),
   })
-  const run = start(command, { ...options, journal: guard.journal, lock: guard.lock })
+  // The lock is always given here, so the core would not make the folder channel itself:
+  // the same default as `rolling approve` / `rolling abort` (commands/service.ts).
+  const control = options.control ?? fileControl({ dir: options.stateDir as string })
+  const run = start(command, { ...options, journal: guard.journal, lock: guard.lock, control })
   started = run
   const inflight = new InFlight()
   const unsubscribe = run.subscribe((event) => {
