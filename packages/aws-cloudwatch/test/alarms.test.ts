@@ -4,7 +4,8 @@
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runGate, systemClock, ValidationError, type GateContext, type GateState } from '@org/rolling-core'
-import { silentLogger, testGate } from '@org/rolling-core/testing'
+import { silentLogger } from '@org/rolling-core/testing'
+import { testGate } from '@org/rolling-core/testing/contracts'
 import { cloudwatchAlarms } from '@org/rolling-aws-cloudwatch'
 import { startFakeCloudWatch, type FakeCloudWatch } from '@org/rolling-aws-cloudwatch/testing'
 

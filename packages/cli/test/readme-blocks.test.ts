@@ -30,6 +30,7 @@ const SKIPPED: Record<string, string> = {
   'pnpm add @org/rolling-core @org/rolling-s3': NOT_PUBLISHED,
   'pnpm add @org/rolling-core @org/rolling-ssh': NOT_PUBLISHED,
   'pnpm add @org/rolling-core @org/rolling-otel @opentelemetry/api': NOT_PUBLISHED,
+  'pnpm add @org/rolling-aws-cloudwatch @org/rolling-core': NOT_PUBLISHED,
   'npx rolling plan   --config examples/aws/rollout.config.ts':
     'needs an AWS account; examples/aws/test/aws-cli.test.ts runs this config against loopback fakes',
   'npx rolling deploy --config examples/aws/rollout.config.ts':

@@ -49,8 +49,10 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
   let started: RolloutRun | undefined
   const factories = await selectReporters(args, io.stdout, io.env, io.cwd)
   if (args.otel) factories.push(await otelReporter(io))
-  const reporter = combineReporters(factories, ctx, (error) => io.stderr.write(`${safeText(reporterError(error))}
-`))
+  const reporter = combineReporters(factories, ctx, (error) =>
+    io.stderr.write(`${safeText(reporterError(error))}
+`),
+  )
 
   // The engine's own defaults, built here so the last resort can seal them.
   const guard = lastResort({

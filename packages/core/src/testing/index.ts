@@ -16,4 +16,3 @@ export { memoryFleet, splitWords, type MemoryFleet, type MemoryFleetOptions, typ
 export { silentLogger, contractContext } from './util.js'
 export { hostileBuilds, type HostileBuild, type HostileBuilds, type HostileBuildsOptions, type TestBuild } from './hostile-builds.js'
 export { sampleArgv, type ArgvSampler } from './proc-args.js'
-export { testGate, gateTests, type GateFixture, type GateTestKey, type GateContractOptions } from './contracts/gate.js'

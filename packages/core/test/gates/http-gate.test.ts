@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { httpGate, ValidationError, type GateState } from '@org/rolling-core'
-import { testGate } from '@org/rolling-core/testing'
+import { testGate } from '@org/rolling-core/testing/contracts'
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

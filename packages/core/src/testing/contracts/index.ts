@@ -16,3 +16,4 @@ export { testExecutor, executorTests, type ExecutorFixture, type ExecutorFaults,
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './artifact-store.js'
 export { testLock, lockTests, type LockFixture, type LockTestName } from './lock.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './health-check.js'
+export { testGate, gateTests, type GateFixture, type GateTestKey, type GateContractOptions } from './gate.js'
