@@ -144,6 +144,7 @@ export function fileJournal(file: string, options: FileJournalOptions = {}): Jou
 export function memoryJournal(): Journal & { readonly records: StoredRecord[]; readonly bytes: number } {
   const records: StoredRecord[] = []
   let bytes = 0
+  let closed = false
   const fail = (message: string, cause?: unknown) =>
     new RollingError('JOURNAL', `[rolling] journal memory: ${message}`, cause === undefined ? undefined : { cause })
   return {
@@ -153,6 +154,7 @@ export function memoryJournal(): Journal & { readonly records: StoredRecord[]; r
       return bytes
     },
     append(...added) {
+      if (closed) throw fail('append after close')
       const lines = added.map((record) => serialize(record, fail))
       for (const line of lines) {
         records.push(JSON.parse(line) as StoredRecord)
@@ -166,7 +168,9 @@ export function memoryJournal(): Journal & { readonly records: StoredRecord[]; r
       records.length = 0
       bytes = 0
     },
-    async close() {},
+    async close() {
+      closed = true
+    },
   }
 }
 

@@ -1,9 +1,9 @@
 // The S3 state store against moto (conditional writes enforced, as on S3), through the real
-// client-s3: the shared Lock contract with two stores on one prefix (two runners), the lease,
-// its renewal and its loss (fencing), and the control channel.
+// client-s3: the shared Lock, Journal and ControlChannel contracts with two stores on one prefix
+// (two runners), the lease, its renewal and its loss (fencing), and the journal's compare-and-swap.
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { type Clock, LockedError, systemClock } from '@org/rolling-core'
-import { testLock } from '@org/rolling-core/testing/contracts'
+import { testControl, testJournal, testLock } from '@org/rolling-core/testing/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type S3LockLease, s3State } from '../src/index.js'
 import { type Moto, motoSkip, startMoto } from './moto.js'
@@ -12,32 +12,64 @@ const holder = (runId: string) => ({ runId, pid: process.pid, host: 'runner-a', 
 let n = 0
 const service = () => `svc-${Date.now().toString(36)}-${n++}`
 
+// One moto for the file's contract suites, started by the first that needs it.
+let shared: Promise<Moto> | undefined
+const moto = () => (shared ??= startMoto('state'))
+afterAll(async () => (await shared)?.stop(), 30_000)
+
 describe.skipIf(motoSkip !== undefined)('S3 state on moto', () => {
+  // Two stores on one prefix: two runners.
+  const pair = async (prefix: string) => {
+    const s3 = await moto()
+    const a = s3State({ bucket: s3.bucket, prefix, clientConfig: s3.clientConfig })
+    const b = s3State({ bucket: s3.bucket, prefix, clientConfig: s3.clientConfig })
+    const teardown = async () => {
+      a.destroy()
+      b.destroy()
+    }
+    return { a, b, teardown }
+  }
+
   testLock({
     name: 's3 (moto)',
     timeout: 20_000,
     setup: async () => {
-      const s3 = await startMoto('state')
-      const a = s3State({ bucket: s3.bucket, prefix: 'rolling/', clientConfig: s3.clientConfig })
-      const b = s3State({ bucket: s3.bucket, prefix: 'rolling/', clientConfig: s3.clientConfig })
+      const { a, b, teardown } = await pair('rolling/')
+      return { lock: a.lock, other: b.lock, teardown }
+    },
+  })
+
+  testJournal({
+    name: 's3 (moto)',
+    timeout: 20_000,
+    setup: async () => {
+      const { a, b, teardown } = await pair('journals/')
       return {
-        lock: a.lock,
-        other: b.lock,
-        teardown: async () => {
-          a.destroy()
-          b.destroy()
-          await s3.stop()
+        // The journal is written only under the lease of its service: each test holds one.
+        open: async () => {
+          const s = service()
+          const lease = await a.lock.acquire(s, holder(`run-${s}`))
+          return { journal: a.journal(s), reader: () => b.journal(s), close: () => lease.release() }
         },
+        teardown,
       }
+    },
+  })
+
+  testControl({
+    name: 's3 (moto)',
+    timeout: 20_000,
+    setup: async () => {
+      const { a, b, teardown } = await pair('control/')
+      return { control: a.control, other: b.control, teardown }
     },
   })
 
   describe('lease, fencing and control', () => {
     let s3: Moto
     beforeAll(async () => {
-      s3 = await startMoto('state')
+      s3 = await moto()
     }, 30_000)
-    afterAll(() => s3?.stop())
     const state = (leaseMs = 60_000, renewEveryMs?: number, clock?: Clock) =>
       s3State({
         bucket: s3.bucket,

@@ -15,5 +15,7 @@ export {
 export { testExecutor, executorTests, type ExecutorFixture, type ExecutorFaults, type FaultyHost, type ExecutorTestName } from './executor.js'
 export { testArtifactStore, artifactStoreTests, type ArtifactStoreFixture, type ArtifactStoreTestName } from './artifact-store.js'
 export { testLock, lockTests, type LockFixture, type LockTestName } from './lock.js'
+export { testJournal, journalTests, type JournalFixture, type JournalHandle, type JournalTestKey, type JournalTestName } from './journal.js'
+export { testControl, controlTests, type ControlFixture, type ControlTestKey, type ControlTestName } from './control.js'
 export { testHealthCheck, healthCheckTests, type HealthCheckFixture, type HealthCheckTestName } from './health-check.js'
 export { testGate, gateTests, type GateFixture, type GateTestKey, type GateContractOptions } from './gate.js'
