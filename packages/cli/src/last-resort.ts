@@ -41,6 +41,8 @@ export function lastResort(options: {
     read: () => inner.read(),
     reset: () => inner.reset(),
     close: () => inner.close(),
+    // A journal that writes behind (S3) keeps its flush: the engine awaits it before a detach.
+    ...(inner.flush ? { flush: () => (inner.flush as () => Promise<void>)() } : {}),
     append(...records) {
       if (sealed) throw new RollingError('JOURNAL', `[rolling] the run was stopped after an unexpected error; \`rolling resume\` finishes it`)
       inner.append(...records)

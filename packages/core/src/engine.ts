@@ -172,6 +172,15 @@ export class Engine {
     this.journal.append(...records)
   }
 
+  /**
+   * Resolves once every record written so far is durable (a journal that writes behind, as on
+   * S3, flushes): awaited before a target leaves service, so the record saying it is out exists
+   * before it is, and before the end is reported. A write that failed (a lost lease) rejects.
+   */
+  async durable(): Promise<void> {
+    await this.journal.flush?.()
+  }
+
   /** Writes a target's transition to the journal; called before the transition happens. */
   record(target: Target, state: TargetState, extra?: { o?: AttachAs | undefined }): void {
     this.write(this.entry(target, state, extra))

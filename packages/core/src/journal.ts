@@ -24,6 +24,12 @@ export interface Journal {
    * this process. Synchronous on purpose: the engine calls it per transition and it must be cheap.
    */
   append(...records: StoredRecord[]): void
+  /**
+   * For a journal that writes behind (S3): resolves once every record appended so far is
+   * durable, rejects with the write's error. The engine awaits it before it takes a target out
+   * of service and before it reports the end. Omitted when `append` is durable on return.
+   */
+  flush?(): Promise<void>
   close(): Promise<void>
 }
 

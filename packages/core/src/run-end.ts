@@ -18,8 +18,11 @@ function warningsOf(engine: Engine): RolloutWarning[] {
   return warnings.concat(engine.warnings)
 }
 
-export function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason?: string, error?: Error): RolloutResult {
+export async function finish(engine: Engine, startedAt: number, status: RolloutStatus, reason?: string, error?: Error): Promise<RolloutResult> {
   engine.write({ type: 'end', status, at: new Date(engine.clock.now()).toISOString() })
+  // No result before its record is durable: a journal that cannot say the run ended (a lost
+  // lease, S3 unreachable) rejects the run instead, and `resume` still sees it unfinished.
+  await engine.durable()
   const targets = [...engine.reports.values()]
   const endedAt = engine.clock.now()
   const needsAttention = targets.filter((r) => r.outcome === 'failed').map((r) => r.target)

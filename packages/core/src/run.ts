@@ -226,11 +226,11 @@ export async function execute(engine: Engine, run: NewRun | ResumedRun): Promise
       status = 'degraded'
       reason = `${control.failures.length} target(s) failed within the failure budget (maxFailures ${control.budget}) and are left out: ${ids.join(', ')}${control.failures.length > 5 ? ', ...' : ''}`
     }
-    return finish(engine, startedAt, status, reason)
+    return await finish(engine, startedAt, status, reason)
   } catch (error) {
     if (!touched) throw error
     const status: RolloutStatus = isAbortError(error) || engine.cancelSignal.aborted ? 'aborted' : 'failed'
-    return finish(engine, startedAt, status, errorMessage(error), error instanceof Error ? error : new Error(String(error)))
+    return await finish(engine, startedAt, status, errorMessage(error), error instanceof Error ? error : new Error(String(error)))
   } finally {
     disarm()
     await settlePreparations(engine)

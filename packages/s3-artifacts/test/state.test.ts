@@ -243,7 +243,7 @@ describe.skipIf(motoSkip !== undefined)('S3 state on moto', () => {
       const a = state()
       const s = service()
       const journal = a.journal(s)
-      journal.append({ type: 'start' })
+      expect(() => journal.append({ type: 'start' })).toThrow(/holds no lease/)
       await expect(journal.flush()).rejects.toThrow(/holds no lease/)
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `teams/${s}/journal.jsonl`, Body: '{"type":"start"}\nnot json\n' }))
       await expect(a.journal(s).read()).rejects.toThrow(/is corrupt at line 2/)

@@ -20,6 +20,7 @@ export async function detach(engine: Engine, flights: Flight[], batch: number): 
   const targets = flights.map((f) => f.target)
   for (const target of targets) engine.emitter.emit('target:detaching', { target, batch })
   engine.recordAll(targets, 'detaching')
+  await engine.durable()
   const start = engine.clock.now()
   let result: ReturnType<typeof toDetachResult>
   try {

@@ -15,6 +15,7 @@ export async function eject(engine: Engine, failing: readonly Failing[], batch: 
   if (failing.length === 0) return
   const targets = failing.map((f) => f.target)
   engine.recordAll(targets, 'ejecting')
+  await engine.durable()
   let foreign = new Set<string>()
   try {
     // It fails anyway: connections that do not drain in time are closed, not waited out.

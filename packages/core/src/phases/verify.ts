@@ -149,6 +149,7 @@ async function runningBuild(engine: Engine, target: Target, shared: SharedContex
 async function stopAll(engine: Engine, targets: readonly Target[]): Promise<void> {
   if (targets.length === 0) return
   for (const target of targets) engine.record(target, 'stopping')
+  await engine.durable()
   try {
     await engine.withContext(`detach of ${targets.length} target(s) from ${engine.lb.name}`, engine.timeouts.detach, (ctx) => engine.lb.detach(targets, ctx))
   } catch (error) {

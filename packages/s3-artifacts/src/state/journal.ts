@@ -6,7 +6,9 @@
 //
 // The engine's `append` is synchronous; S3 is not. Records are checked and serialized at once (by
 // core's memory journal), then written behind, in order, one PUT per burst of appends; `flush()`
-// waits for them. A write that failed makes the next `append` throw, so the run stops there.
+// waits for them (the engine awaits it before each detach and at the end). A write that failed,
+// or a lease known to be lost, makes the next `append` throw: the engine journals each step
+// before taking it, so a fenced-off run takes no further step.
 import { type Journal, RollingError, errorMessage, memoryJournal } from '@org/rolling-core'
 import { checkName } from '../names.js'
 import type { S3LockLease } from './lock.js'
@@ -41,11 +43,16 @@ export function s3Journal(store: ObjectStore, prefix: string, service: string, l
     committed = current?.value ?? ''
   }
 
-  const write = async (body: string) => {
-    // Fencing: only the holder of a live lease writes.
+  /** Fencing: only the holder of a live lease writes. Throws the lease's own LOCKED error when it is lost. */
+  const fence = () => {
     const lease = leaseOf()
     if (!lease) throw fail(`this process holds no lease of the lock of ${service}; a journal on S3 is written only under it`)
     lease.assertHeld()
+    return lease
+  }
+
+  const write = async (body: string) => {
+    const lease = fence()
     await learn()
     const answer = await store.put(key, body, etag === null ? { ifNoneMatch: true } : { ifMatch: etag as string })
     if (answer === 'conflict') {
@@ -73,6 +80,12 @@ export function s3Journal(store: ObjectStore, prefix: string, service: string, l
       if (closed) throw fail('append after close')
       if (failed) throw failed
       if (records.length === 0) return
+      try {
+        fence()
+      } catch (error) {
+        failed = error as Error
+        throw error
+      }
       // Core's memory journal checks and serializes them: the same rules as the file journal.
       const scratch = memoryJournal()
       scratch.append(...records)

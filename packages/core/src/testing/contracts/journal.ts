@@ -39,7 +39,7 @@ export type JournalTestName = (typeof journalTests)[JournalTestKey]
 
 /** What `append` does once its records are durable: `flush` where the journal writes behind. */
 const durable = async (journal: Journal) => {
-  await (journal as { flush?: () => Promise<void> }).flush?.()
+  await journal.flush?.()
 }
 
 export function testJournal(options: ContractOptions<JournalFixture, JournalTestKey>): void {
@@ -104,7 +104,7 @@ export function testJournal(options: ContractOptions<JournalFixture, JournalTest
         const first = await reader().read()
         expect(first).toEqual([expected])
         expect('dropped' in (first[0] as object)).toBe(false)
-        ;(first[0] as { text: string }).text = 'changed by the caller'
+        ;(first[0] as unknown as { text: string }).text = 'changed by the caller'
         expect(await journal.read()).toEqual([expected])
       }),
     )
