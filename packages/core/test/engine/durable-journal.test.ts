@@ -32,7 +32,10 @@ function writeBehind() {
     },
     close: () => inner.close(),
   }
-  return { journal, durable, failFrom: (error: Error) => void (fail = error) }
+  const failFrom = (error: Error) => {
+    fail = error
+  }
+  return { journal, durable, failFrom }
 }
 
 /** The state each target of `ids` is in per the durable records. */
@@ -52,7 +55,12 @@ describe('a journal that writes behind', () => {
     const lb: LoadBalancer = {
       ...fleet.lb,
       detach: (targets, ctx) => {
-        seen.push(durableStates(store.durable, targets.map((t) => t.id)))
+        seen.push(
+          durableStates(
+            store.durable,
+            targets.map((t) => t.id),
+          ),
+        )
         return fleet.lb.detach(targets, ctx)
       },
     }
@@ -75,7 +83,11 @@ describe('a journal that writes behind', () => {
       journal: store.journal,
       batch: 2,
       settle: { delay: 0 },
-      hooks: { beforeBatch: ({ index }) => void (index === 1 && store.failFrom(lost)) },
+      hooks: {
+        beforeBatch: ({ index }) => {
+          if (index === 1) store.failFrom(lost)
+        },
+      },
     }).then(
       () => undefined,
       (error: unknown) => error,
