@@ -1,6 +1,6 @@
 /**
- * A fake S3 (s3rver) on loopback with the client settings it needs, for testing code that uses
- * the S3 artifact store without AWS.
+ * moto's S3 on loopback (conditional writes enforced, as on S3) with the client settings it
+ * needs, for testing code that uses the S3 artifact store or the S3 state without AWS.
  *
  * @module @org/rolling-s3/testing
  */

@@ -10,8 +10,8 @@ export function awsFleetEnv(fleet: AwsFleet): Record<string, string> {
     ROLLING_TARGET_GROUP: fleet.targetGroup.name,
     ROLLING_BUCKET: fleet.fakes.s3.bucket,
     AWS_REGION: 'us-east-1',
-    // s3rver accepts only its own key pair; the ELBv2 and SSM fakes accept any.
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    // moto and the ELBv2 and SSM fakes accept any key pair.
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
   }
 }

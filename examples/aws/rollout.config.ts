@@ -33,7 +33,7 @@ export default defineConfig(({ env }) => {
     artifacts: s3Artifacts({
       bucket: env.ROLLING_BUCKET ?? 'builds',
       prefix: 'rolling/',
-      // s3rver (the fake) wants path-style URLs and no optional checksums.
+      // moto (the local S3) is reached by path-style URLs on loopback, without optional checksums.
       clientConfig: env.ROLLING_S3_ENDPOINT
         ? { ...client(env.ROLLING_S3_ENDPOINT), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
         : { region },

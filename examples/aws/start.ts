@@ -1,6 +1,6 @@
 // Starts the AWS-shaped local fleet this example's config deploys to: 6 app processes as EC2
 // instances in an ELBv2 target group (a loopback fake of the ELBv2/EC2 Query APIs), managed by
-// a fake SSM that runs commands in each host's folder, builds in a fake S3 (s3rver), and an
+// a fake SSM that runs commands in each host's folder, builds in moto's S3, and an
 // ALB-like data plane. Publishes v2 and prints the command that rolls the fleet to it.
 import { startAwsFleet } from '@org/rolling-local-fleet/aws'
 import { awsFleetEnv } from './fleet-env.js'

@@ -1,7 +1,7 @@
 import { library } from '../../tsup.base'
 
-// s3rver (the fake S3 of the testing entry) is an optional peer dependency, never bundled.
+// The AWS SDK and core are dependencies, never bundled; the testing entry (moto) needs none more.
 export default library({
   entry: { index: 'src/index.ts', testing: 'src/testing.ts' },
-  external: ['@org/rolling-core', /^@aws-sdk\//, 's3rver'],
+  external: ['@org/rolling-core', /^@aws-sdk\//],
 })

@@ -3,7 +3,7 @@ import { defineProject } from 'vitest/config'
 export default defineProject({
   ssr: { resolve: { conditions: ['@org/source'] } },
   resolve: { conditions: ['@org/source'] },
-  // Each file starts its own s3rver on an ephemeral loopback port.
+  // Each file starts its own moto S3 on a free loopback port.
   test: {
     name: 's3',
     include: ['test/**/*.test.ts'],

@@ -1,10 +1,10 @@
 // The AWS-shaped local fleet: the local fleet's hosts as EC2 instances (private IPs
 // 127.0.0.x) in an ELBv2 target group of the fake ELBv2/EC2, managed by the fake SSM (each
-// instance id runs commands in its host's folder), builds in a fake S3 (s3rver), and a
+// instance id runs commands in its host's folder), builds in moto's S3 (Python), and a
 // data-plane load balancer that sends traffic only to targets the fake ELBv2 reports
 // `healthy`, as an ALB does. It hands out the real adapters wired to all of it: the fixture
 // of the AWS end-to-end tests and of the `examples/aws` config. Imported as
-// `@org/rolling-local-fleet/aws`, so the main entry never loads the AWS SDK or s3rver.
+// `@org/rolling-local-fleet/aws`, so the main entry never loads the AWS SDK or starts moto.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -15,7 +15,7 @@ import { startFakeAws, type FakeAws, type FakeHealthCheck } from '@org/rolling-a
 import { ssmExecutor, type SsmExecutor, type SsmExecutorOptions } from '@org/rolling-aws-ssm'
 import { startFakeSsm, type FakeSsm } from '@org/rolling-aws-ssm/testing'
 import { s3Artifacts, type S3ArtifactStore } from '@org/rolling-s3'
-import { startFakeS3, type FakeS3 } from '@org/rolling-s3/testing'
+import { startMotoS3, type MotoS3 } from '@org/rolling-s3/testing'
 import { buildRelease, type ReleaseOptions } from './build.js'
 import { startHosts, type FleetHost, type Hosts } from './hosts.js'
 import { startDataPlane, type DataPlane } from './data-plane.js'
@@ -86,10 +86,10 @@ export interface AwsFleet {
   clientConfig: {
     elbv2: FakeAws['clientConfig']
     ssm: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }
-    s3: FakeS3['clientConfig']
+    s3: MotoS3['clientConfig']
   }
   /** The fakes themselves: their recorded calls, target states, invocations. */
-  fakes: { elbv2: FakeAws; ssm: FakeSsm; s3: FakeS3 }
+  fakes: { elbv2: FakeAws; ssm: FakeSsm; s3: MotoS3 }
   /** The load balancer traffic goes through, in a process of its own, following the fake ELBv2's target states. */
   dataPlane: DataPlane
   /** Ready-made adapters for `rollout()`, on the real SDK clients. */
@@ -136,7 +136,7 @@ export async function startAwsFleet(options: AwsFleetOptions = {}): Promise<AwsF
   }
 
   try {
-    const s3 = await startFakeS3({ bucket: options.bucket ?? 'builds', dir: join(dir, 's3') })
+    const s3 = await startMotoS3({ bucket: options.bucket ?? 'builds' })
     stops.push(() => s3.stop())
     const artifacts = s3Artifacts({ bucket: s3.bucket, prefix: options.prefix ?? 'rolling/', clientConfig: s3.clientConfig })
     stops.push(() => artifacts.destroy())

@@ -3,33 +3,71 @@
 // unpacks it; a bad download leaves nothing behind, and the URL (a credential) is declared secret.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localExecutor, type Artifact, type ArtifactLocation, type DeployArgs, type ExecRequest, type Target } from '@org/rolling-core'
 import { s3Artifacts, type S3ArtifactStore } from '@org/rolling-s3'
-import { startFakeS3, type FakeS3 } from '@org/rolling-s3/testing'
+import { startMotoS3, type MotoS3 } from '@org/rolling-s3/testing'
 import { buildRelease, fleetRecipe } from '../src/index.js'
 import { context, stepArgsWith } from './support.js'
 
 let root: string
-let s3: FakeS3
+let s3: MotoS3
 let store: S3ArtifactStore
+/** S3's check of a presigned URL's expiry, which moto lacks, in front of moto: see `expiring`. */
+let gate: Server
+let gateUrl: string
 let v2: Artifact
 const target: Target = { id: 'host-1', address: '127.0.0.2' }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rolling-recipe-url-'))
-  s3 = await startFakeS3()
+  s3 = await startMotoS3()
   store = s3Artifacts({ bucket: s3.bucket, clientConfig: s3.clientConfig })
+  gate = await expiring(s3.endpoint)
+  gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}`
   const release = await buildRelease({ dir: join(root, 'builds'), version: 'v2' })
   v2 = await store.publish('app', release.file, { version: 'v2', builtAt: release.builtAt })
 })
 afterAll(async () => {
+  gate?.close()
   store?.destroy()
   await s3?.stop()
   await rm(root, { recursive: true, force: true })
 })
+
+/**
+ * An HTTP server that answers a presigned GET as S3 does once `X-Amz-Date` + `X-Amz-Expires`
+ * has passed (403 AccessDenied, "Request has expired"), and forwards the others to moto, which
+ * checks neither the signature nor the expiry of presigned URLs.
+ */
+async function expiring(endpoint: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', endpoint)
+    const date = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(url.searchParams.get('X-Amz-Date') ?? '')
+    const signedAt = date ? Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!) : Number.NaN
+    if (!(signedAt + Number(url.searchParams.get('X-Amz-Expires')) * 1000 > Date.now())) {
+      res.writeHead(403, { 'content-type': 'application/xml' })
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>')
+      return
+    }
+    fetch(url).then(
+      async (answer) => {
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' })
+        res.end(Buffer.from(await answer.arrayBuffer()))
+      },
+      () => {
+        res.writeHead(502)
+        res.end()
+      },
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return server
+}
 
 /** A host folder, and the prepare step run in it through the local executor; records each request. */
 async function prepareOn(name: string, download: 'curl' | 'node', location: ArtifactLocation) {
@@ -82,8 +120,8 @@ describe('fleet recipe with a URL location', () => {
       if (location.kind !== 'url') throw new Error('expected a URL')
       const signature = /X-Amz-Signature=([0-9a-f]+)/.exec(location.url)?.[1] ?? ''
       expect(signature).not.toBe('')
-      // Signed in 2020 for 15 minutes: long expired (s3rver checks the expiry of V4 URLs, not their signature).
-      const expired = { ...location, url: location.url.replace(/X-Amz-Date=\d{8}T\d{6}Z/, 'X-Amz-Date=20200101T000000Z') }
+      // Signed in 2020 for 15 minutes: long expired. Through the gate that checks expiry as S3 does.
+      const expired = { ...location, url: location.url.replace(s3.endpoint, gateUrl).replace(/X-Amz-Date=\d{8}T\d{6}Z/, 'X-Amz-Date=20200101T000000Z') }
       expect(expired.url).not.toBe(location.url)
       const { dir, error } = await prepareOn(`expired-${download}`, download, expired)
       expect(String(error)).toMatch(download === 'curl' ? /error: 403/ : /download failed: HTTP 403/)

@@ -1,12 +1,10 @@
-// The shared ArtifactStore contract suite through the real client-s3, on s3rver and on moto
-// (which enforces conditional writes, as S3 does).
+// The shared ArtifactStore contract suite through the real client-s3 on moto (which enforces
+// conditional writes, as S3 does).
 import { randomBytes } from 'node:crypto'
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { testArtifactStore } from '@org/rolling-core/testing/contracts'
-import { describe } from 'vitest'
 import { s3Artifacts } from '../src/index.js'
-import { motoSkip, startMoto } from './moto.js'
-import { startFakeS3 } from './support.js'
+import { startMoto } from './moto.js'
 
 interface Server {
   bucket: string
@@ -42,5 +40,4 @@ function suite(name: string, start: () => Promise<Server>) {
   })
 }
 
-suite('s3 (s3rver)', () => startFakeS3())
-describe.skipIf(motoSkip !== undefined)('moto', () => suite('s3 (moto)', () => startMoto()))
+suite('s3 (moto)', () => startMoto())

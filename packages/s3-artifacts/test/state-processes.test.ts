@@ -8,7 +8,7 @@ import { LockedError, resume } from '@org/rolling-core'
 import { memoryFleet } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { s3State } from '../src/index.js'
-import { type Moto, motoSkip, startMoto } from './moto.js'
+import { type Moto, startMoto } from './moto.js'
 
 const RUNNER = fileURLToPath(new URL('./fixtures/runner.ts', import.meta.url))
 const children: ChildProcess[] = []
@@ -43,7 +43,7 @@ function runner(args: string[]) {
   return { child, lines, exited, line, stderr: () => stderr }
 }
 
-describe.skipIf(motoSkip !== undefined)('S3 state between processes (moto)', () => {
+describe('S3 state between processes (moto)', () => {
   let s3: Moto
   beforeAll(async () => {
     s3 = await startMoto('state')

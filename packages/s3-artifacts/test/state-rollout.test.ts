@@ -4,9 +4,9 @@ import { rollout } from '@org/rolling-core'
 import { memoryFleet } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { s3State } from '../src/index.js'
-import { type Moto, motoSkip, startMoto } from './moto.js'
+import { type Moto, startMoto } from './moto.js'
 
-describe.skipIf(motoSkip !== undefined)('rollout() on s3State (moto)', () => {
+describe('rollout() on s3State (moto)', () => {
   let s3: Moto
   beforeAll(async () => {
     s3 = await startMoto('state')

@@ -6,7 +6,7 @@ import { type Clock, LockedError, systemClock } from '@org/rolling-core'
 import { testControl, testJournal, testLock } from '@org/rolling-core/testing/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type S3LockLease, s3State } from '../src/index.js'
-import { type Moto, motoSkip, startMoto } from './moto.js'
+import { type Moto, startMoto } from './moto.js'
 
 const holder = (runId: string) => ({ runId, pid: process.pid, host: 'runner-a', since: new Date().toISOString(), service: '' })
 let n = 0
@@ -17,7 +17,7 @@ let shared: Promise<Moto> | undefined
 const moto = () => (shared ??= startMoto('state'))
 afterAll(async () => (await shared)?.stop(), 30_000)
 
-describe.skipIf(motoSkip !== undefined)('S3 state on moto', () => {
+describe('S3 state on moto', () => {
   // Two stores on one prefix: two runners.
   const pair = async (prefix: string) => {
     const s3 = await moto()

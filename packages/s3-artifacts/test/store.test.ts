@@ -7,12 +7,12 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { contractContext } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { s3Artifacts, type S3ArtifactStore } from '../src/index.js'
-import { type FakeS3, startFakeS3 } from './support.js'
+import { type Moto, startMoto } from './moto.js'
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 const target = { id: 'web-1', address: '127.0.0.2', port: 8080 }
 
-let s3: FakeS3
+let s3: Moto
 let store: S3ArtifactStore
 
 async function getText(key: string): Promise<string> {
@@ -30,7 +30,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
 }
 
 beforeAll(async () => {
-  s3 = await startFakeS3()
+  s3 = await startMoto()
   store = s3Artifacts({ bucket: s3.bucket, prefix: 'teams/web', client: s3.client })
 })
 afterAll(() => s3?.stop())

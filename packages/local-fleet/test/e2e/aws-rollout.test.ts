@@ -1,10 +1,11 @@
-// The AWS-shaped rollout, end to end: a build published to S3 (s3rver), resolved as
+// The AWS-shaped rollout, end to end: a build published to S3 (moto), resolved as
 // latest, downloaded by each host from a presigned URL and installed by SSM Run Command
 // (the fake really runs the recipe in the host's folder), on 6 hosts that are the instances
 // of an ELBv2 target group (the fake ELBv2/EC2 checks them over real HTTP), all through
 // the real AWS SDK clients; steady load goes through a data-plane load balancer that routes
 // only to targets the fake reports `healthy`, as an ALB does. Then with 30% of ELBv2 and
-// SSM calls throttled. Nothing here needs HAProxy or AWS: nothing skips, in CI or not.
+// SSM calls throttled. Nothing here needs HAProxy or AWS (moto must be installed for python3):
+// nothing skips, in CI or not.
 import { readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'

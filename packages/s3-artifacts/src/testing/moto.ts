@@ -1,12 +1,12 @@
-// moto's S3 on loopback, for tests that need S3 semantics s3rver lacks: conditional writes
-// (`If-None-Match: *` and a stale `If-Match` answer 412). moto is a Python package that ships in
-// this project's CI image; it cannot be installed from here, so a missing moto is an error
-// under CI=true and a reason to skip elsewhere (see `motoMissing`).
+// moto's S3 on loopback: the S3 endpoint of the tests, through the real client-s3. It enforces
+// what the state store and the publish race rely on: conditional writes (a second
+// `If-None-Match: *` and a stale `If-Match` answer 412). moto is a Python package (moto 5.2.1
+// with Flask ships in this project's CI image; it cannot be installed from npm): a missing
+// moto makes `startMotoS3` throw, so a test that needs it fails, never skips.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { waitUntil } from '@org/rolling-core'
-import type { FakeS3 } from './fake-s3.js'
 
 export interface MotoS3Options {
   /** Bucket created at start. @default 'builds' */
@@ -17,17 +17,22 @@ export interface MotoS3Options {
   startTimeoutMs?: number
 }
 
-export interface MotoS3 extends Omit<FakeS3, 'dir'> {
-  /** moto's process id (the test kills it in `stop()`). */
+export interface MotoS3 {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string
+  bucket: string
+  /** A client on this server, destroyed by `stop()`. */
+  client: S3Client
+  /** Config for more clients on this server (for stores that own their client). */
+  clientConfig: S3ClientConfig & { endpoint: string; region: string }
+  /** moto's process id (killed by `stop()`). */
   pid: number
+  stop(): Promise<void>
 }
 
 const python = (options?: MotoS3Options) => options?.python ?? process.env.ROLLING_PYTHON ?? 'python3'
 
-/**
- * Why moto cannot run here, or undefined when it can. Tests skip with this reason outside CI;
- * under CI=true `startMotoS3` throws it instead, so a missing moto never passes as a skip.
- */
+/** Why moto cannot run here, or undefined when it can (what `startMotoS3` throws with). */
 export function motoMissing(options?: MotoS3Options): string | undefined {
   try {
     execFileSync(python(options), ['-c', 'import moto.server, flask'], { stdio: 'pipe', timeout: 20_000 })
@@ -49,9 +54,11 @@ async function freePort(): Promise<number> {
   })
 }
 
+/** The error for a python that cannot start moto (checked only then: the check costs a second). */
+const notInstalled = (options: MotoS3Options, detail: string) =>
+  new Error(`moto-s3: ${motoMissing(options) ?? detail}; the CI image ships moto 5.2.1 (python3 -m moto.server)`)
+
 export async function startMotoS3(options: MotoS3Options = {}): Promise<MotoS3> {
-  const missing = motoMissing(options)
-  if (missing) throw new Error(`moto-s3: ${missing}; the CI image ships moto 5.2.1 (python3 -m moto.server)`)
   const bucket = options.bucket ?? 'builds'
   let lastError: unknown
   // Another process may take the port between freePort() and moto's bind: try a few ports.
@@ -72,6 +79,8 @@ export async function startMotoS3(options: MotoS3Options = {}): Promise<MotoS3> 
     child.once('error', (error) => {
       exited = error.message
     })
+    // It ended before answering, and not because the port was taken meanwhile: no python, no moto.
+    const spawnFailed = () => exited !== undefined && !/address already in use/i.test(stderr)
     const endpoint = `http://127.0.0.1:${port}`
     const clientConfig = {
       endpoint,
@@ -96,9 +105,11 @@ export async function startMotoS3(options: MotoS3Options = {}): Promise<MotoS3> 
         { what: `moto on ${endpoint} to create bucket ${bucket}`, timeoutMs: options.startTimeoutMs ?? 20_000, minDelayMs: 100, maxDelayMs: 500 },
       )
     } catch (error) {
-      lastError = error
       client.destroy()
       await kill(child)
+      // Not a port clash: no interpreter, or no moto in it. Trying other ports would not help.
+      if (spawnFailed()) throw notInstalled(options, `moto ${exited}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)
+      lastError = error
       continue
     }
     return {
