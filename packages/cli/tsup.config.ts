@@ -5,5 +5,6 @@ import { library } from '../../tsup.base'
 export default library({
   entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
   dts: { entry: { index: 'src/index.ts' } },
-  external: ['@org/rolling-core', 'jiti'],
+  // @org/rolling-s3 (for `--state s3://…`) is an optional peer dependency, loaded only then.
+  external: ['@org/rolling-core', '@org/rolling-s3', 'jiti'],
 })

@@ -5,6 +5,8 @@ import { type Amount, checkAmount, parseDuration } from '@org/rolling-core'
 import type { CliCommand } from './config/define.js'
 import { COMMANDS, FLAGS, type FlagName } from './spec.js'
 import { UsageError, messageOf } from './errors.js'
+import { UsageError } from './errors.js'
+import { STATE_EXPECTED, parseStateUrl } from './state.js'
 
 /** Rollout settings given as flags; they override the config file's. */
 export interface RolloutFlags {
@@ -31,6 +33,8 @@ export interface ParsedArgs {
   help: boolean
   config?: string
   stateDir?: string
+  /** `--state s3://bucket/prefix`: the lock, journal and control channel shared by every machine. */
+  state?: string
   /** The `[service]` argument of status and unlock. */
   service?: string
   rollout: RolloutFlags
@@ -155,6 +159,10 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
     set('onMismatch', 'verify.onMismatch', 'on-mismatch', onMismatch as 'stop' | 'deploy')
   }
 
+  const state = flag('state')
+  if (state !== undefined && !parseStateUrl(state)) fail('state', STATE_EXPECTED)
+  if (state !== undefined && flag('state-dir') !== undefined) throw new UsageError(`rolling ${command}: --state and --state-dir cannot be used together`)
+
   if (on('json') && on('tty')) throw new UsageError(`rolling ${command}: --json and --tty cannot be used together`)
   if (on('plain') && on('tty')) throw new UsageError(`rolling ${command}: --plain and --tty cannot be used together`)
   for (const name of ['config', 'state-dir', 'summary'] as const) {
@@ -176,6 +184,7 @@ export function parseCommand(command: CliCommand, argv: readonly string[]): Pars
   }
   if (flag('config') !== undefined) parsed.config = flag('config') as string
   if (flag('state-dir') !== undefined) parsed.stateDir = flag('state-dir') as string
+  if (state !== undefined) parsed.state = state
   if (flag('summary') !== undefined) parsed.summary = flag('summary') as string
   if (flag('note') !== undefined) parsed.note = flag('note') as string
   if (positionals[0] !== undefined) parsed.service = positionals[0]

@@ -1,8 +1,8 @@
 // The commands the CLI suggests (`rolling unlock app`, `rolling resume`, `rolling status`)
 // must work when copied as printed. They act on the journal and the lock, which live where
-// the config (or --state-dir) of this invocation put them: a bare `rolling unlock app` run
+// the config (or --state-dir, --state) of this invocation put them: a bare `rolling unlock app` run
 // without them looks in another folder and answers "not locked". So every suggestion
-// repeats this invocation's --config and --state-dir, and its program (`npx rolling` when
+// repeats this invocation's --config, --state-dir and --state, and its program (`npx rolling` when
 // run through a package manager, which is how the READMEs run it).
 import { shellQuote } from '@org/rolling-core'
 
@@ -13,14 +13,17 @@ export interface HintContext {
   config?: string
   /** `--state-dir`, as typed. */
   stateDir?: string
+  /** `--state s3://bucket/prefix`, as typed. */
+  state?: string
 }
 
-export function hintContext(args: { config?: string; stateDir?: string }, env: Readonly<Record<string, string | undefined>>): HintContext {
+export function hintContext(args: { config?: string; stateDir?: string; state?: string }, env: Readonly<Record<string, string | undefined>>): HintContext {
   // npm exec (npx) and pnpm exec both set npm_command=exec for the program they run.
   const viaPackageManager = env.npm_command === 'exec' || env.PNPM_PACKAGE_NAME !== undefined
   const context: HintContext = { program: viaPackageManager ? 'npx rolling' : 'rolling' }
   if (args.config !== undefined) context.config = args.config
   if (args.stateDir !== undefined) context.stateDir = args.stateDir
+  if (args.state !== undefined) context.state = args.state
   return context
 }
 
@@ -29,13 +32,14 @@ export function hint(context: HintContext, command: 'resume' | 'status' | 'unloc
   const flags = [
     ...(context.config === undefined ? [] : ['--config', shellQuote(context.config)]),
     ...(context.stateDir === undefined ? [] : ['--state-dir', shellQuote(context.stateDir)]),
+    ...(context.state === undefined ? [] : ['--state', shellQuote(context.state)]),
   ]
   return [context.program, command, ...words, ...flags].join(' ')
 }
 
 /** Whether a bare `rolling status` in this folder finds what this invocation wrote. */
 export function needsStateFlags(context: HintContext): boolean {
-  return context.config !== undefined || context.stateDir !== undefined
+  return context.config !== undefined || context.stateDir !== undefined || context.state !== undefined
 }
 
 // `rolling resume`, `rolling status [svc]`, `rolling unlock [svc] [--force]` in backticks, as the

@@ -36,7 +36,7 @@ export type {
 } from './journal-records.js'
 export { readJournal, TRANSITIONS, type JournalRun } from './journal-reader.js'
 export { FINAL_STATES, OUT_OF_SERVICE, type TargetState } from './target-state.js'
-export type { ControlChannel, ControlMessage } from './control.js'
+export type { ControlChannel, ControlMessage, StateStore } from './control.js'
 export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder } from './lock.js'
 export { localExecutor, type LocalExecutorOptions } from './local/executor.js'
 export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from './local/file-artifacts.js'

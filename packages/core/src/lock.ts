@@ -15,6 +15,11 @@ export interface LockHolder {
   /** ISO-8601 time the lock was taken. */
   since: string
   service: string
+  /**
+   * For a lock held by a lease (S3): ISO-8601 time the lease ends unless renewed. Past it, the
+   * holder is dead or paused and the lock is stale. Set by `inspect`, not by the taker.
+   */
+  leaseUntil?: string
 }
 
 export interface LockLease {

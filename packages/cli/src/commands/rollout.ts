@@ -17,6 +17,7 @@ import { exitCodeOfResult } from '../exit-codes.js'
 import { exitCodeOfError, isValidationError, messageOf } from '../errors.js'
 import { safeText } from '../safe-text.js'
 import { completeHints, hint, hintContext, needsStateFlags } from '../hints.js'
+import { stateFor } from '../state.js'
 
 export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedArgs, io: CliIo): Promise<number> {
   const loaded = await loadConfig({ cwd: io.cwd, command, env: io.env, ...(args.config === undefined ? {} : { explicit: args.config }) })
@@ -26,6 +27,12 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     flagOf: args.flagOf,
     ...(args.stateDir === undefined ? {} : { stateDir: args.stateDir }),
   })
+  // A shared store (`--state s3://…`, config `state`) holds the lock and this service's journal.
+  const opened = await stateFor(loaded, args)
+  if (opened) {
+    options.lock = opened.store.lock
+    options.journal = opened.store.journal(options.service)
+  }
   const journal = options.journal?.location ?? join(options.stateDir as string, `${options.service}.journal.jsonl`)
   const kind = reporterKind(args, io.stdout, io.env)
   const strict = args.strict || loaded.config.strict === true
@@ -63,10 +70,16 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
     lock: options.lock ?? fileLock({ dir: options.stateDir as string }),
   })
   // The lock is always given here, so the core would not make the folder channel itself:
-  // the same default as `rolling approve` / `rolling abort` (commands/service.ts).
-  const control = options.control ?? fileControl({ dir: options.stateDir as string })
+  // the same default as `rolling approve` / `rolling abort` (commands/service.ts); a shared
+  // store (`--state`) has its own, where they send from any machine.
+  const control = opened?.store.control ?? options.control ?? fileControl({ dir: options.stateDir as string })
   const run = start(command, { ...options, journal: guard.journal, lock: guard.lock, control })
   started = run
+  // Closed once the run has ended, however this command returns (it may go on winding down).
+  run.result.then(
+    () => opened?.close(),
+    () => opened?.close(),
+  )
   const inflight = new InFlight()
   const unsubscribe = run.subscribe((event) => {
     inflight.update(event)

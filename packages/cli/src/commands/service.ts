@@ -8,6 +8,7 @@ import type { CliIo } from '../io.js'
 import { CONFIG_NAMES, type LoadedConfig, loadConfig } from '../config/load.js'
 import { stateDirOf } from '../config/options.js'
 import { ConfigError, UsageError } from '../errors.js'
+import { stateFor } from '../state.js'
 
 export interface ServiceState {
   service: string
@@ -16,8 +17,10 @@ export interface ServiceState {
   lock: Lock
   /** Whether a config file was read (named, or found in the working directory). */
   hasConfig: boolean
-  /** Where `rolling approve` / `rolling abort` send: the config's `control`, else a folder in the state folder. */
+  /** Where `rolling approve` / `rolling abort` send: the shared store's (`--state`), the config's `control`, else a folder in the state folder. */
   control: ControlChannel
+  /** Closes what was opened for the command (the client of an S3 store). */
+  close(): void
 }
 
 const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
@@ -36,6 +39,12 @@ export async function serviceState(command: 'status' | 'unlock' | 'approve' | 'a
     throw new ConfigError(`${loaded?.shown ?? 'config'}: \`service\` expected a name of letters, digits, \`.\`, \`_\` or \`-\`, got ${JSON.stringify(service)}`)
   }
   const stateDir = stateDirOf(loaded, io.cwd, args.stateDir)
+  // A shared store (`--state s3://…`, config `state`) holds every service's lock and journal.
+  const opened = await stateFor(loaded, args)
+  if (opened) {
+    const store = opened.store
+    return { service, stateDir, journal: store.journal(service), lock: store.lock, control: store.control, hasConfig: loaded !== undefined, close: opened.close }
+  }
   // A journal object in the config is that service's; another service's lives in the folder.
   const ownJournal = loaded?.config.journal !== undefined && loaded.config.service === service ? loaded.config.journal : undefined
   return {
@@ -45,5 +54,6 @@ export async function serviceState(command: 'status' | 'unlock' | 'approve' | 'a
     lock: loaded?.config.lock ?? fileLock({ dir: stateDir }),
     hasConfig: loaded !== undefined,
     control: loaded?.config.control ?? fileControl({ dir: stateDir }),
+    close: () => {},
   }
 }

@@ -14,24 +14,34 @@ import { safeJson, safeLine } from '../safe-text.js'
 import { completeHints, hintContext } from '../hints.js'
 
 export interface LockStatus extends LockHolder {
-  /** Whether the holder's process runs; null when it is on another host (cannot be probed). */
+  /**
+   * Whether the holder's process runs; null when it is on another host (cannot be probed). For a
+   * lock held by a lease (S3): whether the lease has not yet ended.
+   */
   alive: boolean | null
 }
 
 export async function statusCommand(args: ParsedArgs, io: CliIo): Promise<number> {
-  const { service, journal, lock, hasConfig } = await serviceState('status', args, io)
+  const { service, journal, lock, hasConfig, close } = await serviceState('status', args, io)
   let status: JournalStatus
   let run: JournalRun | undefined
+  let holder: LockHolder | undefined
   try {
-    const records = await journal.read()
-    status = journalStatus(records, journal.location)
-    if (args.summary !== undefined) run = readJournal(records, journal.location)
+    try {
+      const records = await journal.read()
+      status = journalStatus(records, journal.location)
+      if (args.summary !== undefined) run = readJournal(records, journal.location)
+    } finally {
+      await journal.close()
+    }
+    holder = await lock.inspect(service)
   } finally {
-    await journal.close()
+    close()
   }
   if (args.summary !== undefined) await writeStatusSummary(resolve(io.cwd, args.summary), statusMarkdown(service, status, run))
-  const holder = await lock.inspect(service)
-  const lockStatus: LockStatus | null = holder ? { ...holder, alive: holder.host === hostname() ? isProcessAlive(holder.pid) : null } : null
+  const alive = (h: LockHolder) =>
+    h.leaseUntil !== undefined ? !(Date.parse(h.leaseUntil) <= io.now()) : h.host === hostname() ? isProcessAlive(h.pid) : null
+  const lockStatus: LockStatus | null = holder ? { ...holder, alive: alive(holder) } : null
   if (args.json) {
     io.stdout.write(`${safeJson({ service, journal: journal.location, ...status, lock: lockStatus })}\n`)
   } else {
@@ -89,6 +99,11 @@ function listTargets(targets: readonly TargetStatus[], withState: boolean): stri
 function describeLock(lock: LockStatus | null): string {
   if (!lock) return 'free'
   const who = `held by run ${lock.runId} (pid ${lock.pid} on ${lock.host}) since ${lock.since}`
+  if (lock.leaseUntil !== undefined) {
+    return lock.alive
+      ? `${who}; its lease runs until ${lock.leaseUntil}`
+      : `${who}; its lease ended at ${lock.leaseUntil}: stale (\`rolling resume\` or \`rolling unlock\` clears it)`
+  }
   if (lock.alive === null) return `${who}; on another host, so not checked`
   return lock.alive ? `${who}; that process is running` : `${who}; that process is not running: stale (\`rolling resume\` or \`rolling unlock\` clears it)`
 }

@@ -1,7 +1,7 @@
 // What a rollout.config.ts exports: the core's rollout options (minus what only a running
 // process can supply: the abort signal, the clock, the run id), or a function that builds
 // them, and `defineConfig`, which only gives the file its types (as Vite's does).
-import { OPTION_KEYS, type RolloutOptions } from '@org/rolling-core'
+import { OPTION_KEYS, type RolloutOptions, type StateStore } from '@org/rolling-core'
 
 /** The options a config file sets: `RolloutOptions` without `signal`, `clock` and `runId`, and the CLI's own. */
 export type RollingConfig = Omit<RolloutOptions, 'signal' | 'clock' | 'runId'> & {
@@ -11,6 +11,14 @@ export type RollingConfig = Omit<RolloutOptions, 'signal' | 'clock' | 'runId'> &
    * @default false
    */
   strict?: boolean
+  /**
+   * Where the lock, the journals and the control channel live when not in the state folder: an
+   * `s3://bucket/prefix` URL (needs @org/rolling-s3), or a store such as `s3State({ bucket, prefix })`.
+   * The CLI's own option, as `--state`; exclusive with `stateDir`, `lock` and `journal`.
+   * @default the state folder (`stateDir`)
+   * @example 's3://my-bucket/rolling/'
+   */
+  state?: string | StateStore
 }
 
 /** The command the config is loaded for. */
@@ -54,14 +62,15 @@ export function defineConfig(config: ConfigExport): ConfigExport {
 /** Options only a running process supplies (the CLI sets them); a config cannot. */
 export const CLI_SET_KEYS = ['signal', 'clock', 'runId'] as const
 
-type ConfigKey = Exclude<(typeof OPTION_KEYS)[number], (typeof CLI_SET_KEYS)[number]> | 'strict'
+type ConfigKey = Exclude<(typeof OPTION_KEYS)[number], (typeof CLI_SET_KEYS)[number]> | 'strict' | 'state'
 
 /**
  * Every option a config may set: the core's list less what the CLI sets. Another key is a
  * typo (`batchs`) and is refused by the core's validation, with a suggestion.
  */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
-  ...OPTION_KEYS.filter((key): key is Exclude<ConfigKey, 'strict'> => !(CLI_SET_KEYS as readonly string[]).includes(key)),
-  // The CLI's own: it shapes the exit code (`--strict`).
+  ...OPTION_KEYS.filter((key): key is Exclude<ConfigKey, 'strict' | 'state'> => !(CLI_SET_KEYS as readonly string[]).includes(key)),
+  // The CLI's own: it shapes the exit code (`--strict`); it opens the state store (`--state`).
   'strict',
+  'state',
 ]

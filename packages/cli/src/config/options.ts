@@ -39,8 +39,8 @@ export function rolloutOptions(loaded: LoadedConfig, options: BuildOptions): Rol
     }
   }
   const { flags } = options
-  // `strict` is the CLI's: it shapes the exit code, and core refuses options it does not know.
-  const { strict, ...rest } = config
+  // `strict` and `state` are the CLI's (the exit code; the store it opens): core refuses options it does not know.
+  const { strict, state: _state, ...rest } = config
   if (strict !== undefined && typeof strict !== 'boolean') throw new ConfigError(`${shown}: \`strict\` expected a boolean, got ${JSON.stringify(strict)}`)
   const merged: RollingConfig = { ...rest, stateDir: stateDirOf(loaded, options.cwd, options.stateDir) }
   if (flags.version !== undefined) merged.version = flags.version

@@ -1,7 +1,7 @@
 // `s3State`: the rollout state shared across machines on one S3 prefix: the lock lease with its
 // fencing token, the journal (written under that lease) and the control channel.
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import type { ControlChannel } from '@org/rolling-core'
+import type { ControlChannel, StateStore } from '@org/rolling-core'
 import { ValidationError } from '@org/rolling-core'
 import { normalizePrefix } from '../names.js'
 import { s3Control } from './control.js'
@@ -20,7 +20,8 @@ export interface S3StateOptions {
   lock?: S3LockOptions
 }
 
-export interface S3State {
+/** The state of every service on one prefix: a StateStore that any machine with the bucket reaches. */
+export interface S3State extends StateStore {
   readonly location: string
   readonly lock: S3Lock
   readonly control: ControlChannel

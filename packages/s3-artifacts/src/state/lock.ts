@@ -124,7 +124,8 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
     },
 
     async inspect(service) {
-      return (await read(service))?.value.holder
+      const body = (await read(service))?.value
+      return body?.holder ? { ...body.holder, ...(body.leaseUntil ? { leaseUntil: body.leaseUntil } : {}) } : undefined
     },
 
     async break(service) {
