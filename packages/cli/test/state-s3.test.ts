@@ -1,0 +1,183 @@
+// The rollout state on S3 (moto, which enforces conditional writes as S3 does) through the CLI:
+// `--state s3://bucket/prefix` and the config's `state`, between real processes with state
+// folders of their own, as two CI runners: a lock race in 20 rounds, a holder SIGSTOPped past its
+// lease that finds itself fenced off at SIGCONT, and a runner SIGKILLed mid-batch whose rollout
+// `rolling resume` finishes from another folder; `rolling status` reads it all from anywhere.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type MotoS3, startMotoS3 } from '@org/rolling-s3/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFleet, writeFleet } from './fixtures/file-fleet.js'
+import { FIXTURES, TSX, runBin, runMain } from './support/project.js'
+
+let s3: MotoS3
+let root: string
+const children: ChildProcess[] = []
+const saved = { ...process.env }
+
+/** What the AWS SDK of any process reads to reach moto (`main` in this one reads process.env too). */
+const awsEnv = (): Record<string, string> => ({
+  AWS_ENDPOINT_URL_S3: s3.endpoint,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+})
+
+beforeAll(async () => {
+  s3 = await startMotoS3({ bucket: 'state' })
+  Object.assign(process.env, awsEnv())
+  root = mkdtempSync(join(tmpdir(), 'rolling-cli-s3-'))
+}, 30_000)
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  for (const key of Object.keys(awsEnv())) if (saved[key] === undefined) delete process.env[key]
+  await s3?.stop()
+  rmSync(root, { recursive: true, force: true })
+})
+
+let projects = 0
+/** A project folder (its own state folder) whose config is the S3 fleet fixture; `fleet` is shared when given. */
+function project(options: { size?: number; deployMs?: number; fleet?: string; config?: string } = {}) {
+  const dir = join(root, `p${++projects}`)
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n')
+  writeFileSync(join(dir, 'rollout.config.ts'), options.config ?? `export { default } from ${JSON.stringify(join(FIXTURES, 's3-fleet.config.ts'))}\n`)
+  const fleet = options.fleet ?? join(dir, 'fleet.json')
+  if (!options.fleet) writeFleet(fleet, { size: options.size ?? 2, deployMs: options.deployMs ?? 0 })
+  return { dir, fleet, env: { FLEET_FILE: join('..', fleet.slice(root.length + 1)) } }
+}
+
+describe('--state s3://bucket/prefix', () => {
+  it('refuses a bad URL or a second place for the state, naming the option and the value', async () => {
+    const { dir } = project()
+    for (const [argv, message] of [
+      [['deploy', '--state', 's3:/state/x'], "rolling deploy: invalid --state 's3:/state/x': expected an S3 URL s3://bucket/prefix (for a folder, use --state-dir or `stateDir`)"],
+      [['status', 'app', '--state', 's3://Bad_Bucket/x'], "rolling status: invalid --state 's3://Bad_Bucket/x': expected an S3 URL s3://bucket/prefix"],
+      [['resume', '--state', 's3://state/../x'], "rolling resume: invalid --state 's3://state/../x'"],
+      [['unlock', '--state', 's3://state/p', '--state-dir', 'x'], 'rolling unlock: --state and --state-dir cannot be used together'],
+    ] as const) {
+      const run = await runMain([...argv], { cwd: dir, env: {} })
+      expect(run.stderr.text()).toContain(message)
+      expect(run.code).toBe(4)
+    }
+    const bad = project({ config: `import base from ${JSON.stringify(join(FIXTURES, 'fleet.config.ts'))}\nexport default (env) => ({ ...base(env), state: 's3:bucket' })\n` })
+    const run = await runMain(['deploy'], { cwd: bad.dir, env: {} })
+    expect(run.stderr.text()).toMatch(/rollout\.config\.ts: `state` expected an S3 URL s3:\/\/bucket\/prefix .* got "s3:bucket"/)
+    expect(run.code).toBe(4)
+    expect(readFleet(bad.fleet).calls).toEqual([])
+  })
+
+  it('deploy on one machine; status reads it from another folder without a config', async () => {
+    const a = project()
+    const deployed = await runMain(['deploy', '--plain', '--state', 's3://state/status/'], { cwd: a.dir, env: a.env })
+    expect(deployed.code, deployed.stderr.text()).toBe(0)
+    const elsewhere = join(root, 'elsewhere')
+    mkdirSync(elsewhere)
+    const status = await runMain(['status', 'app', '--json', '--state', 's3://state/status/'], { cwd: elsewhere, env: {} })
+    expect(status.code, status.stderr.text()).toBe(0)
+    expect(JSON.parse(status.stdout.text())).toMatchObject({ service: 'app', journal: 's3://state/status/app/journal.jsonl', state: 'succeeded', lock: null })
+  })
+
+  it('two runners deploy one service 20 times with their own state folders on one prefix: exactly one runs each round, the other is refused naming it', async () => {
+    const rounds = 20
+    const runners = [project({ size: 1, deployMs: 150 }), project({ size: 1, deployMs: 150 })].map((p) => {
+      const child = spawn(
+        process.execPath,
+        ['--conditions', '@org/source', '--import', TSX, join(FIXTURES, 'deploy-rounds.ts'), p.dir, String(rounds), '600', '--plain', '--state', 's3://state/race/'],
+        { env: { ...process.env, ...awsEnv(), ...p.env, ROLLING_REDEPLOY: '1' }, stdio: ['pipe', 'pipe', 'pipe'] },
+      )
+      children.push(child)
+      let out = ''
+      let err = ''
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+      })
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err += chunk.toString()
+      })
+      const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ready?: true; round?: number; code?: number; output?: string })
+      return { ...p, child, lines, stderr: () => err, exited: once(child, 'exit') }
+    })
+    const deadline = Date.now() + 30_000
+    while (!runners.every((r) => r.lines().length > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    const start = String(Date.now() + 300)
+    for (const r of runners) r.child.stdin?.end(`${start}\n`)
+    await Promise.all(runners.map((r) => r.exited))
+    expect(runners.map((r) => r.stderr())).toEqual(['', ''])
+    const [a, b] = runners.map((r) => r.lines().slice(1)) as [ReturnType<(typeof runners)[0]['lines']>, ReturnType<(typeof runners)[0]['lines']>]
+    for (let round = 0; round < rounds; round++) {
+      const both = [a[round], b[round]]
+      expect(both.map((l) => l?.code).sort(), JSON.stringify(both)).toEqual([0, 1])
+      const winner = runners[both.findIndex((l) => l?.code === 0)]
+      const loser = both.find((l) => l?.code === 1)
+      expect(loser?.output).toMatch(new RegExp(`service app is already being rolled out by run r-\\S+ \\(pid ${winner?.child.pid} on host `))
+    }
+    // The refused runner touched no host: two discovers (plan, verify) per round won, in the winner's fleet.
+    const discovers = runners.map((r) => readFleet(r.fleet).calls.filter((c) => c.op === 'discover').length)
+    expect(discovers).toEqual([2 * a.filter((l) => l.code === 0).length, 2 * b.filter((l) => l.code === 0).length])
+    expect(discovers[0]! + discovers[1]!).toBe(2 * rounds)
+  }, 60_000)
+})
+
+describe('a runner that stops holding its lease', () => {
+  const lease = (prefix: string) => ({ ...awsEnv(), ROLLING_S3_BUCKET: 'state', ROLLING_S3_PREFIX: prefix, ROLLING_S3_LEASE_MS: '1000' })
+
+  it('SIGSTOPped past its lease: another folder resumes it; at SIGCONT the first finds its fencing token stale and stops without touching a host', async () => {
+    const a = project({ size: 2 })
+    const first = runBin(['deploy', '--json'], { cwd: a.dir, env: { ...a.env, ...lease('stop/'), ROLLING_SETTLE_MS: '2500' } })
+    children.push(first.child)
+    // Settling host-1: what is in flight is a wait, nothing that changes a host.
+    await first.waitFor(/"target:deployed"/, 30_000)
+    first.child.kill('SIGSTOP')
+    await new Promise((resolve) => setTimeout(resolve, 1300))
+    const b = project({ fleet: a.fleet })
+    const resumed = await runMain(['resume', '--plain', '--settle', '5', '--state', 's3://state/stop/'], { cwd: b.dir, env: b.env })
+    expect(resumed.code, resumed.stdout.text() + resumed.stderr.text()).toBe(0)
+    expect(resumed.stderr.text() + resumed.stdout.text()).toMatch(/taking over the stale lock of interrupted run|succeeded/)
+    const calls = readFleet(a.fleet).calls.length
+    first.child.kill('SIGCONT')
+    expect(await first.exited).toBe(1)
+    // Its lease ended while it was stopped: its next transition is refused by the lease check, or,
+    // when a journal write was already on its way, by the journal's compare-and-swap.
+    expect(first.stdout + first.stderr).toMatch(
+      /lost the lock s3:\/\/state\/stop\/app\/lock\.json \(fencing token \d+\)|journal s3:\/\/state\/stop\/app\/journal\.jsonl: written by another run since this one last read it \(fencing token \d+\)/,
+    )
+    const fleet = readFleet(a.fleet)
+    expect(fleet.calls.length).toBe(calls)
+    expect(fleet.hosts.map((h) => [h.id, h.version, h.inService])).toEqual([
+      ['host-1', 'v2', true],
+      ['host-2', 'v2', true],
+    ])
+    const status = await runMain(['status', 'app', '--json', '--state', 's3://state/stop/'], { cwd: b.dir, env: b.env })
+    expect(JSON.parse(status.stdout.text())).toMatchObject({ state: 'succeeded', lock: null })
+  }, 60_000)
+
+  it('SIGKILLed mid-batch: `rolling resume --state` from another folder finishes the rollout once its lease ended', async () => {
+    const a = project({ size: 3 })
+    const first = runBin(['deploy', '--json'], { cwd: a.dir, env: { ...a.env, ...lease('kill/'), ROLLING_SETTLE_MS: '400' } })
+    children.push(first.child)
+    await first.waitFor(/"target:deployed"/, 30_000)
+    first.child.kill('SIGKILL')
+    await first.exited
+    const b = project({ fleet: a.fleet })
+    // S3 cannot tell a dead holder from a slow one until its lease ends; `status` says which it is.
+    const status = await runMain(['status', 'app', '--state', 's3://state/kill/'], { cwd: b.dir, env: b.env })
+    expect(status.stdout.text()).toMatch(/status: interrupted: `rolling resume` finishes it/)
+    expect(status.stdout.text()).toMatch(/lock: held by run \S+ .*; its lease (runs until|ended at) /)
+    // On this host resume sees the pid is gone; from another host it waits for the lease to end
+    // (the SIGSTOP test above).
+    const resumed = await runMain(['resume', '--plain', '--settle', '5', '--state', 's3://state/kill/'], { cwd: b.dir, env: b.env })
+    expect(resumed.code, resumed.stdout.text() + resumed.stderr.text()).toBe(0)
+    expect(readFleet(a.fleet).hosts.map((h) => [h.version, h.inService])).toEqual([
+      ['v2', true],
+      ['v2', true],
+      ['v2', true],
+    ])
+    const after = await runMain(['status', 'app', '--json', '--state', 's3://state/kill/'], { cwd: b.dir, env: b.env })
+    expect(JSON.parse(after.stdout.text())).toMatchObject({ state: 'succeeded', lock: null })
+  }, 60_000)
+})
