@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { s3State } from '@org/rolling-s3'
 import { type MotoS3, startMotoS3 } from '@org/rolling-s3/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFleet, writeFleet } from './fixtures/file-fleet.js'
@@ -148,6 +149,12 @@ describe('a runner that stops holding its lease', () => {
     )
     const fleet = readFleet(a.fleet)
     expect(fleet.calls.length).toBe(calls)
+    // Nothing of the fenced-off run landed after the resumed run's end.
+    const state = s3State({ bucket: 'state', prefix: 'stop/' })
+    const records = await state.journal('app').read()
+    state.destroy()
+    expect(records.at(-1)).toMatchObject({ type: 'end', status: 'succeeded' })
+    expect(records.filter((r) => r.type === 'end')).toHaveLength(1)
     expect(fleet.hosts.map((h) => [h.id, h.version, h.inService])).toEqual([
       ['host-1', 'v2', true],
       ['host-2', 'v2', true],
