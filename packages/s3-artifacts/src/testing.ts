@@ -2,3 +2,4 @@
 // conditional writes, as S3 does), with the client settings that suit it. Needs Python with
 // moto[server]; without it `startMotoS3` throws (see `motoMissing`).
 export { startMotoS3, motoMissing, type MotoS3, type MotoS3Options } from './testing/moto.js'
+export { countWire, type WireCount, type WireRequest } from './testing/wire-count.js'

@@ -3,7 +3,9 @@
 import { rollout } from '@org/rolling-core'
 import { memoryFleet } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { S3Client } from '@aws-sdk/client-s3'
 import { s3State } from '../src/index.js'
+import { countWire } from '../src/testing.js'
 import { type Moto, startMoto } from './moto.js'
 
 describe('rollout() on s3State (moto)', () => {
@@ -56,16 +58,26 @@ describe('rollout() on s3State (moto)', () => {
     two.destroy()
   }, 60_000)
 
-  it('counts the S3 calls of one rollout of 100 targets in batches of 10', async () => {
-    const state = s3State({ bucket: s3.bucket, prefix: 'count/', clientConfig: s3.clientConfig })
+  it('counts the S3 requests of one rollout of 100 targets in batches of 10, at the wire', async () => {
+    const client = new S3Client(s3.clientConfig)
+    const wire = countWire(client)
+    const state = s3State({ bucket: s3.bucket, prefix: 'count/', client })
     const fleet = memoryFleet({ size: 100, service: 'big', deployMs: 20 })
     fleet.publish('v2')
     const result = await rollout({ ...fleet.adapters, batch: 10, settle: { delay: 0 }, lock: state.lock, journal: state.journal('big') })
     expect(result.status).toBe('succeeded')
+    const sent = { ...wire.count() }
     const records = await state.journal('big').read()
-    console.log(`S3 calls for 100 targets, batch 10: ${JSON.stringify(state.calls)} (journal ${records.length} records; the read above included)`)
-    // Appends are written behind and coalesced: far fewer PUTs than records.
-    expect(state.calls.put).toBeLessThan(records.length)
+    const lock = wire.count((key) => key === 'count/big/lock.json')
+    const journal = wire.count((key) => key === 'count/big/journal.jsonl')
+    console.log(`S3 requests for 100 targets, batch 10: ${JSON.stringify(sent)}; lock ${JSON.stringify(lock)}, journal ${JSON.stringify(journal)} (${records.length} records)`)
+    // The store's own counters agree with the wire (no retry here); the lock: read, create, read, release.
+    expect(sent).toEqual({ GET: state.calls.get - 1, PUT: state.calls.put })
+    expect(lock).toEqual({ GET: 2, PUT: 2 })
+    // Appends are written behind and coalesced: far fewer PUTs than records, at least one per detach.
+    expect(journal.PUT).toBeLessThan(records.length / 5)
+    expect(journal.PUT).toBeGreaterThanOrEqual(10)
     state.destroy()
+    client.destroy()
   }, 60_000)
 })
