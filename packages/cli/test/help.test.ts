@@ -115,7 +115,9 @@ describe.each(COMMAND_NAMES)('rolling %s --help', (command) => {
                     ? 'halt'
                     : name === 'on-mismatch'
                       ? 'deploy'
-                      : 'x',
+                      : name === 'state'
+                        ? 's3://bucket/prefix'
+                        : 'x',
             ]
       if (listed.includes(name)) expect(() => parseCommand(command, argv), `--${name} is listed`).not.toThrow()
       else expect(() => parseCommand(command, argv), `--${name} is not listed`).toThrow(`unknown flag --${name}`)
