@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { s3State } from '@org/rolling-s3'
 import { type MotoS3, startMotoS3 } from '@org/rolling-s3/testing'
+import { systemClock } from '@org/rolling-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFleet, writeFleet } from './fixtures/file-fleet.js'
 import { FIXTURES, TSX, runBin, runMain } from './support/project.js'
@@ -81,6 +82,31 @@ describe('--state s3://bucket/prefix', () => {
     const status = await runMain(['status', 'app', '--json', '--state', 's3://state/status/'], { cwd: elsewhere, env: {} })
     expect(status.code, status.stderr.text()).toBe(0)
     expect(JSON.parse(status.stdout.text())).toMatchObject({ service: 'app', journal: 's3://state/status/app/journal.jsonl', state: 'succeeded', lock: null })
+  })
+
+  it('unlock refuses a lock whose lease still runs, and breaks it once the lease ended; status tells which', async () => {
+    const elsewhere = mkdtempSync(join(root, 'unlock-'))
+    // A holder whose heartbeat never fires, as a paused runner's: its 400 ms lease runs out.
+    const paused = { ...systemClock, setTimeout: () => undefined, clearTimeout: () => {} }
+    const holder = s3State({ bucket: 'state', prefix: 'unlock/', lock: { leaseMs: 400, renewEveryMs: 100, clock: paused } })
+    await holder.lock.acquire('web', { runId: 'r-held', pid: 4242, host: 'runner-7', since: new Date().toISOString(), service: 'web' })
+    const refused = await runMain(['unlock', 'web', '--state', 's3://state/unlock/'], { cwd: elsewhere, env: {} })
+    expect(refused.stderr.text()).toMatch(
+      /rolling unlock: web is locked by run r-held \(pid 4242 on runner-7\) since \S+, whose lease runs until \S+ \(s3:\/\/state\/unlock\/\): it is most likely still running/,
+    )
+    expect(refused.code).toBe(1)
+    expect((await runMain(['status', 'web', '--state', 's3://state/unlock/'], { cwd: elsewhere, env: {} })).stdout.text()).toMatch(
+      /lock: held by run r-held .*; its lease runs until /,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 450))
+    expect((await runMain(['status', 'web', '--state', 's3://state/unlock/'], { cwd: elsewhere, env: {} })).stdout.text()).toMatch(
+      /lock: held by run r-held .*; its lease ended at \S+: stale/,
+    )
+    const broken = await runMain(['unlock', 'web', '--state', 's3://state/unlock/'], { cwd: elsewhere, env: {} })
+    expect(broken.stdout.text()).toMatch(/broke the lock of web held by run r-held \(pid 4242 on runner-7\) since \S+; its lease had ended at /)
+    expect(broken.code).toBe(0)
+    expect(await holder.lock.inspect('web')).toBeUndefined()
+    holder.destroy()
   })
 
   it('two runners deploy one service 20 times with their own state folders on one prefix: exactly one runs each round, the other is refused naming it', async () => {
