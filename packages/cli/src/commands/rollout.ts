@@ -73,7 +73,13 @@ export async function rolloutCommand(command: 'deploy' | 'resume', args: ParsedA
   // the same default as `rolling approve` / `rolling abort` (commands/service.ts); a shared
   // store (`--state`) has its own, where they send from any machine.
   const control = opened?.store.control ?? options.control ?? fileControl({ dir: options.stateDir as string })
-  const run = start(command, { ...options, journal: guard.journal, lock: guard.lock, control })
+  let run: RolloutRun
+  try {
+    run = start(command, { ...options, journal: guard.journal, lock: guard.lock, control })
+  } catch (error) {
+    opened?.close()
+    throw error
+  }
   started = run
   // Closed once the run has ended, however this command returns (it may go on winding down).
   run.result.then(
