@@ -111,10 +111,10 @@ describe('--state s3://bucket/prefix', () => {
 
   it('two runners deploy one service 20 times with their own state folders on one prefix: exactly one runs each round, the other is refused naming it', async () => {
     const rounds = 20
-    const runners = [project({ size: 1, deployMs: 150 }), project({ size: 1, deployMs: 150 })].map((p) => {
+    const runners = [project({ size: 1, deployMs: 250 }), project({ size: 1, deployMs: 250 })].map((p) => {
       const child = spawn(
         process.execPath,
-        ['--conditions', '@org/source', '--import', TSX, join(FIXTURES, 'deploy-rounds.ts'), p.dir, String(rounds), '600', '--plain', '--state', 's3://state/race/'],
+        ['--conditions', '@org/source', '--import', TSX, join(FIXTURES, 'deploy-rounds.ts'), p.dir, String(rounds), '700', '--plain', '--state', 's3://state/race/'],
         { env: { ...process.env, ...awsEnv(), ...p.env, ROLLING_REDEPLOY: '1' }, stdio: ['pipe', 'pipe', 'pipe'] },
       )
       children.push(child)
