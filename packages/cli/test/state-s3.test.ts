@@ -171,7 +171,7 @@ describe('a runner that stops holding its lease', () => {
     // Its lease ended while it was stopped: its next transition is refused by the lease check, or,
     // when a journal write was already on its way, by the journal's compare-and-swap.
     expect(first.stdout + first.stderr).toMatch(
-      /lost the lock s3:\/\/state\/stop\/app\/lock\.json \(fencing token \d+\)|journal s3:\/\/state\/stop\/app\/journal\.jsonl: written by another run since this one last read it \(fencing token \d+\)/,
+      /lost the lock s3:\/\/state\/stop\/app\/lock\.json \(fencing token \d+\)|journal s3:\/\/state\/stop\/app\/journal\.jsonl: written by another run since this one last read it, by the holder of fencing token \d+, which took the lock over/,
     )
     const fleet = readFleet(a.fleet)
     expect(fleet.calls.length).toBe(calls)

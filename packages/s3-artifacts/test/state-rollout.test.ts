@@ -58,6 +58,50 @@ describe('rollout() on s3State (moto)', () => {
     two.destroy()
   }, 60_000)
 
+  it('a rollout whose lock is broken and taken mid-run stops before its next detach: no host of the next batch is touched', async () => {
+    const mine = s3State({ bucket: s3.bucket, prefix: 'fenced/', clientConfig: s3.clientConfig })
+    const theirs = s3State({ bucket: s3.bucket, prefix: 'fenced/', clientConfig: s3.clientConfig })
+    const fleet = memoryFleet({ size: 4, service: 'api' })
+    fleet.publish('v2')
+    let taken: Awaited<ReturnType<typeof theirs.lock.acquire>> | undefined
+    const outcome = await rollout({
+      ...fleet.adapters,
+      batch: 2,
+      settle: { delay: 0 },
+      lock: mine.lock,
+      journal: mine.journal('api'),
+      hooks: {
+        // Another runner breaks the lock (`rolling unlock --force`) and takes it, with a greater token.
+        beforeBatch: async ({ index }) => {
+          if (index !== 1) return
+          await theirs.lock.break('api')
+          taken = await theirs.lock.acquire('api', { runId: 'other', pid: 1, host: 'runner-b', since: new Date().toISOString(), service: 'api' })
+          // Its first write lands before this run's next one: from then on this run cannot write.
+          const journal = theirs.journal('api')
+          await journal.read()
+          journal.append({ type: 'resumed', by: 'other' })
+          await journal.flush()
+        },
+      },
+    }).then(
+      (result) => result,
+      (error: unknown) => error as Error,
+    )
+    expect(outcome).toBeInstanceOf(Error)
+    expect((outcome as Error).message).toMatch(
+      new RegExp(`written by another run since this one last read it, by the holder of fencing token ${taken?.token}, which took the lock over`),
+    )
+    const touched = new Set(fleet.lb.calls.filter((c) => c.op !== 'discover').flatMap((c) => c.ids))
+    expect(touched).toEqual(new Set(['host-1', 'host-2']))
+    expect(new Set(fleet.executor.commands.map((c) => c.targetId))).toEqual(new Set(['host-1', 'host-2']))
+    // The lock stays the other runner's; its journal write stands.
+    expect(await mine.lock.inspect('api')).toMatchObject({ runId: 'other' })
+    expect((await theirs.journal('api').read()).at(-1)).toEqual({ type: 'resumed', by: 'other' })
+    await taken?.release()
+    mine.destroy()
+    theirs.destroy()
+  }, 60_000)
+
   it('counts the S3 requests of one rollout of 100 targets in batches of 10, at the wire', async () => {
     const client = new S3Client(s3.clientConfig)
     const wire = countWire(client)

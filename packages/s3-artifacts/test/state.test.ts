@@ -214,7 +214,9 @@ describe('S3 state on moto', () => {
       // The old holder's next write is refused, and so is every one after it: here by the
       // journal's compare-and-swap, before its heartbeat has even noticed the lease is gone.
       journal.append({ type: 't', i: 1, s: 'detached' })
-      await expect(journal.flush()).rejects.toThrow(/written by another run since this one last read it \(fencing token \d+\)/)
+      await expect(journal.flush()).rejects.toThrow(
+        new RegExp(`written by another run since this one last read it, by the holder of fencing token ${taken.token}, which took the lock over \\(this run's fencing token is ${lease.token}\\)`),
+      )
       expect(() => journal.append({ type: 'end' })).toThrow(/written by another run/)
       expect(await b.journal(s).read()).toHaveLength(4)
       await taken.release()

@@ -1,8 +1,9 @@
 // The journal on S3: one JSON-lines object per service, `<prefix><service>/journal.jsonl`,
 // replaced by compare-and-swap (`If-Match` on the ETag this run last wrote or read). A write by
 // anyone else in between (another runner, a torn takeover) fails ours with 412: detected, never
-// merged. Every write first checks this process's lease of the service's lock (fencing): a run
-// that lost its lease cannot write and stops at its next transition.
+// merged. Every write first checks this process's lease of the service's lock, and carries its
+// fencing token (`x-amz-meta-fencing-token`): a run that lost its lease cannot write and stops at
+// its next transition; one that lost a compare-and-swap learns the token of the run that won.
 //
 // The engine's `append` is synchronous; S3 is not. Records are checked and serialized at once (by
 // core's memory journal), then written behind, in order, one PUT per burst of appends; `flush()`
@@ -54,9 +55,16 @@ export function s3Journal(store: ObjectStore, prefix: string, service: string, l
   const write = async (body: string) => {
     const lease = fence()
     await learn()
-    const answer = await store.put(key, body, etag === null ? { ifNoneMatch: true } : { ifMatch: etag as string })
+    const answer = await store.put(key, body, etag === null ? { ifNoneMatch: true } : { ifMatch: etag as string }, undefined, {
+      'fencing-token': String(lease.token),
+    })
     if (answer === 'conflict') {
-      throw fail(`written by another run since this one last read it (fencing token ${lease.token}); not merged: stopping`)
+      const theirs = await store.get(key, () => undefined).then(
+        (current) => current?.metadata['fencing-token'],
+        () => undefined,
+      )
+      const by = theirs === undefined ? '' : `, by the holder of fencing token ${theirs}${Number(theirs) > lease.token ? ', which took the lock over' : ''}`
+      throw fail(`written by another run since this one last read it${by} (this run's fencing token is ${lease.token}); not merged: stopping`)
     }
     etag = answer
     committed = body

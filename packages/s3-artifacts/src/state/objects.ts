@@ -8,6 +8,8 @@ import { RollingError, abortReason, errorMessage } from '@org/rolling-core'
 export interface Stored<T> {
   value: T
   etag: string
+  /** The object's user metadata (`x-amz-meta-*`), keys in lower case. */
+  metadata: Record<string, string>
 }
 
 export interface ObjectStore {
@@ -16,7 +18,13 @@ export interface ObjectStore {
   /** The object at `key` and its ETag, or undefined when there is none. */
   get<T>(key: string, parse: (text: string) => T, signal?: AbortSignal): Promise<Stored<T> | undefined>
   /** Writes `value` (JSON, or a string as is) if the condition holds: the new ETag, or 'conflict' when another writer won. */
-  put(key: string, value: unknown, condition: { ifNoneMatch: true } | { ifMatch: string } | undefined, signal?: AbortSignal): Promise<string | 'conflict'>
+  put(
+    key: string,
+    value: unknown,
+    condition: { ifNoneMatch: true } | { ifMatch: string } | undefined,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): Promise<string | 'conflict'>
   /** Calls S3 counted by kind, for the call-count figures of the bench and tests. */
   readonly calls: { get: number; put: number; list: number }
 }
@@ -40,19 +48,21 @@ export function objectStore(client: S3Client, bucket: string): ObjectStore {
       calls.get++
       let text: string
       let etag: string
+      let metadata: Record<string, string>
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
         text = (await response.Body?.transformToString('utf8')) ?? ''
         etag = response.ETag ?? ''
+        metadata = response.Metadata ?? {}
       } catch (error) {
         const name = (error as { name?: string }).name
         if (!signal?.aborted && (name === 'NoSuchKey' || (statusOf(error) === 404 && name !== 'NoSuchBucket'))) return undefined
         throw failure(error, 'read', key, signal)
       }
       if (etag === '') throw new RollingError('ADAPTER', `[rolling:s3] s3://${bucket}/${key} came back without an ETag: conditional writes need one`)
-      return { value: parse(text), etag }
+      return { value: parse(text), etag, metadata }
     },
-    async put(key, value, condition, signal) {
+    async put(key, value, condition, signal, metadata) {
       calls.put++
       const body = typeof value === 'string' ? value : `${JSON.stringify(value)}\n`
       try {
@@ -66,6 +76,7 @@ export function objectStore(client: S3Client, bucket: string): ObjectStore {
             ContentType: typeof value === 'string' ? 'application/x-ndjson' : 'application/json',
             ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
             ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
+            ...(metadata ? { Metadata: metadata } : {}),
           }),
           { abortSignal: signal },
         )
