@@ -38,7 +38,9 @@ export function objectStore(client: S3Client, bucket: string): ObjectStore {
   const failure = (error: unknown, what: string, key: string, signal?: AbortSignal) => {
     if (signal?.aborted) return abortReason(signal)
     const name = error instanceof S3ServiceException ? `${error.name}: ` : ''
-    return new RollingError('ADAPTER', `[rolling:s3] cannot ${what} s3://${bucket}/${key}: ${name}${errorMessage(error)}`, { cause: error })
+    // The SDK's own words name no setting; say which one (the CLI's `--state` makes a client from the environment).
+    const hint = errorMessage(error) === 'Region is missing' ? ' (set AWS_REGION, or pass a client or clientConfig with a region)' : ''
+    return new RollingError('ADAPTER', `[rolling:s3] cannot ${what} s3://${bucket}/${key}: ${name}${errorMessage(error)}${hint}`, { cause: error })
   }
   return {
     bucket,
