@@ -52,8 +52,8 @@ export function lastResort(options: {
     location: innerLock.location,
     inspect: (service) => innerLock.inspect(service),
     break: (service) => innerLock.break(service),
-    async acquire(service, holder) {
-      const own = await innerLock.acquire(service, holder)
+    async acquire(service, holder, options) {
+      const own = await innerLock.acquire(service, holder, options)
       lease = own
       return {
         holder: own.holder,

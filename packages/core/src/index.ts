@@ -37,7 +37,7 @@ export type {
 export { readJournal, TRANSITIONS, type JournalRun } from './journal-reader.js'
 export { FINAL_STATES, OUT_OF_SERVICE, type TargetState } from './target-state.js'
 export type { ControlChannel, ControlMessage, StateStore } from './control.js'
-export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder } from './lock.js'
+export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder, type AcquireOptions } from './lock.js'
 export { localExecutor, type LocalExecutorOptions } from './local/executor.js'
 export { fileArtifacts, type FileArtifactStore, type FileArtifactsOptions } from './local/file-artifacts.js'
 export { httpHealthCheck, type HttpHealthCheck, type HttpHealthCheckOptions } from './health/http.js'

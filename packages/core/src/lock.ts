@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { RollingError, ValidationError, errorMessage } from './errors.js'
 import { STATE_FILE_MODE, makeStateDir } from './state-files.js'
+import type { Clock } from './types.js'
 
 export interface LockHolder {
   runId: string
@@ -28,10 +29,16 @@ export interface LockLease {
   release(): Promise<void>
 }
 
+/** What the run taking a lock tells it. */
+export interface AcquireOptions {
+  /** The run's clock: a lock held by a lease (S3) renews it on this clock unless given its own. */
+  clock?: Clock
+}
+
 export interface Lock {
   readonly location: string
   /** Takes the lock of `service`, or throws a `LockedError` naming the holder (and whether it is stale). */
-  acquire(service: string, holder: LockHolder): Promise<LockLease>
+  acquire(service: string, holder: LockHolder, options?: AcquireOptions): Promise<LockLease>
   /** Who holds the lock now, or undefined. */
   inspect(service: string): Promise<LockHolder | undefined>
   /** Removes the lock whoever holds it (explicit, for stale locks). Returns the holder it removed. */

@@ -19,14 +19,15 @@ export async function takeLock(engine: Engine, resumingRun: string | undefined):
     }
   }
   try {
-    return await engine.lock.acquire(engine.service, holder)
+    // The lease of a lock on S3 is renewed on the run's clock.
+    return await engine.lock.acquire(engine.service, holder, { clock: engine.clock })
   } catch (error) {
     // A lock on another machine (S3) cannot probe the pid: it calls the crashed run's lock stale
     // when its lease ended. Resuming that very run is the same explicit act that breaks it.
     if (resumingRun === undefined || !(error instanceof LockedError) || !error.stale || error.holder.runId !== resumingRun) throw error
     engine.log.warn(`[rolling] taking over the stale lock of interrupted run ${resumingRun} (${error.message}) to resume it`)
     await engine.lock.break(engine.service)
-    return engine.lock.acquire(engine.service, holder)
+    return engine.lock.acquire(engine.service, holder, { clock: engine.clock })
   }
 }
 

@@ -3,6 +3,7 @@
 // (two runners), the lease, its renewal and its loss (fencing), and the journal's compare-and-swap.
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { type Clock, LockedError, systemClock } from '@org/rolling-core'
+import { FakeClock } from '@org/rolling-core/testing'
 import { testControl, testJournal, testLock } from '@org/rolling-core/testing/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type S3LockLease, s3State } from '../src/index.js'
@@ -129,6 +130,25 @@ describe('S3 state on moto', () => {
       await lease.release()
       a.destroy()
       b.destroy()
+    })
+
+    it('the lease is renewed on the clock of the run that takes it (the engine passes its own)', async () => {
+      const clock = new FakeClock({ autoAdvance: false })
+      const a = state(60_000)
+      const s = service()
+      const lease = await a.lock.acquire(s, holder('faked'), { clock })
+      expect(lease.leaseUntil).toBe(clock.now() + 60_000)
+      const puts = a.calls.put
+      // Real time alone renews nothing; 20 s of the run's clock renews once.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(a.calls.put).toBe(puts)
+      await clock.advance(20_000)
+      for (let i = 0; i < 100 && lease.leaseUntil !== clock.now() + 60_000; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(lease.leaseUntil).toBe(clock.now() + 60_000)
+      expect(a.calls.put).toBe(puts + 1)
+      expect((await a.lock.inspect(s))?.leaseUntil).toBe(new Date(clock.now() + 60_000).toISOString())
+      await lease.release()
+      a.destroy()
     })
 
     it('a lease not renewed in time is stale: refused, never taken silently; after unlock the old holder is fenced off', async () => {

@@ -52,8 +52,8 @@ export function s3State(options: S3StateOptions): S3State {
     location: inner.location,
     inspect: (service) => inner.inspect(service),
     break: (service) => inner.break(service),
-    async acquire(service, holder) {
-      const lease = await inner.acquire(service, holder)
+    async acquire(service, holder, how) {
+      const lease = await inner.acquire(service, holder, how)
       leases.set(service, lease)
       return {
         ...lease,

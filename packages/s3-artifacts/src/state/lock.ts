@@ -5,6 +5,7 @@
 // could not be renewed before it ended, or was broken, is lost: `lost` aborts and `assertHeld`
 // throws, so the journal (which calls it before every write) refuses the old holder's writes.
 import {
+  type AcquireOptions,
   type Clock,
   LockedError,
   type Lock,
@@ -36,7 +37,7 @@ export interface S3LockLease extends LockLease {
   readonly holder: S3LockHolder
   /** The fencing token of this lease: greater than any earlier holder's. */
   readonly token: number
-  /** Epoch ms (per the lock's clock) the lease ends unless renewed. */
+  /** Epoch ms (per the lease's clock) the lease ends unless renewed. */
   readonly leaseUntil: number
   /** Aborts, with the reason, when the lease is lost (renewal refused or too late). */
   readonly lost: AbortSignal
@@ -45,7 +46,7 @@ export interface S3LockLease extends LockLease {
 }
 
 export interface S3Lock extends Lock {
-  acquire(service: string, holder: LockHolder): Promise<S3LockLease>
+  acquire(service: string, holder: LockHolder, options?: AcquireOptions): Promise<S3LockLease>
   inspect(service: string): Promise<S3LockHolder | undefined>
 }
 
@@ -54,6 +55,7 @@ export interface S3LockOptions {
   leaseMs?: number
   /** Renew every this many ms. @default leaseMs / 3 */
   renewEveryMs?: number
+  /** The clock of the lease and its heartbeat. @default the clock of the run that acquires it, else the system clock */
   clock?: Clock
 }
 
@@ -73,7 +75,7 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
   if (!Number.isInteger(renewEveryMs) || renewEveryMs < 10 || renewEveryMs >= leaseMs) {
     throw new ValidationError('lock.renewEveryMs', `expected an integer from 10 to below leaseMs (${leaseMs}), got ${String(renewEveryMs)}`)
   }
-  const clock = options.clock ?? systemClock
+  const configured = options.clock
   const keyOf = (service: string) => {
     checkName('service', service)
     return `${prefix}${service}/lock.json`
@@ -81,7 +83,7 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
   const where = (service: string) => `s3://${store.bucket}/${keyOf(service)}`
   const read = (service: string) => store.get(keyOf(service), (text) => parseBody(text, where(service)))
 
-  function locked(service: string, body: LockBody & { holder: S3LockHolder }): LockedError {
+  function locked(service: string, body: LockBody & { holder: S3LockHolder }, clock: Clock): LockedError {
     const { holder } = body
     const until = body.leaseUntil ?? 'unknown'
     const who = `run ${holder.runId} (pid ${holder.pid} on host ${holder.host}${holder.ci ? `, ${holder.ci}` : ''}) since ${holder.since}`
@@ -104,22 +106,23 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
   return {
     location: `s3://${store.bucket}/${prefix}`,
 
-    async acquire(service, given) {
+    async acquire(service, given, how) {
+      const clock = configured ?? how?.clock ?? systemClock
       const key = keyOf(service)
       const holder: S3LockHolder = { ...given, service, ...(ciJob() ? { ci: ciJob() } : {}) }
       // A few tries: a release or break may land between our read and our write.
       for (let attempt = 0; attempt < 3; attempt++) {
         const current = await read(service)
-        if (current?.value.holder) throw locked(service, current.value as LockBody & { holder: S3LockHolder })
+        if (current?.value.holder) throw locked(service, current.value as LockBody & { holder: S3LockHolder }, clock)
         const token = (current?.value.token ?? 0) + 1
         const leaseUntil = clock.now() + leaseMs
         const body: LockBody = { holder, token, leaseUntil: new Date(leaseUntil).toISOString() }
         const etag = await store.put(key, body, current ? { ifMatch: current.etag } : { ifNoneMatch: true })
         if (etag === 'conflict') continue
-        return startLease(service, key, body, etag, leaseUntil)
+        return startLease(service, key, body, etag, leaseUntil, clock)
       }
       const current = await read(service)
-      if (current?.value.holder) throw locked(service, current.value as LockBody & { holder: S3LockHolder })
+      if (current?.value.holder) throw locked(service, current.value as LockBody & { holder: S3LockHolder }, clock)
       throw new RollingError('LOCKED', `[rolling] service ${service}: the lock ${where(service)} keeps changing hands; try again`)
     },
 
@@ -138,7 +141,7 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
           if (!(error instanceof RollingError && error.message.includes('is corrupt'))) throw error
           // Its token is unreadable: the epoch ms is greater than any counter a lock reaches, so
           // fencing still holds for whoever takes it next.
-          await store.put(key, { token: clock.now() }, undefined)
+          await store.put(key, { token: (configured ?? systemClock).now() }, undefined)
           return { runId: 'unknown', pid: 0, host: 'unknown', since: 'unknown', service }
         }
         if (!current?.value.holder) return undefined
@@ -149,7 +152,14 @@ export function s3Lock(store: ObjectStore, prefix: string, options: S3LockOption
     },
   }
 
-  function startLease(service: string, key: string, body: LockBody & { holder?: S3LockHolder }, firstEtag: string, firstUntil: number): S3LockLease {
+  function startLease(
+    service: string,
+    key: string,
+    body: LockBody & { holder?: S3LockHolder },
+    firstEtag: string,
+    firstUntil: number,
+    clock: Clock,
+  ): S3LockLease {
     let etag = firstEtag
     let until = firstUntil
     let timer: unknown
