@@ -6,9 +6,6 @@ import type { StateStore } from '@org/rolling-core'
 import type { LoadedConfig } from './config/load.js'
 import { ConfigError, UsageError } from './errors.js'
 
-/** The config's `state`: an `s3://bucket/prefix` URL, or a store of your own. */
-export type StateOption = string | StateStore
-
 export interface OpenedState {
   store: StateStore
   /** Closes what was opened here (the S3 client of a URL); a store from the config is its owner's. */
@@ -30,7 +27,7 @@ export const STATE_EXPECTED = 'an S3 URL s3://bucket/prefix (for a folder, use -
 
 /**
  * The store `--state` (first) or the config's `state` names; undefined for the state folder.
- * `source` words errors: the flag, or the config file.
+ * `shown` is the config file as errors name it.
  */
 export async function openState(flag: string | undefined, configured: unknown, shown: string): Promise<OpenedState | undefined> {
   if (flag !== undefined) {
