@@ -4,7 +4,6 @@
 // lease that finds itself fenced off at SIGCONT, and a runner SIGKILLed mid-batch whose rollout
 // `rolling resume` finishes from another folder; `rolling status` reads it all from anywhere.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -111,12 +110,11 @@ describe('--state s3://bucket/prefix', () => {
 
   it('two runners deploy one service 20 times with their own state folders on one prefix: exactly one runs each round, the other is refused naming it', async () => {
     const rounds = 20
-    const runners = [project({ size: 1, deployMs: 250 }), project({ size: 1, deployMs: 250 })].map((p) => {
-      const child = spawn(
-        process.execPath,
-        ['--conditions', '@org/source', '--import', TSX, join(FIXTURES, 'deploy-rounds.ts'), p.dir, String(rounds), '700', '--plain', '--state', 's3://state/race/'],
-        { env: { ...process.env, ...awsEnv(), ...p.env, ROLLING_REDEPLOY: '1' }, stdio: ['pipe', 'pipe', 'pipe'] },
-      )
+    const runners = [project({ size: 1, deployMs: 400 }), project({ size: 1, deployMs: 400 })].map((p) => {
+      const child = spawn(process.execPath, ['--conditions', '@org/source', '--import', TSX, join(FIXTURES, 'deploy-rounds.ts'), p.dir, '--plain', '--state', 's3://state/race/'], {
+        env: { ...process.env, ...awsEnv(), ...p.env, ROLLING_REDEPLOY: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
       children.push(child)
       let out = ''
       let err = ''
@@ -126,27 +124,37 @@ describe('--state s3://bucket/prefix', () => {
       child.stderr?.on('data', (chunk: Buffer) => {
         err += chunk.toString()
       })
-      const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ready?: true; round?: number; code?: number; output?: string })
-      return { ...p, child, lines, stderr: () => err, exited: once(child, 'exit') }
+      const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ready?: boolean; round?: number; code?: number; output?: string })
+      /** Waits for the runner's `n`-th line (0: ready), naming what it printed when it does not come. */
+      const line = async (n: number) => {
+        for (const until = Date.now() + 30_000; Date.now() < until; ) {
+          const got = lines()[n]
+          if (got) return got
+          if (child.exitCode !== null) break
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+        throw new Error(`runner in ${p.dir}: no line ${n}; stdout ${out}; stderr ${err}`)
+      }
+      return { ...p, child, line, stderr: () => err }
     })
-    const deadline = Date.now() + 30_000
-    while (!runners.every((r) => r.lines().length > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-    const start = String(Date.now() + 300)
-    for (const r of runners) r.child.stdin?.end(`${start}\n`)
-    await Promise.all(runners.map((r) => r.exited))
-    expect(runners.map((r) => r.stderr())).toEqual(['', ''])
-    const [a, b] = runners.map((r) => r.lines().slice(1)) as [ReturnType<(typeof runners)[0]['lines']>, ReturnType<(typeof runners)[0]['lines']>]
+    expect(await Promise.all(runners.map((r) => r.line(0)))).toEqual([
+      { ready: true, output: '' },
+      { ready: true, output: '' },
+    ])
+    const wins = [0, 0]
     for (let round = 0; round < rounds; round++) {
-      const both = [a[round], b[round]]
-      expect(both.map((l) => l?.code).sort(), JSON.stringify(both)).toEqual([0, 1])
-      const winner = runners[both.findIndex((l) => l?.code === 0)]
-      const loser = both.find((l) => l?.code === 1)
-      expect(loser?.output).toMatch(new RegExp(`service app is already being rolled out by run r-\\S+ \\(pid ${winner?.child.pid} on host `))
+      // Both start at once, each after both finished the last round.
+      for (const r of runners) r.child.stdin?.write('go\n')
+      const both = await Promise.all(runners.map((r) => r.line(round + 1)))
+      expect(both.map((l) => l.code).sort(), JSON.stringify(both)).toEqual([0, 1])
+      const w = both.findIndex((l) => l.code === 0)
+      wins[w] = (wins[w] as number) + 1
+      expect(both[1 - w]?.output).toMatch(new RegExp(`service app is already being rolled out by run r-\\S+ \\(pid ${runners[w]?.child.pid} on host `))
     }
+    for (const r of runners) r.child.stdin?.end()
+    expect(runners.map((r) => r.stderr())).toEqual(['', ''])
     // The refused runner touched no host: two discovers (plan, verify) per round won, in the winner's fleet.
-    const discovers = runners.map((r) => readFleet(r.fleet).calls.filter((c) => c.op === 'discover').length)
-    expect(discovers).toEqual([2 * a.filter((l) => l.code === 0).length, 2 * b.filter((l) => l.code === 0).length])
-    expect(discovers[0]! + discovers[1]!).toBe(2 * rounds)
+    expect(runners.map((r) => readFleet(r.fleet).calls.filter((c) => c.op === 'discover').length)).toEqual(wins.map((n) => 2 * n))
   }, 60_000)
 })
 
