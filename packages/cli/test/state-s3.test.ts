@@ -197,7 +197,7 @@ describe('a runner that stops holding its lease', () => {
     expect(JSON.parse(status.stdout.text())).toMatchObject({ state: 'succeeded', lock: null })
   }, 60_000)
 
-  it('SIGKILLed mid-batch: `rolling resume --state` from another folder finishes the rollout once its lease ended', async () => {
+  it('SIGKILLed mid-batch: `rolling status --state` shows it interrupted, `rolling resume --state` from another folder finishes it', async () => {
     const a = project({ size: 3 })
     const first = runBin(['deploy', '--json'], { cwd: a.dir, env: { ...a.env, ...lease('kill/'), ROLLING_SETTLE_MS: '400' } })
     children.push(first.child)
