@@ -5,7 +5,6 @@ import { type Amount, checkAmount, parseDuration } from '@org/rolling-core'
 import type { CliCommand } from './config/define.js'
 import { COMMANDS, FLAGS, type FlagName } from './spec.js'
 import { UsageError, messageOf } from './errors.js'
-import { UsageError } from './errors.js'
 import { STATE_EXPECTED, parseStateUrl } from './state.js'
 
 /** Rollout settings given as flags; they override the config file's. */
