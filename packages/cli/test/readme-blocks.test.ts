@@ -19,6 +19,7 @@ const READMES = ['README.md', ...['packages', 'examples'].flatMap((dir) => readd
 )
 
 const NOT_PUBLISHED = 'installs from the npm registry, where these packages are not published; packages/cli/test/packed.test.ts installs the packed tarballs'
+const NEEDS_S3 = 'needs an S3 bucket; packages/cli/test/state-s3.test.ts runs deploy, status and resume with --state against moto'
 const SKIPPED: Record<string, string> = {
   'npx -y pnpm@12.4.2 install && npx -y pnpm@12.4.2 demo': 'the demo runs in examples/local-fleet/test/demo.test.ts; the install is how CI starts (.ci/run)',
   'npx -y pnpm@12.4.2 install && npx -y pnpm@12.4.2 test': 'this is CI itself: .ci/run runs it',
@@ -45,6 +46,9 @@ const SKIPPED: Record<string, string> = {
   'npx vitest run --project example-custom-reporter': 'runs with every test (`pnpm test`)',
   'npx vitest run --project aws-ssm': 'runs with every test (`pnpm test`)',
   'npx vitest run --project s3': 'runs with every test (`pnpm test`)',
+  'npx rolling deploy --state s3://my-bucket/rolling/': NEEDS_S3,
+  'npx rolling status checkout --state s3://my-bucket/rolling/': NEEDS_S3,
+  'npx rolling resume --state s3://my-bucket/rolling/': NEEDS_S3,
 }
 
 // The walk-through (root README and examples/local-fleet/README.md); `<dir>` is the folder the fleet prints.

@@ -207,7 +207,8 @@ describe('a runner that stops holding its lease', () => {
     const b = project({ fleet: a.fleet })
     // S3 cannot tell a dead holder from a slow one until its lease ends; `status` says which it is.
     const status = await runMain(['status', 'app', '--state', 's3://state/kill/'], { cwd: b.dir, env: b.env })
-    expect(status.stdout.text()).toMatch(/status: interrupted: `rolling resume` finishes it/)
+    // The hint repeats --state: it works as printed from any folder.
+    expect(status.stdout.text()).toMatch(/status: interrupted: `rolling resume --state s3:\/\/state\/kill\/` finishes it/)
     expect(status.stdout.text()).toMatch(/lock: held by run \S+ .*; its lease (runs until|ended at) /)
     // On this host resume sees the pid is gone; from another host it waits for the lease to end
     // (the SIGSTOP test above).
