@@ -181,12 +181,13 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
     usage: 'rolling approve [service] [flags]',
     description: [
       'A rollout with `pause` waits after the batches it names, every target in service. This sends',
-      "it an approval through its control channel (a folder in the state folder, or the config's",
-      '`control`), from another terminal or CI job, and waits until the rollout says it goes on.',
+      "it an approval through its control channel (a folder in the state folder, the config's",
+      '`control`, or the S3 store of --state from any machine), from another terminal or CI job,',
+      'and waits until the rollout says it goes on.',
     ],
-    flags: ['config', 'state-dir', 'note', 'help'],
+    flags: ['config', 'state-dir', 'state', 'note', 'help'],
     positional: '[service]',
-    examples: ['rolling approve', 'rolling approve checkout --note canary-ok'],
+    examples: ['rolling approve', 'rolling approve checkout --note canary-ok', 'rolling approve checkout --state s3://my-bucket/rolling/'],
   },
   abort: {
     name: 'abort',
@@ -195,10 +196,11 @@ export const COMMANDS: Record<CliCommand, CommandSpec> = {
     description: [
       "As Ctrl-C once in the rollout's own terminal: nothing new starts, in-flight steps finish,",
       'healthy targets go back. A paused rollout aborts at once; a running one at its next batch boundary.',
+      'With --state s3://bucket/prefix it reaches a rollout that runs on another machine.',
     ],
-    flags: ['config', 'state-dir', 'note', 'help'],
+    flags: ['config', 'state-dir', 'state', 'note', 'help'],
     positional: '[service]',
-    examples: ['rolling abort', 'rolling abort checkout --note 5xx-up'],
+    examples: ['rolling abort', 'rolling abort checkout --note 5xx-up', 'rolling abort checkout --state s3://my-bucket/rolling/'],
   },
 }
 

@@ -1,13 +1,15 @@
 // The shared state-store contracts on what core ships: the Lock on files (two Lock objects on
 // one folder, as two processes would open it) and in memory, and the Journal on a file (read
-// back through a second fileJournal on that file, as `rolling status` does) and in memory.
+// back through a second fileJournal on that file, as `rolling status` does) and in memory, and
+// the ControlChannel as a folder (two channels on one folder, as two terminals).
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll } from 'vitest'
 import { fileJournal, memoryJournal } from '../src/journal.js'
 import { fileLock, memoryLock } from '../src/lock.js'
-import { testJournal, testLock } from '../src/testing/contracts/index.js'
+import { fileControl } from '../src/local/file-control.js'
+import { testControl, testJournal, testLock } from '../src/testing/contracts/index.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rolling-state-contract-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -35,3 +37,11 @@ testJournal({
 })
 
 testJournal({ name: 'memory', setup: async () => ({ open: async () => ({ journal: memoryJournal() }) }) })
+
+testControl({
+  name: 'file',
+  setup: async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'control-'))
+    return { control: fileControl({ dir }), other: fileControl({ dir }) }
+  },
+})

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { openPause, releasedPauses, sender, type ControlMessage } from '@org/rolling-core'
 import type { ParsedArgs } from '../args.js'
 import type { CliIo } from '../io.js'
-import { serviceState } from './service.js'
+import { type ServiceState, serviceState } from './service.js'
 import { CliError } from '../errors.js'
 import { ExitCode } from '../exit-codes.js'
 
@@ -15,7 +15,16 @@ export const ACK_WAIT_MS = 15_000
 const ACK_POLL_MS = 200
 
 export async function controlCommand(kind: 'approve' | 'abort', args: ParsedArgs, io: CliIo): Promise<number> {
-  const { service, lock, journal, control } = await serviceState(kind, args, io)
+  const state = await serviceState(kind, args, io)
+  try {
+    return await send(kind, state, args, io)
+  } finally {
+    state.close()
+  }
+}
+
+async function send(kind: 'approve' | 'abort', state: ServiceState, args: ParsedArgs, io: CliIo): Promise<number> {
+  const { service, lock, journal, control } = state
   const holder = await lock.inspect(service)
   if (!holder) throw new CliError(`rolling ${kind}: no rollout of ${service} is running (no lock in ${lock.location}); nothing sent`, ExitCode.failed)
   const records = await journal.read()

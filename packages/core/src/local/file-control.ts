@@ -23,6 +23,8 @@ export function fileControl(options: { dir: string }): ControlChannel {
     location: options.dir,
     async send(service, message) {
       if (!ID.test(message.id)) throw new ValidationError('message.id', `expected letters, digits, \`.\`, \`_\` or \`-\`, got ${JSON.stringify(message.id)}`)
+      // A kind the rollout does not know would sit in the folder unread: refused here, as on S3.
+      if (message.kind !== 'approve' && message.kind !== 'abort') throw new ValidationError('message.kind', `expected approve or abort, got ${JSON.stringify(message.kind)}`)
       const dir = folder(service)
       try {
         await mkdir(dir, { recursive: true })
