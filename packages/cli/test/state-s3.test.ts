@@ -12,7 +12,7 @@ import { type MotoS3, startMotoS3 } from '@org/rolling-s3/testing'
 import { systemClock } from '@org/rolling-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFleet, writeFleet } from './fixtures/file-fleet.js'
-import { FIXTURES, TSX, runBin, runMain } from './support/project.js'
+import { Capture, FIXTURES, TSX, runBin, runMain } from './support/project.js'
 
 let s3: MotoS3
 let root: string
@@ -107,6 +107,28 @@ describe('--state s3://bucket/prefix', () => {
     expect(await holder.lock.inspect('web')).toBeUndefined()
     holder.destroy()
   })
+
+  it('approve and abort from another folder reach a paused rollout through the store', async () => {
+    for (const [kind, code, shows] of [
+      ['approve', 0, /pause after batch 1\/2 ended: approved by \S+ \(canary ok\)/],
+      ['abort', 3, /pause after batch 1\/2 ended: aborted by \S+/],
+    ] as const) {
+      const a = project({ size: 2 })
+      const url = `s3://state/control-${kind}/`
+      const stdout = new Capture()
+      const deploying = runMain(['deploy', '--plain', '--pause-after', '1', '--state', url], { cwd: a.dir, env: a.env, stdout })
+      await stdout.waitFor('paused after batch 1/2', 20_000)
+      expect(stdout.text()).toContain(`(through ${url})`)
+      const elsewhere = mkdtempSync(join(root, `${kind}-`))
+      const sent = await runMain([kind, 'app', '--state', url, ...(kind === 'approve' ? ['--note', 'canary ok'] : [])], { cwd: elsewhere, env: {} })
+      expect(sent.code, sent.stderr.text()).toBe(0)
+      expect(sent.stdout.text()).toMatch(new RegExp(`${kind === 'approve' ? 'approval' : 'abort'} sent to run r-\\S+ of app \\(paused after batch 1\\) through ${url}`))
+      const deployed = await deploying
+      expect(stdout.text()).toMatch(shows)
+      expect(deployed.code).toBe(code)
+      expect(readFleet(a.fleet).hosts.map((h) => h.version)).toEqual(kind === 'approve' ? ['v2', 'v2'] : ['v2', 'v1'])
+    }
+  }, 60_000)
 
   it('two runners deploy one service 20 times with their own state folders on one prefix: exactly one runs each round, the other is refused naming it', async () => {
     const rounds = 20
