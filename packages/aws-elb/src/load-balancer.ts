@@ -35,11 +35,11 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   const opts = { ...DEFAULTS, ...options }
   validate(opts)
   const ownElb = !opts.client
-  const client = opts.client ?? new ElasticLoadBalancingV2Client({ maxAttempts: 1, ...opts.clientConfig })
+  const client = opts.client ?? new ElasticLoadBalancingV2Client({ ...opts.clientConfig })
   let ec2: EC2Client | undefined = opts.ec2Client
   const ownEc2 = !opts.ec2Client
   const ec2Client = () => {
-    ec2 ??= new EC2Client({ maxAttempts: 1, ...(opts.ec2ClientConfig ?? (opts.clientConfig as EC2ClientConfig | undefined)) })
+    ec2 ??= new EC2Client({ ...(opts.ec2ClientConfig ?? (opts.clientConfig as EC2ClientConfig | undefined)) })
     return ec2
   }
   const send = caller(opts)
@@ -66,7 +66,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       // Paginated by Marker (up to 400 groups a page); one page in any real configuration.
       const pages = await allPages(
         (Marker) =>
-          send('DescribeTargetGroups', (abortSignal) => client.send(new DescribeTargetGroupsCommand({ [key]: [...values], Marker }), { abortSignal }), ctx),
+          send('DescribeTargetGroups', (abortSignal, retrying) => client.send(retrying(new DescribeTargetGroupsCommand({ [key]: [...values], Marker })), { abortSignal }), ctx),
         (out) => out.NextMarker,
       ).catch((error: unknown) => {
         if (error instanceof ElbError && error.reason === 'unknown-target-group') {
@@ -90,7 +90,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   const delayOf = (group: Group, ctx: AdapterContext): Promise<number> => {
     group.delayMs ??= send(
       'DescribeTargetGroupAttributes',
-      (abortSignal) => client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: group.arn }), { abortSignal }),
+      (abortSignal, retrying) => client.send(retrying(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: group.arn })), { abortSignal }),
       ctx,
     ).then((out) => {
       const value = out.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value
@@ -109,7 +109,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     const Targets = refs?.map((ref) => ({ Id: ref.id, Port: ref.port }))
     const out = await send(
       'DescribeTargetHealth',
-      (abortSignal) => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.arn, Targets }), { abortSignal }),
+      (abortSignal, retrying) => client.send(retrying(new DescribeTargetHealthCommand({ TargetGroupArn: group.arn, Targets })), { abortSignal }),
       ctx,
     )
     return (out.TargetHealthDescriptions ?? []).map((d) => ({
@@ -135,7 +135,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     const rows = interleave(await Promise.all(all.map(async (group) => (await health(group, undefined, ctx)).map((o) => ({ group, ...o })))))
     const instanceIds = [...new Set(rows.filter((row) => row.group.type === 'instance').map((row) => row.id))]
     const places = await instancePlaces(instanceIds, (InstanceIds, NextToken) =>
-      send('DescribeInstances', (abortSignal) => ec2Client().send(new DescribeInstancesCommand({ InstanceIds, NextToken }), { abortSignal }), ctx),
+      send('DescribeInstances', (abortSignal, retrying) => ec2Client().send(retrying(new DescribeInstancesCommand({ InstanceIds, NextToken })), { abortSignal }), ctx),
     )
     const targets: Target[] = []
     const excluded: ExcludedTarget[] = []
@@ -191,8 +191,8 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
         throwIfAborted(ctx.signal)
         await send(
           'DeregisterTargets',
-          (abortSignal) =>
-            client.send(new DeregisterTargetsCommand({ TargetGroupArn: group.arn, Targets: live.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
+          (abortSignal, retrying) =>
+            client.send(retrying(new DeregisterTargetsCommand({ TargetGroupArn: group.arn, Targets: live.map((r) => ({ Id: r.id, Port: r.port })) })), { abortSignal }),
           ctx,
         )
         pending.set(group, [...own, ...live])
@@ -243,8 +243,8 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       [...batch].map(([group, refs]) =>
         send(
           'RegisterTargets',
-          (abortSignal) =>
-            client.send(new RegisterTargetsCommand({ TargetGroupArn: group.arn, Targets: refs.map((r) => ({ Id: r.id, Port: r.port })) }), { abortSignal }),
+          (abortSignal, retrying) =>
+            client.send(retrying(new RegisterTargetsCommand({ TargetGroupArn: group.arn, Targets: refs.map((r) => ({ Id: r.id, Port: r.port })) })), { abortSignal }),
           ctx,
         ),
       ),

@@ -10,11 +10,14 @@ export interface Elbv2LoadBalancerOptions {
    * @example ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef']
    */
   targetGroups: readonly string[]
-  /** An ELBv2 client to use as is. Clients the adapter makes itself use `clientConfig`. */
+  /**
+   * An ELBv2 client to use (its retry settings aside: see `maxThrottleRetries`). Clients the
+   * adapter makes itself use `clientConfig`.
+   */
   client?: ElasticLoadBalancingV2Client
   /**
-   * Config for the ELBv2 client the adapter makes when `client` is not given. `maxAttempts`
-   * defaults to 1: the adapter retries throttling itself, with one budget for every call.
+   * Config for the ELBv2 client the adapter makes when `client` is not given. Its `maxAttempts`
+   * and `retryStrategy` are not used: every call of the adapter carries the adapter's own.
    * @example { region: 'eu-west-1' }
    */
   clientConfig?: ElasticLoadBalancingV2ClientConfig
@@ -40,7 +43,11 @@ export interface Elbv2LoadBalancerOptions {
   attachTimeoutMs?: number
   /** Minimum time between two Describe* calls of this adapter (one shared limiter). @default 200 */
   describeIntervalMs?: number
-  /** Retries of a throttled call (or a 5xx), with jittered exponential backoff. @default 8 */
+  /**
+   * Retries of a throttled call (or a transient one: 500/502/503/504, a reset connection), with
+   * jittered exponential backoff: the SDK's standard retry strategy, put on each call in place of
+   * the client's own. @default 8
+   */
   maxThrottleRetries?: number
   /** First backoff after throttling; doubles per retry up to 20 s. @default 200 */
   throttleBaseMs?: number

@@ -1,5 +1,6 @@
 // Errors and throttling: unknown groups and targets fail clearly before anything
 // changes; throttled calls are retried until they pass.
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { ValidationError } from '@org/rolling-core'
 import { contractContext } from '@org/rolling-core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -91,5 +92,21 @@ describe('throttling', () => {
     const error = await lb.discover(contractContext()).catch((e: unknown) => e)
     f.aws.throttleRate = 0
     expect((error as ElbError).reason).toBe('throttled')
+  })
+
+  it('tries a throttled call maxThrottleRetries + 1 times, whatever the client retries itself', async () => {
+    // One retry policy: a client with its own maxAttempts (5) does not multiply the adapter's.
+    const client = new ElasticLoadBalancingV2Client({ ...f.aws.clientConfig, maxAttempts: 5 })
+    try {
+      const lb = f.lb({ client, maxThrottleRetries: 1 })
+      f.aws.resetCalls()
+      f.aws.throttleRate = 1
+      const error = await lb.discover(contractContext()).catch((e: unknown) => e)
+      f.aws.throttleRate = 0
+      expect(error).toMatchObject({ reason: 'throttled', message: expect.stringContaining('after 2 attempts') })
+      expect(f.aws.count('DescribeTargetGroups')).toBe(2)
+    } finally {
+      client.destroy()
+    }
   })
 })

@@ -14,15 +14,16 @@ import {
   TimeoutError,
   ValidationError,
   abortReason,
+  childSignal,
   describeTarget,
   errorMessage,
   maskSecrets,
+  raceAbort,
   shellQuote,
-  systemClock,
   truncate,
   waitUntil,
 } from '@org/rolling-core'
-import { errorName, withThrottleRetry } from './aws.js'
+import { errorName, throttleRetries } from './aws.js'
 import { CommandBatcher, MAX_INSTANCES_PER_COMMAND } from './batch.js'
 import { type SsmExecutorOptions, resolveOptions, type ResolvedOptions } from './options.js'
 
@@ -55,36 +56,27 @@ export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
   const settings = resolveOptions(options)
   const ownClient = !options.client
   const client = options.client ?? new SSMClient({ ...options.clientConfig })
-  const retry = (signal?: AbortSignal) => ({
-    clock: systemClock,
-    signal,
-    retries: settings.throttleRetries,
-    baseMs: settings.throttleBaseMs,
-    maxMs: settings.throttleMaxMs,
-    random: Math.random,
-  })
+  const retrying = throttleRetries({ retries: settings.throttleRetries, baseMs: settings.throttleBaseMs, maxMs: settings.throttleMaxMs, random: Math.random })
 
   const batcher = new CommandBatcher(settings.batchWindowMs, settings.maxBatchSize, async (key, instanceIds) => {
     // The key is the command spec itself, so a batch needs no other state.
     const spec = JSON.parse(key) as CommandSpec
     const sendTo = async (ids: string[]) => {
-      const out = await withThrottleRetry(
-        () =>
-          client.send(
-            new SendCommandCommand({
-              DocumentName: 'AWS-RunShellScript',
-              InstanceIds: ids,
-              Comment: spec.comment,
-              TimeoutSeconds: settings.deliveryTimeoutSec,
-              Parameters: {
-                commands: [spec.script],
-                executionTimeout: [String(spec.executionTimeoutSec)],
-                ...(spec.workingDirectory === undefined ? {} : { workingDirectory: [spec.workingDirectory] }),
-              },
-              ...(settings.outputS3 ? { OutputS3BucketName: settings.outputS3.bucket, OutputS3KeyPrefix: settings.outputS3.prefix } : {}),
-            }),
-          ),
-        retry(),
+      const out = await client.send(
+        retrying(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: ids,
+            Comment: spec.comment,
+            TimeoutSeconds: settings.deliveryTimeoutSec,
+            Parameters: {
+              commands: [spec.script],
+              executionTimeout: [String(spec.executionTimeoutSec)],
+              ...(spec.workingDirectory === undefined ? {} : { workingDirectory: [spec.workingDirectory] }),
+            },
+            ...(settings.outputS3 ? { OutputS3BucketName: settings.outputS3.bucket, OutputS3KeyPrefix: settings.outputS3.prefix } : {}),
+          }),
+        ),
       )
       const id = out.Command?.CommandId
       if (!id) throw new RollingError('ADAPTER', `[rolling:ssm] SendCommand to ${ids.join(', ')} returned no CommandId`)
@@ -112,7 +104,7 @@ export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
 
   const cancel = async (commandId: string, instanceId: string, ctx: AdapterContext) => {
     try {
-      await withThrottleRetry(() => client.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] })), retry())
+      await client.send(retrying(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] })))
     } catch (error) {
       ctx.log.warn(`[rolling:ssm] could not cancel command ${commandId} on ${instanceId}: ${errorMessage(error)}`, { commandId, instanceId })
     }
@@ -135,11 +127,8 @@ export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
       const started = performance.now()
 
       // One signal for both ways a run stops early: the caller's abort and `timeoutMs`.
-      const stop = new AbortController()
-      const onAbort = () => stop.abort(abortReason(ctx.signal))
-      ctx.signal.addEventListener('abort', onAbort, { once: true })
       const timeoutMs = request.timeoutMs
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop.abort(execTimeout(where, timeoutMs, shown)), timeoutMs)
+      const stop = childSignal(ctx.signal, { clock: ctx.clock, timeoutMs, onTimeout: () => execTimeout(where, timeoutMs ?? 0, shown) })
 
       const sent = batcher.add(JSON.stringify(spec), instanceId, stop.signal)
       let commandId: string | undefined
@@ -152,7 +141,7 @@ export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
         const invocation = await waitUntil<GetCommandInvocationCommandOutput>(
           async () => {
             try {
-              const out = await withThrottleRetry(() => pollOnce(client, id, instanceId, stop.signal), retry(stop.signal))
+              const out = await pollOnce(client, retrying(new GetCommandInvocationCommand({ CommandId: id, InstanceId: instanceId })), stop.signal)
               if (TERMINAL_STATUS.has(out.Status ?? '') || TERMINAL_DETAILS.has(out.StatusDetails ?? '')) return { state: 'done', value: out }
               return { state: 'retry', observed: `${out.Status}/${out.StatusDetails}` }
             } catch (error) {
@@ -180,7 +169,7 @@ export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
               (id) => cancel(id, instanceId, ctx),
               () => {},
             )
-          throw stop.signal.reason
+          throw abortReason(stop.signal)
         }
         if (error instanceof TimeoutError) {
           if (commandId !== undefined) await boundedCancel(cancel(commandId, instanceId, ctx), settings.cancelWaitMs)
@@ -189,8 +178,7 @@ export function ssmExecutor(options: SsmExecutorOptions = {}): SsmExecutor {
         if (error instanceof RollingError) throw error
         throw new RollingError('ADAPTER', `[rolling:ssm] command on ${where} failed: ${maskSecrets(errorMessage(error), secrets)}`, { cause: error })
       } finally {
-        if (timer !== undefined) clearTimeout(timer)
-        ctx.signal.removeEventListener('abort', onAbort)
+        stop.dispose()
       }
     },
     async close() {
@@ -307,25 +295,13 @@ function sendError(instanceIds: string[], error: unknown): RollingError {
  * One GetCommandInvocation. The SDK's HTTP handler may leave its listener on the signal it is
  * given, so each call gets its own child signal, unlinked afterwards: polls do not pile up listeners.
  */
-async function pollOnce(client: SSMClient, commandId: string, instanceId: string, signal: AbortSignal): Promise<GetCommandInvocationCommandOutput> {
-  const child = new AbortController()
-  const onAbort = () => child.abort(signal.reason)
-  signal.addEventListener('abort', onAbort, { once: true })
+async function pollOnce(client: SSMClient, command: GetCommandInvocationCommand, signal: AbortSignal): Promise<GetCommandInvocationCommandOutput> {
+  const child = childSignal(signal)
   try {
-    return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), { abortSignal: child.signal })
+    return await client.send(command, { abortSignal: child.signal })
   } finally {
-    signal.removeEventListener('abort', onAbort)
+    child.dispose()
   }
-}
-
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }
 
 /** Waits for the cancel at most `ms`: the caller asked to stop now, the cancel may finish behind it. */

@@ -30,7 +30,11 @@ export interface SsmExecutorOptions {
   batchWindowMs?: number
   /** Instances per SendCommand (SSM allows 50). @default 50 */
   maxBatchSize?: number
-  /** Retries of a throttled call, with full-jitter exponential backoff. @default 8 */
+  /**
+   * Retries of a throttled call, with full-jitter exponential backoff: the SDK's own retry strategy,
+   * put on every command the executor sends, in place of the client's (its `maxAttempts` does not add to it).
+   * @default 8
+   */
   throttleRetries?: number
   /** First backoff cap after throttling. @default 200 */
   throttleBaseMs?: number
@@ -82,7 +86,15 @@ export function resolveOptions(options: SsmExecutorOptions): ResolvedOptions {
     }
   }
   // Durations end in timers: the core's check also refuses one above Node's timer ceiling.
-  for (const [name, min] of [['pollMs', 1], ['maxPollMs', 1], ['batchWindowMs', 0], ['throttleBaseMs', 0], ['throttleMaxMs', 0], ['cancelWaitMs', 0]] as const) checkMs(name, o[name], { min })
+  for (const [name, min] of [
+    ['pollMs', 1],
+    ['maxPollMs', 1],
+    ['batchWindowMs', 0],
+    ['throttleBaseMs', 0],
+    ['throttleMaxMs', 0],
+    ['cancelWaitMs', 0],
+  ] as const)
+    checkMs(name, o[name], { min })
   number('executionTimeoutSec', 1, 172_800, true)
   number('deliveryTimeoutSec', 30, 2_592_000, true)
   number('maxBatchSize', 1, MAX_INSTANCES_PER_COMMAND, true)

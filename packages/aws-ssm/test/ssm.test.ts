@@ -188,6 +188,21 @@ describe('stopping', () => {
 })
 
 describe('throttling', () => {
+  it('tries a throttled call throttleRetries + 1 times, whatever the client retries itself', async () => {
+    // One retry policy: the client's own maxAttempts (5) does not multiply the executor's.
+    const retrying = fleet.fake.client({ maxAttempts: 5 })
+    try {
+      fleet.fake.throttleRate = 1
+      const since = fleet.fake.calls.length
+      const ssm = ssmExecutor({ client: retrying, pollMs: 20, throttleBaseMs: 1, throttleMaxMs: 5, throttleRetries: 2 })
+      const error = await rejectionOf(ssm.run(fleet.targets[0]!, 'echo never', recordingContext().ctx))
+      expect(error.message).toMatch(/SendCommand .* failed: Rate exceeded/)
+      expect(fleet.fake.calls.slice(since).filter((c) => c.action === 'SendCommand')).toHaveLength(3)
+    } finally {
+      retrying.destroy()
+    }
+  })
+
   it('completes 40 runs while 30% of calls are throttled', async () => {
     fleet.fake.throttleRate = 0.3
     const since = fleet.fake.calls.length

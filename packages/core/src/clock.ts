@@ -1,6 +1,6 @@
 // The real clock, and the abortable sleep every wait in the engine goes through.
 import type { Clock, TimerHandle } from './types.js'
-import { abortReason, TimeoutError } from './errors.js'
+import { abortReason } from './errors.js'
 import { MAX_TIMER_MS } from './validate.js'
 
 /** Sleeps on `clock` timers; rejects at once when `signal` aborts, removing its listener either way. */
@@ -55,38 +55,6 @@ export const systemClock: Clock = {
     else clearTimeout(handle as ReturnType<typeof setTimeout>)
   },
   sleep: (ms, signal) => sleepOn(systemClock, ms, signal),
-}
-
-/**
- * A signal that aborts when `parent` does or when `ms` pass on `clock`
- * (a TimeoutError naming `what`). `dispose` clears the timer and the listener.
- */
-export function deadlineSignal(
-  clock: Clock,
-  ms: number | undefined,
-  parent: AbortSignal | undefined,
-  what: string,
-): { signal: AbortSignal; deadline: number | undefined; dispose: () => void } {
-  const controller = new AbortController()
-  const onParent = () => controller.abort(parent?.reason)
-  if (parent?.aborted) controller.abort(parent.reason)
-  else parent?.addEventListener('abort', onParent, { once: true })
-  let handle: TimerHandle | undefined
-  let deadline: number | undefined
-  if (ms !== undefined && Number.isFinite(ms)) {
-    deadline = clock.now() + ms
-    handle = clock.setTimeout(() => {
-      controller.abort(new TimeoutError(`[rolling] ${what} did not finish within ${formatMs(ms)}`))
-    }, ms)
-  }
-  return {
-    signal: controller.signal,
-    deadline,
-    dispose: () => {
-      if (handle !== undefined) clock.clearTimeout(handle)
-      parent?.removeEventListener('abort', onParent)
-    },
-  }
 }
 
 export function formatMs(ms: number): string {

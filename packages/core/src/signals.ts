@@ -1,11 +1,107 @@
-// Child signals of a run's stop and cancel signals. Each child registers in a Set
-// instead of adding its own listener to the parent: Node's AbortSignal walks its
-// listener list on every add and remove, so a batch of 1,000 steps would be quadratic.
+// The one way to make a child signal (aborted with its parent, or after a timeout on an
+// injected clock) and the one way to race a promise that may never settle against a
+// signal. The engine, the in-memory adapters and the adapter packages all use these.
 import { setMaxListeners } from 'node:events'
 import type { Clock, TimerHandle } from './types.js'
-import { TimeoutError } from './errors.js'
+import { abortReason, TimeoutError } from './errors.js'
 import { formatMs } from './clock.js'
 
+/** A child signal; `dispose()` clears its timer and unlinks it from the parent. */
+export interface ChildSignal {
+  readonly signal: AbortSignal
+  /** True once the child aborted (created or not). */
+  readonly aborted: boolean
+  /** Epoch ms on the clock when the child times out, if it has a timeout. */
+  readonly deadline: number | undefined
+  /** True when the timeout (not the parent) aborted it. */
+  timedOut(): boolean
+  dispose(): void
+}
+
+export interface ChildSignalOptions {
+  /** The clock the timeout runs on. Needed only with `timeoutMs`. */
+  clock?: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>
+  /** Abort after this long (no timeout when absent or not finite). */
+  timeoutMs?: number | undefined
+  /** The reason a timeout aborts with. @default a TimeoutError naming `what` */
+  onTimeout?: () => Error
+  /** For the default timeout message: `[rolling] <what> did not finish within 30s`. @default 'the call' */
+  what?: string
+}
+
+/**
+ * A signal aborted when `parent` aborts, or after `timeoutMs` on `clock`. The controller, the
+ * timer and the parent listener are created on the first read of `signal`: a call answered at
+ * once (the common case in memory) then costs none of them, which matters at 100k hosts, where
+ * a listener on a shared signal costs O(listeners) to add.
+ */
+export function childSignal(parent: AbortSignal | undefined, options: ChildSignalOptions = {}): ChildSignal {
+  const { clock, timeoutMs } = options
+  const timed = timeoutMs !== undefined && Number.isFinite(timeoutMs)
+  if (timed && !clock) throw new TypeError('childSignal: a timeout needs a clock')
+  const deadline = timed ? (clock as NonNullable<typeof clock>).now() + (timeoutMs as number) : undefined
+  let controller: AbortController | undefined
+  let handle: TimerHandle | undefined
+  let timedOut = false
+  let disposed = false
+  const onParent = () => controller?.abort(parent?.reason)
+  const create = (): AbortController => {
+    const created = new AbortController()
+    controller = created
+    if (disposed) return created
+    if (parent?.aborted) created.abort(parent.reason)
+    else parent?.addEventListener('abort', onParent, { once: true })
+    if (timed && !created.signal.aborted) {
+      const left = Math.max(0, (deadline as number) - (clock as NonNullable<typeof clock>).now())
+      handle = (clock as NonNullable<typeof clock>).setTimeout(() => {
+        timedOut = true
+        created.abort(options.onTimeout?.() ?? timeoutError(options.what ?? 'the call', timeoutMs as number))
+      }, left)
+    }
+    return created
+  }
+  return {
+    get signal() {
+      return (controller ?? create()).signal
+    },
+    get aborted() {
+      return controller?.signal.aborted ?? false
+    },
+    deadline,
+    timedOut: () => timedOut,
+    dispose: () => {
+      disposed = true
+      if (!controller) return
+      if (handle !== undefined) clock?.clearTimeout(handle)
+      parent?.removeEventListener('abort', onParent)
+    },
+  }
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function raceAbort<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+function timeoutError(what: string, ms: number): TimeoutError {
+  return new TimeoutError(`[rolling] ${what} did not finish within ${formatMs(ms)}`)
+}
+
+/** What a scope of the engine hands its steps: a signal, its deadline, and `dispose`. */
 export interface Scope {
   signal: AbortSignal
   /** Epoch ms on the clock when the scope times out, if it has a deadline. */
@@ -14,6 +110,11 @@ export interface Scope {
   dispose(): void
 }
 
+/**
+ * Child signals of a run's stop and cancel signals. Each child registers in a Set instead of
+ * adding its own listener to the parent: Node's AbortSignal walks its listener list on every
+ * add and remove, so a batch of 1,000 steps would be quadratic.
+ */
 export class SignalFanout {
   readonly #children = new Set<AbortController>()
   readonly #parent: AbortSignal
@@ -44,7 +145,7 @@ export class SignalFanout {
     let deadline: number | undefined
     if (ms !== undefined && Number.isFinite(ms)) {
       deadline = clock.now() + ms
-      handle = clock.setTimeout(() => controller.abort(new TimeoutError(`[rolling] ${what} did not finish within ${formatMs(ms)}`)), ms)
+      handle = clock.setTimeout(() => controller.abort(timeoutError(what, ms)), ms)
     }
     return {
       signal: controller.signal,

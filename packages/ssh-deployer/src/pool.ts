@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks'
 import pLimit from 'p-limit'
 import pRetry, { AbortError as StopRetrying } from 'p-retry'
-import { abortReason, type Logger } from '@org/rolling-core'
+import { type Logger, raceAbort } from '@org/rolling-core'
 import { connect, type Connection, type ConnectSettings } from './connection.js'
 import { SshError } from './errors.js'
 import type { Endpoint } from './options.js'
@@ -178,14 +178,4 @@ function warnInsecure(log: Logger, endpoint: Endpoint, fingerprint: string): voi
       'Anyone on the network path could impersonate it.',
     { host: endpoint.host, port: endpoint.port, fingerprint },
   )
-}
-
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }

@@ -5,7 +5,8 @@ import type { AdapterContext, Clock, ExecRequest, ExecResult, Executor, Target }
 import { abortReason, describeTarget, RollingError, throwIfAborted } from '../errors.js'
 import { formatMs } from '../clock.js'
 import { maskSecrets } from '../shell.js'
-import { childSignal, isPromiseLike, raceSignal } from './util.js'
+import { isPromiseLike } from './util.js'
+import { childSignal, raceAbort } from '../signals.js'
 
 /** What a handler sees: the call's context, with `signal` covering the timeout and `output` masking secrets. */
 export interface MemoryExecContext extends AdapterContext {
@@ -49,9 +50,10 @@ export function memoryExecutor(options: MemoryExecutorOptions): MemoryExecutor {
       commands.push({ targetId: target.id, command: request.command })
       const clock = options.clock ?? ctx.clock
       const started = clock.now()
-      const call = childSignal(ctx.signal, clock, request.timeoutMs, () => {
-        const ms = formatMs(request.timeoutMs ?? 0)
-        return new RollingError('EXEC_TIMEOUT', `[rolling:${name}] command on ${describeTarget(target)} timed out after ${ms}`)
+      const call = childSignal(ctx.signal, {
+        clock,
+        timeoutMs: request.timeoutMs,
+        onTimeout: () => new RollingError('EXEC_TIMEOUT', `[rolling:${name}] command on ${describeTarget(target)} timed out after ${formatMs(request.timeoutMs ?? 0)}`),
       })
       let stdout = ''
       let stderr = ''
@@ -73,7 +75,7 @@ export function memoryExecutor(options: MemoryExecutorOptions): MemoryExecutor {
           },
         }
         let handled = options.handler(target, request, handlerCtx)
-        if (isPromiseLike(handled)) handled = await raceSignal(handled, call.signal)
+        if (isPromiseLike(handled)) handled = await raceAbort(handled, call.signal)
         const result = handled ?? {}
         if (result.stdout) output('stdout', result.stdout)
         if (result.stderr) output('stderr', result.stderr)

@@ -4,7 +4,8 @@
 import type { Clock, Health, HealthCheck, Target } from '../types.js'
 import { abortReason, errorMessage, throwIfAborted, TimeoutError } from '../errors.js'
 import { formatMs } from '../clock.js'
-import { childSignal, isPromiseLike, raceSignal } from './util.js'
+import { isPromiseLike } from './util.js'
+import { type ChildSignal, childSignal, raceAbort } from '../signals.js'
 
 export interface MemoryHealthCheckOptions {
   /**
@@ -45,9 +46,9 @@ export function memoryHealthCheck(options: MemoryHealthCheckOptions): MemoryHeal
       // a latency to sleep through, a script that reads `signal`, or an answer that is a
       // promise (it may hang). A synchronous answer cannot hang and skips all of it; that
       // was most of this adapter's cost per check in the 100k-host benchmark.
-      let call: ReturnType<typeof childSignal> | undefined
+      let call: ChildSignal | undefined
       const timed = () =>
-        (call ??= childSignal(ctx.signal, clock, timeoutMs, () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`)))
+        (call ??= childSignal(ctx.signal, { clock, timeoutMs, onTimeout: () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`) }))
       try {
         if (latencyMs > 0) await clock.sleep(latencyMs, timed().signal)
         let health = options.respond(target, {
@@ -56,7 +57,7 @@ export function memoryHealthCheck(options: MemoryHealthCheckOptions): MemoryHeal
             return timed().signal
           },
         })
-        if (isPromiseLike(health)) health = await raceSignal(health, timed().signal)
+        if (isPromiseLike(health)) health = await raceAbort(health, timed().signal)
         return { ...health, latencyMs: health.latencyMs ?? clock.now() - started }
       } catch (error) {
         // Only the caller's abort rejects; everything else is an unhealthy answer.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/testing/index.js'
-import { deadlineSignal } from '../../src/clock.js'
+import { childSignal } from '../../src/signals.js'
 import { waitUntil } from '../../src/waiter.js'
 
 describe('FakeClock', () => {
@@ -94,7 +94,7 @@ describe('FakeClock', () => {
 
   it('waits for in-flight I/O before jumping to a deadline', async () => {
     const clock = new FakeClock({ start: 0 })
-    const { signal, dispose } = deadlineSignal(clock, 300_000, undefined, 'the write')
+    const { signal, dispose } = childSignal(undefined, { clock, timeoutMs: 300_000, what: 'the write' })
     const { writeFile, rm } = await import('node:fs/promises')
     const path = `/tmp/rolling-fake-clock-${process.pid}`
     // The only pending timer is the 300 s deadline; the write must win anyway.
@@ -164,7 +164,7 @@ describe('FakeClock busy', () => {
     try {
       await get('/warm') // opens the keep-alive socket
       const clock = new FakeClock({ start: 0, busy: () => inFlight > 0 })
-      const { signal, dispose } = deadlineSignal(clock, 300_000, undefined, 'the call')
+      const { signal, dispose } = childSignal(undefined, { clock, timeoutMs: 300_000, what: 'the call' })
       expect(await get('/slow')).toBe('/slow')
       expect(signal.aborted).toBe(false)
       expect(clock.now()).toBe(0)
