@@ -69,38 +69,31 @@ export function tinyLbLoadBalancer(options: TinyLbLoadBalancerOptions): TinyLbLo
     })
   }
 
-  // The adapter's own limit, cut short by the engine's deadline for this step.
-  const budget = (limitMs: number, ctx: AdapterContext): number =>
-    Math.max(0, Math.min(limitMs, ctx.deadline === undefined ? Number.POSITIVE_INFINITY : ctx.deadline - ctx.clock.now()))
-
-  // Polls the admin API until every backend in `ids` passes `ok`; the timeout error names the late ones.
-  const waitFor = async (ids: readonly string[], ok: (b: TinyLbBackend) => boolean, what: string, limitMs: number, ctx: AdapterContext) => {
-    const ms = budget(limitMs, ctx)
-    try {
-      await waitUntil(
-        async () => {
-          const now = new Map((await api.list(ctx.signal)).map((b) => [b.id, b]))
-          const late = ids.map((id) => now.get(id) ?? { id, missing: true }).filter((b) => 'missing' in b || !ok(b))
-          return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late }
-        },
-        {
-          what: `${ids.join(', ')} to ${what}`,
-          timeoutMs: ms,
-          minDelayMs: opts.pollMs,
-          maxDelayMs: Math.max(opts.pollMs, 1000),
-          signal: ctx.signal,
-          clock: ctx.clock,
-        },
-      )
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) throw error
-      const late = (error.lastObserved ?? []) as (TinyLbBackend | { id: string; missing: true })[]
-      const detail = late.map((b) =>
-        'missing' in b ? `${b.id} was removed` : `${b.id} is ${b.state}, ${b.healthy ? 'healthy' : 'unhealthy'}, ${b.active} in flight`,
-      )
-      throw new TimeoutError(`[rolling:tinylb] ${ids.join(', ')} did not ${what} within ${ms}ms: ${detail.join('; ')}`, late, { cause: error })
-    }
-  }
+  // Polls the admin API until every backend in `ids` passes `ok`. `waitUntil` takes both
+  // budgets (the adapter's limit and the engine's deadline for this step) and words the
+  // timeout from `describe`, naming the late ones.
+  const waitFor = (ids: readonly string[], ok: (b: TinyLbBackend) => boolean, what: string, limitMs: number, ctx: AdapterContext) =>
+    waitUntil(
+      async () => {
+        const now = new Map((await api.list(ctx.signal)).map((b) => [b.id, b]))
+        const late = ids.map((id) => now.get(id) ?? { id, missing: true }).filter((b) => 'missing' in b || !ok(b))
+        return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late }
+      },
+      {
+        what: `${ids.join(', ')} to ${what}`,
+        timeoutMs: limitMs,
+        deadline: ctx.deadline,
+        label: 'tinylb',
+        describe: (late) =>
+          ((late ?? []) as (TinyLbBackend | { id: string; missing: true })[])
+            .map((b) => ('missing' in b ? `${b.id} was removed` : `${b.id} is ${b.state}, ${b.healthy ? 'healthy' : 'unhealthy'}, ${b.active} in flight`))
+            .join('; '),
+        minDelayMs: opts.pollMs,
+        maxDelayMs: Math.max(opts.pollMs, 1000),
+        signal: ctx.signal,
+        clock: ctx.clock,
+      },
+    )
 
   const target = (b: TinyLbBackend): Target => ({ id: b.id, address: b.address, port: b.port })
   // Drained by someone else (an operator through the admin API): the rollout leaves it as found.

@@ -103,7 +103,7 @@ testLoadBalancer({
         const error = await lb.detach([targetOf(slow.backend)], ctx()).catch((e: unknown) => e)
         expect(error).toBeInstanceOf(TimeoutError)
         expect((error as Error).message).toMatch(
-          new RegExp(`^\\[rolling:tinylb\\] ${slow.backend} did not drain within 200ms: ${slow.backend} is draining, healthy, 1 in flight`),
+          new RegExp(`^\\[rolling:tinylb\\] timed out after 200ms waiting for ${slow.backend} to drain: ${slow.backend} is draining, healthy, 1 in flight`),
         )
         // Left draining: it takes no new requests while someone looks into it.
         expect(fleet.tinylb.backends().find((b) => b.id === slow.backend)?.state).toBe('draining')
@@ -153,7 +153,7 @@ testLoadBalancer({
         await app.restart('broken', { healthy: false })
         const error = await lb.attach([targetOf(app.id)], ctx()).catch((e: unknown) => e)
         expect(error).toBeInstanceOf(TimeoutError)
-        expect((error as Error).message).toContain(`${app.id} did not pass a fresh health check within 400ms: ${app.id} is active, unhealthy`)
+        expect((error as Error).message).toContain(`timed out after 400ms waiting for ${app.id} to pass a fresh health check: ${app.id} is active, unhealthy`)
         expect((await lb.discover(ctx())).map((t) => t.id)).not.toContain(app.id)
         expect(app.served.get('broken') ?? 0).toBe(0)
       } finally {

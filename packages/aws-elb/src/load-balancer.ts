@@ -125,8 +125,6 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
   // Validates every target before anything changes: a bad id in a batch touches no group.
   const plan = async (targets: readonly Target[], ctx: AdapterContext): Promise<Map<Group, Ref[]>> => parseBatch(targets, await resolveGroups(ctx))
 
-  const timeLeft = (ctx: AdapterContext, ms: number) => Math.max(0, ctx.deadline === undefined ? ms : Math.min(ms, ctx.deadline - ctx.clock.now()))
-
   // Every registered target of every group, as targets: the healthy ones are candidates, the
   // rest (draining, unused, unhealthy, initial) are excluded with ELB's state and reason.
   const inventory = async (ctx: AdapterContext): Promise<Discovery> => {
@@ -164,7 +162,8 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     if (targets.length === 0) return {}
     const batch = await plan(targets, ctx)
     const delays = await Promise.all([...batch.keys()].map((group) => delayOf(group, ctx)))
-    const timeoutMs = timeLeft(ctx, ctx.drain?.timeoutMs ?? opts.drainTimeoutMs ?? Math.max(...delays) + opts.drainMarginMs)
+    const timeoutMs = ctx.drain?.timeoutMs ?? opts.drainTimeoutMs ?? Math.max(...delays) + opts.drainMarginMs
+    const started = ctx.clock.now()
     const pending = new Map<Group, Ref[]>()
     const foreign: ExcludedTarget[] = []
     await Promise.all(
@@ -209,7 +208,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
       if (!(error instanceof TimeoutError) || !ctx.drain) throw error
       // ELBv2 reports no connection count per target (only CloudWatch does), nor can it close
       // connections: at the drain timeout a target is still `draining`, and that is all it says.
-      const after = `still draining after ${Math.round(timeoutMs / 1000)}s`
+      const after = `still draining after ${Math.round((ctx.clock.now() - started) / 1000)}s`
       const left = [...pending].flatMap(([group, refs]) => refs.map((ref) => ({ ref, group })))
       if (ctx.drain.onTimeout === 'halt') {
         return {
@@ -251,7 +250,6 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     )
     const pending = new Map(batch)
     const unhealthy = new Map<string, number>()
-    const timeoutMs = timeLeft(ctx, opts.attachTimeoutMs)
     await pollUntil(
       pending,
       'turn healthy',
@@ -270,7 +268,7 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
         return true
       },
       ctx,
-      { timeoutMs, maxDelayMs: opts.pollMs },
+      { timeoutMs: opts.attachTimeoutMs, maxDelayMs: opts.pollMs },
     )
     return {}
   }
@@ -287,37 +285,27 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     ctx: AdapterContext,
     wait: { timeoutMs: number; maxDelayMs: number; expectAt?: number },
   ): Promise<void> => {
-    try {
-      await waitUntil(
-        async () => {
-          const observed: Record<string, string> = {}
-          await Promise.all(
-            [...pending].map(async ([group, refs]) => {
-              const now = byKey(await health(group, refs, ctx))
-              const left = refs.filter((ref) => {
-                const o = now.get(key(ref.id, ref.port))
-                const state = o?.state ?? 'unused'
-                observed[ref.target.id] = o?.reason ? `${state} (${o.reason})` : state
-                return waiting(ref, o, group)
-              })
-              if (left.length === 0) pending.delete(group)
-              else pending.set(group, left)
-            }),
-          )
-          return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
-        },
-        { what: `targets ${names([...pending.values()].flat())} to ${goal}`, minDelayMs: opts.pollMs, signal: ctx.signal, clock: ctx.clock, ...wait },
-      )
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        throw new TimeoutError(
-          `[rolling:elbv2] ${names([...pending.values()].flat())} did not ${goal} within ${Math.round(wait.timeoutMs / 1000)}s (last observed: ${JSON.stringify(error.lastObserved)})`,
-          error.lastObserved,
-          { cause: error },
+    // The engine's deadline cuts the wait short; the timeout names the targets still pending.
+    await waitUntil(
+      async () => {
+        const observed: Record<string, string> = {}
+        await Promise.all(
+          [...pending].map(async ([group, refs]) => {
+            const now = byKey(await health(group, refs, ctx))
+            const left = refs.filter((ref) => {
+              const o = now.get(key(ref.id, ref.port))
+              const state = o?.state ?? 'unused'
+              observed[ref.target.id] = o?.reason ? `${state} (${o.reason})` : state
+              return waiting(ref, o, group)
+            })
+            if (left.length === 0) pending.delete(group)
+            else pending.set(group, left)
+          }),
         )
-      }
-      throw error
-    }
+        return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
+      },
+      { what: `targets ${names([...pending.values()].flat())} to ${goal}`, label: 'elbv2', deadline: ctx.deadline, minDelayMs: opts.pollMs, signal: ctx.signal, clock: ctx.clock, ...wait },
+    )
   }
 
   return {

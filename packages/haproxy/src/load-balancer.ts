@@ -122,14 +122,6 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     })
   }
 
-  // Time left for a wait: the adapter's own limit, cut short by the engine's deadline.
-  const budget = (limitMs: number, ctx: AdapterContext) => {
-    const start = ctx.clock.now()
-    const left = ctx.deadline === undefined ? Number.POSITIVE_INFINITY : ctx.deadline - start
-    const ms = Math.max(0, Math.min(limitMs, left))
-    return { deadline: start + ms, ms }
-  }
-
   // One `show servers state` per backend: in service are the candidates; in MAINT or DRAIN
   // by someone else's hand, excluded. Servers rolling holds out are neither.
   const inventory = async (ctx: AdapterContext): Promise<Discovery> => {
@@ -176,10 +168,10 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
         ctx,
       )
       if (pending.length === 0) return { foreign }
-      const { ms } = budget(ctx.drain?.timeoutMs ?? opts.drainTimeoutMs, ctx)
       const labels = new Map(pending.map((s) => [s.ref, s.label]))
       const names = unique(pending.map((s) => s.state.backend))
-      let busy: Busy[] = []
+      const left = (b: Busy) => `${labels.get(b.server) ?? b.server}: ${b.scur} connection(s) left${b.qcur > 0 ? `, ${b.qcur} queued request(s)` : ''}`
+      const started = ctx.clock.now()
       try {
         await waitUntil(
           async () => {
@@ -189,19 +181,23 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
               .filter((b) => b.scur > 0 || b.qcur > 0)
             return left.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: left }
           },
-          { what: `${refsOf(pending)} to drain`, timeoutMs: ms, minDelayMs: opts.pollMs, maxDelayMs, signal: ctx.signal, clock: ctx.clock },
+          {
+            what: `${refsOf(pending)} to drain`,
+            timeoutMs: ctx.drain?.timeoutMs ?? opts.drainTimeoutMs,
+            deadline: ctx.deadline,
+            label: 'haproxy',
+            describe: (busy) => `${((busy ?? []) as Busy[]).map(left).join('; ') || 'connections remained'}; left in DRAIN (no new traffic)`,
+            minDelayMs: opts.pollMs,
+            maxDelayMs,
+            signal: ctx.signal,
+            clock: ctx.clock,
+          },
         )
       } catch (error) {
-        if (!(error instanceof TimeoutError)) throw error
-        busy = (error.lastObserved ?? []) as Busy[]
-        const left = (b: Busy) => `${labels.get(b.server) ?? b.server}: ${b.scur} connection(s) left${b.qcur > 0 ? `, ${b.qcur} queued request(s)` : ''}`
-        if (!ctx.drain) {
-          throw new TimeoutError(
-            `[rolling:haproxy] ${busy.map((b) => b.server).join(', ') || refsOf(pending)} did not drain within ${seconds(ms)}: ${busy.map(left).join('; ') || 'connections remained'}; left in DRAIN (no new traffic)`,
-            busy,
-            { cause: error },
-          )
-        }
+        // Without the engine's drain policy (a direct call), the timeout is the answer.
+        if (!(error instanceof TimeoutError) || !ctx.drain) throw error
+        const busy = (error.lastObserved ?? []) as Busy[]
+        const ms = ctx.clock.now() - started
         if (ctx.drain.onTimeout === 'proceed') {
           // HAProxy's own way to end what is left: close the server's sessions.
           await Promise.all(busy.map((b) => api.execute(`shutdown sessions server ${b.server}`, { signal: ctx.signal })))
@@ -262,7 +258,8 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
       )
       const todo = ours.filter((s) => outOfService(s.state) || !isUp(s.state))
       if (todo.length === 0) return { foreign }
-      const limit = budget(opts.attachTimeoutMs, ctx)
+      // One attach budget for every wait below.
+      const attachBy = ctx.clock.now() + opts.attachTimeoutMs
       const checked = todo.filter((s) => hasCheck(s.state))
       const unchecked = todo.filter((s) => !hasCheck(s.state))
 
@@ -296,8 +293,8 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
           'health down',
           ctx,
         )
-        if (opts.attachChecks === 'rise') await waitForState(waiting, isUp, 'pass fresh health checks', limit, ctx)
-        else await waitForState(waiting, isUp, 'pass fresh health checks', limit, ctx, (stat) => stat.checkHealth >= 1)
+        if (opts.attachChecks === 'rise') await waitForState(waiting, isUp, 'pass fresh health checks', attachBy, ctx)
+        else await waitForState(waiting, isUp, 'pass fresh health checks', attachBy, ctx, (stat) => stat.checkHealth >= 1)
         // Fully up: HAProxy's checks go on at `inter`, and `fall` failures take a server out.
         await set(opts.attachChecks === 'rise' ? [] : checked.map((s) => s.ref), 'health up', ctx)
       } catch (error) {
@@ -321,7 +318,7 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
         'state ready',
         ctx,
       )
-      await waitForState(todo, isReady, 'be ready and UP', limit, ctx)
+      await waitForState(todo, isReady, 'be ready and UP', attachBy, ctx)
       ctx.log.debug(`[rolling:haproxy] attached ${refsOf(todo)}`)
       return { foreign }
     },
@@ -331,43 +328,16 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     servers: Resolved[],
     ok: (s: ServerState) => boolean,
     what: string,
-    limit: { deadline: number; ms: number },
+    by: number,
     ctx: AdapterContext,
     /** When given, a server is ready once HAProxy's `show stat` row passes this, or `ok` holds. */
     okStat?: (s: ServerStat) => boolean,
   ) {
     if (servers.length === 0) return
     const names = unique(servers.map((s) => s.state.backend))
-    const ms = Math.max(0, limit.deadline - ctx.clock.now())
-    try {
-      await waitUntil(
-        async () => {
-          const [now, live] = await Promise.all([states(names, ctx.signal), okStat ? stats(names, ctx.signal) : undefined])
-          const late = servers.filter((s) => {
-            const state = now.find((n) => n.backend === s.state.backend && n.server === s.state.server)
-            const row = live?.get(s.ref)
-            return !(state && ok(state)) && !(row && okStat?.(row))
-          })
-          return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late.map((s) => s.ref) }
-        },
-        // A steady poll, no backoff: HAProxy turns a server UP at a check boundary, and every
-        // poll interval of lag is time the host spends out of service. `show servers state`
-        // every 50 ms costs HAProxy nothing worth counting.
-        {
-          what: `${refsOf(servers)} to ${what}`,
-          timeoutMs: ms,
-          minDelayMs: opts.attachPollMs,
-          maxDelayMs: opts.attachPollMs,
-          factor: 1,
-          jitter: 0,
-          signal: ctx.signal,
-          clock: ctx.clock,
-        },
-      )
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) throw error
-      // Say what HAProxy saw: its status and the last health check of each late server.
-      const late = new Set((error.lastObserved ?? []) as string[])
+    // Say what HAProxy saw: its status and the last health check of each late server.
+    const describe = async (observed: unknown) => {
+      const late = new Set((observed ?? []) as string[])
       const live = await stats(names, ctx.signal).catch(() => new Map<string, ServerStat>())
       const detail = servers
         .filter((s) => late.has(s.ref))
@@ -377,12 +347,35 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
           const check = [row.checkStatus.replace(/^\* /, ''), row.checkCode, row.checkDesc && `(${row.checkDesc})`].filter(Boolean).join(' ')
           return `${s.label}: HAProxy reports ${row.status}${check ? `, last health check ${check}` : ''}`
         })
-      throw new TimeoutError(
-        `[rolling:haproxy] ${refsOf(servers)} did not ${what} within ${seconds(limit.ms)}; ${detail.join('; ')}; left out of service`,
-        [...late],
-        { cause: error },
-      )
+      return `${detail.join('; ')}; left out of service`
     }
+    await waitUntil(
+      async () => {
+        const [now, live] = await Promise.all([states(names, ctx.signal), okStat ? stats(names, ctx.signal) : undefined])
+        const late = servers.filter((s) => {
+          const state = now.find((n) => n.backend === s.state.backend && n.server === s.state.server)
+          const row = live?.get(s.ref)
+          return !(state && ok(state)) && !(row && okStat?.(row))
+        })
+        return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late.map((s) => s.ref) }
+      },
+      // A steady poll, no backoff: HAProxy turns a server UP at a check boundary, and every
+      // poll interval of lag is time the host spends out of service. `show servers state`
+      // every 50 ms costs HAProxy nothing worth counting.
+      {
+        what: `${refsOf(servers)} to ${what}`,
+        timeoutMs: Math.max(0, by - ctx.clock.now()),
+        deadline: ctx.deadline,
+        label: 'haproxy',
+        describe,
+        minDelayMs: opts.attachPollMs,
+        maxDelayMs: opts.attachPollMs,
+        factor: 1,
+        jitter: 0,
+        signal: ctx.signal,
+        clock: ctx.clock,
+      },
+    )
   }
 }
 

@@ -100,6 +100,37 @@ describe('waitUntil', () => {
     expect(r.times()).toEqual([0, 250, 625, 1_000])
   })
 
+  it('takes a deadline (an adapter passes ctx.deadline): the sooner of it and timeoutMs ends the wait', async () => {
+    const clock = new FakeClock({ start: 10_000 })
+    const r = recorder(clock)
+    const early = await waitUntil(r.check, { what: 'x', timeoutMs: 60_000, deadline: 11_000, minDelayMs: 250, factor: 1, jitter: 0, clock }).catch((e: unknown) => e)
+    expect(early).toMatchObject({ code: 'TIMEOUT', message: '[rolling] timed out after 1s waiting for x' })
+    expect(clock.now()).toBe(11_000)
+    // A deadline later than timeoutMs changes nothing; one in the past means a single try.
+    await expect(waitUntil(() => retry(), { what: 'x', timeoutMs: 500, deadline: clock.now() + 60_000, clock })).rejects.toMatchObject({ message: expect.stringContaining('after 500ms') })
+    const past = recorder(clock)
+    await expect(waitUntil(past.check, { what: 'x', deadline: clock.now() - 1, clock })).rejects.toMatchObject({ code: 'TIMEOUT' })
+    expect(past.times()).toEqual([0])
+    // No bound at all is refused: a wait that never ends is a bug.
+    await expect(waitUntil(() => retry(), { what: 'x', deadline: undefined, clock })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+  })
+
+  it('words its errors with the label and describe: no catch-and-rethrow in the adapter', async () => {
+    const clock = new FakeClock()
+    const error = await waitUntil(() => retry(['be/s1']), {
+      what: 'be/s1 to drain',
+      timeoutMs: 300,
+      label: 'haproxy',
+      describe: async (left) => `${(left as string[]).join(', ')}: 2 connection(s) left`,
+      clock,
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as Error).message).toBe('[rolling:haproxy] timed out after 300ms waiting for be/s1 to drain: be/s1: 2 connection(s) left')
+    expect((error as TimeoutError).lastObserved).toEqual(['be/s1'])
+    const failed = await waitUntil(() => ({ state: 'fail', reason: 'deregistered' }), { what: 'x', timeoutMs: 1, label: 'elbv2', clock }).catch((e: unknown) => e)
+    expect((failed as Error).message).toBe('[rolling:elbv2] gave up waiting for x: deregistered')
+  })
+
   it('makes exactly one try when the timeout is 0', async () => {
     const clock = new FakeClock()
     const r = recorder(clock)
