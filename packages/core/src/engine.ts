@@ -252,10 +252,16 @@ export class Engine {
     return { service: this.service, runId: this.runId, artifact: this.artifact, signal: this.stopSignal }
   }
 
-  /** Calls a hook if set; a throw becomes a HOOK_VETO error naming the hook. */
-  async hook<K extends keyof Hooks>(name: K, args: Omit<Parameters<NonNullable<Hooks[K]>>[0], keyof HookContext>): Promise<void> {
+  /**
+   * Calls a hook if set; a throw becomes a HOOK_VETO error naming the hook. Unset, it returns
+   * nothing: no promise per target per hook on a fleet that uses none.
+   */
+  hook<K extends keyof Hooks>(name: K, args: Omit<Parameters<NonNullable<Hooks[K]>>[0], keyof HookContext>): Promise<void> | undefined {
     const fn = this.hooks[name] as ((a: unknown) => unknown) | undefined
-    if (!fn) return
+    return fn ? this.#callHook(name, fn, args) : undefined
+  }
+
+  async #callHook(name: string, fn: (a: unknown) => unknown, args: object): Promise<void> {
     try {
       await fn({ ...this.hookContext(), ...args })
     } catch (error) {

@@ -36,45 +36,70 @@ export interface ChildSignalOptions {
  * a listener on a shared signal costs O(listeners) to add.
  */
 export function childSignal(parent: AbortSignal | undefined, options: ChildSignalOptions = {}): ChildSignal {
-  const { clock, timeoutMs } = options
-  const timed = timeoutMs !== undefined && Number.isFinite(timeoutMs)
-  if (timed && !clock) throw new TypeError('childSignal: a timeout needs a clock')
-  const deadline = timed ? (clock as NonNullable<typeof clock>).now() + (timeoutMs as number) : undefined
-  let controller: AbortController | undefined
-  let handle: TimerHandle | undefined
-  let timedOut = false
-  let disposed = false
-  const onParent = () => controller?.abort(parent?.reason)
-  const create = (): AbortController => {
+  return new LazyChild(parent, options)
+}
+
+// A class, not an object literal with getters: a literal's accessors are defined anew on
+// every call (a slow, dictionary-mode object), and adapters make one of these per call.
+class LazyChild implements ChildSignal {
+  readonly deadline: number | undefined
+  #parent: AbortSignal | undefined
+  #options: ChildSignalOptions
+  #controller: AbortController | undefined
+  #handle: TimerHandle | undefined
+  #timedOut = false
+  #disposed = false
+  #onParent: (() => void) | undefined
+
+  constructor(parent: AbortSignal | undefined, options: ChildSignalOptions) {
+    const { clock, timeoutMs } = options
+    const timed = timeoutMs !== undefined && Number.isFinite(timeoutMs)
+    if (timed && !clock) throw new TypeError('childSignal: a timeout needs a clock')
+    this.deadline = timed ? (clock as NonNullable<typeof clock>).now() + (timeoutMs as number) : undefined
+    this.#parent = parent
+    this.#options = options
+  }
+
+  get signal(): AbortSignal {
+    return (this.#controller ?? this.#create()).signal
+  }
+
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false
+  }
+
+  timedOut(): boolean {
+    return this.#timedOut
+  }
+
+  dispose(): void {
+    this.#disposed = true
+    if (!this.#controller) return
+    if (this.#handle !== undefined) this.#options.clock?.clearTimeout(this.#handle)
+    if (this.#onParent) this.#parent?.removeEventListener('abort', this.#onParent)
+  }
+
+  #create(): AbortController {
     const created = new AbortController()
-    controller = created
-    if (disposed) return created
+    this.#controller = created
+    if (this.#disposed) return created
+    const parent = this.#parent
     if (parent?.aborted) created.abort(parent.reason)
-    else parent?.addEventListener('abort', onParent, { once: true })
-    if (timed && !created.signal.aborted) {
-      const left = Math.max(0, (deadline as number) - (clock as NonNullable<typeof clock>).now())
-      handle = (clock as NonNullable<typeof clock>).setTimeout(() => {
-        timedOut = true
-        created.abort(options.onTimeout?.() ?? timeoutError(options.what ?? 'the call', timeoutMs as number))
-      }, left)
+    else if (parent) {
+      this.#onParent = () => created.abort(parent.reason)
+      parent.addEventListener('abort', this.#onParent, { once: true })
+    }
+    const { clock, timeoutMs, onTimeout, what } = this.#options
+    if (this.deadline !== undefined && clock && !created.signal.aborted) {
+      this.#handle = clock.setTimeout(
+        () => {
+          this.#timedOut = true
+          created.abort(onTimeout?.() ?? timeoutError(what ?? 'the call', timeoutMs as number))
+        },
+        Math.max(0, this.deadline - clock.now()),
+      )
     }
     return created
-  }
-  return {
-    get signal() {
-      return (controller ?? create()).signal
-    },
-    get aborted() {
-      return controller?.signal.aborted ?? false
-    },
-    deadline,
-    timedOut: () => timedOut,
-    dispose: () => {
-      disposed = true
-      if (!controller) return
-      if (handle !== undefined) clock?.clearTimeout(handle)
-      parent?.removeEventListener('abort', onParent)
-    },
   }
 }
 

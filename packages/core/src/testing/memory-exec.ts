@@ -6,7 +6,7 @@ import { abortReason, describeTarget, RollingError, throwIfAborted } from '../er
 import { formatMs } from '../clock.js'
 import { maskSecrets } from '../shell.js'
 import { isPromiseLike } from './util.js'
-import { childSignal, raceAbort } from '../signals.js'
+import { type ChildSignal, childSignal, raceAbort } from '../signals.js'
 
 /** What a handler sees: the call's context, with `signal` covering the timeout and `output` masking secrets. */
 export interface MemoryExecContext extends AdapterContext {
@@ -66,15 +66,7 @@ export function memoryExecutor(options: MemoryExecutorOptions): MemoryExecutor {
       }
       try {
         if (latencyMs > 0) await clock.sleep(latencyMs, call.signal)
-        const handlerCtx: MemoryExecContext = {
-          ...ctx,
-          clock,
-          output,
-          get signal() {
-            return call.signal
-          },
-        }
-        let handled = options.handler(target, request, handlerCtx)
+        let handled = options.handler(target, request, new HandlerContext(ctx, clock, output, call))
         if (isPromiseLike(handled)) handled = await raceAbort(handled, call.signal)
         const result = handled ?? {}
         if (result.stdout) output('stdout', result.stdout)
@@ -95,5 +87,34 @@ export function memoryExecutor(options: MemoryExecutorOptions): MemoryExecutor {
         call.dispose()
       }
     },
+  }
+}
+
+/**
+ * The handler's context: the call's, with `signal` covering the timeout (made on first read)
+ * and `output` masking secrets. A class, not a literal with a getter: see signals.ts.
+ */
+class HandlerContext implements MemoryExecContext {
+  readonly log: AdapterContext['log']
+  declare readonly deadline?: number
+  declare readonly drain?: AdapterContext['drain']
+  declare readonly resumedDetach?: AdapterContext['resumedDetach']
+  readonly #call: ChildSignal
+
+  constructor(
+    ctx: AdapterContext,
+    readonly clock: Clock,
+    readonly output: MemoryExecContext['output'],
+    call: ChildSignal,
+  ) {
+    this.log = ctx.log
+    if (ctx.deadline !== undefined) (this as { deadline?: number }).deadline = ctx.deadline
+    if (ctx.drain !== undefined) (this as { drain?: AdapterContext['drain'] }).drain = ctx.drain
+    if (ctx.resumedDetach !== undefined) (this as { resumedDetach?: AdapterContext['resumedDetach'] }).resumedDetach = ctx.resumedDetach
+    this.#call = call
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal
   }
 }

@@ -46,28 +46,50 @@ export function memoryHealthCheck(options: MemoryHealthCheckOptions): MemoryHeal
       // a latency to sleep through, a script that reads `signal`, or an answer that is a
       // promise (it may hang). A synchronous answer cannot hang and skips all of it; that
       // was most of this adapter's cost per check in the 100k-host benchmark.
-      let call: ChildSignal | undefined
-      const timed = () =>
-        (call ??= childSignal(ctx.signal, { clock, timeoutMs, onTimeout: () => new TimeoutError(`[rolling:${name}] health check of ${target.id} timed out`) }))
+      const call = new RespondContext(clock, ctx.signal, timeoutMs, name, target.id)
       try {
-        if (latencyMs > 0) await clock.sleep(latencyMs, timed().signal)
-        let health = options.respond(target, {
-          clock,
-          get signal() {
-            return timed().signal
-          },
-        })
-        if (isPromiseLike(health)) health = await raceAbort(health, timed().signal)
-        return { ...health, latencyMs: health.latencyMs ?? clock.now() - started }
+        if (latencyMs > 0) await clock.sleep(latencyMs, call.signal)
+        let health = options.respond(target, call)
+        if (isPromiseLike(health)) health = await raceAbort(health, call.signal)
+        // A copy: the script's object may be shared between answers.
+        const answer = Object.assign({}, health)
+        if (answer.latencyMs === undefined) answer.latencyMs = clock.now() - started
+        return answer
       } catch (error) {
         // Only the caller's abort rejects; everything else is an unhealthy answer.
         if (ctx.signal.aborted) throw abortReason(ctx.signal)
         const latency = clock.now() - started
-        if (call?.timedOut()) return { ok: false, detail: `timeout: no answer within ${formatMs(timeoutMs)}`, latencyMs: latency }
+        if (call.timedOut()) return { ok: false, detail: `timeout: no answer within ${formatMs(timeoutMs)}`, latencyMs: latency }
         return { ok: false, detail: errorMessage(error), latencyMs: latency }
       } finally {
-        call?.dispose()
+        call.dispose()
       }
     },
+  }
+}
+
+/** What `respond` sees; `signal` makes the call's child signal on first read. A class: see signals.ts. */
+class RespondContext {
+  #child: ChildSignal | undefined
+  constructor(
+    readonly clock: Clock,
+    private readonly parent: AbortSignal,
+    private readonly timeoutMs: number,
+    private readonly name: string,
+    private readonly targetId: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    const onTimeout = () => new TimeoutError(`[rolling:${this.name}] health check of ${this.targetId} timed out`)
+    this.#child ??= childSignal(this.parent, { clock: this.clock, timeoutMs: this.timeoutMs, onTimeout })
+    return this.#child.signal
+  }
+
+  timedOut(): boolean {
+    return this.#child?.timedOut() ?? false
+  }
+
+  dispose(): void {
+    this.#child?.dispose()
   }
 }

@@ -94,13 +94,14 @@ describe('FakeClock', () => {
 
   it('waits for in-flight I/O before jumping to a deadline', async () => {
     const clock = new FakeClock({ start: 0 })
-    const { signal, dispose } = childSignal(undefined, { clock, timeoutMs: 300_000, what: 'the write' })
+    const child = childSignal(undefined, { clock, timeoutMs: 300_000, what: 'the write' })
+    const { signal } = child
     const { writeFile, rm } = await import('node:fs/promises')
     const path = `/tmp/rolling-fake-clock-${process.pid}`
     // The only pending timer is the 300 s deadline; the write must win anyway.
     await writeFile(path, 'x'.repeat(1 << 20))
     expect(signal.aborted).toBe(false)
-    dispose()
+    child.dispose()
     await rm(path, { force: true })
   })
 
@@ -164,11 +165,12 @@ describe('FakeClock busy', () => {
     try {
       await get('/warm') // opens the keep-alive socket
       const clock = new FakeClock({ start: 0, busy: () => inFlight > 0 })
-      const { signal, dispose } = childSignal(undefined, { clock, timeoutMs: 300_000, what: 'the call' })
+      const child = childSignal(undefined, { clock, timeoutMs: 300_000, what: 'the call' })
+      const { signal } = child
       expect(await get('/slow')).toBe('/slow')
       expect(signal.aborted).toBe(false)
       expect(clock.now()).toBe(0)
-      dispose()
+      child.dispose()
     } finally {
       agent.destroy()
       server.closeAllConnections()
