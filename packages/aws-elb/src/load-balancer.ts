@@ -12,10 +12,11 @@ import {
   RegisterTargetsCommand,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { TimeoutError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import { TimeoutError, describeTarget, throwIfAborted, } from '@org/rolling-core'
 import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
 import { allPages, caller } from './api.js'
-import { byKey, type Group, instancePlaces, interleave, key, names, notInService, type Observed, parseBatch, type Ref } from './targets.js'
+import { type PollWait, pollTargets } from './poll.js'
+import { byKey, type Group, instancePlaces, interleave, key, notInService, type Observed, parseBatch, type Ref } from './targets.js'
 import { ElbError } from './errors.js'
 import { DEFAULTS, type Elbv2LoadBalancerOptions, validate } from './options.js'
 
@@ -273,40 +274,13 @@ export function elbv2LoadBalancer(options: Elbv2LoadBalancerOptions): Elbv2LoadB
     return {}
   }
 
-  /**
-   * Polls the pending targets (one DescribeTargetHealth per group per poll, the whole batch in
-   * it) until `waiting` says none is left; it may throw to fail fast. A timeout names the
-   * targets still pending and what was last seen of each.
-   */
-  const pollUntil = async (
+  const pollUntil = (
     pending: Map<Group, Ref[]>,
     goal: string,
     waiting: (ref: Ref, seen: Observed | undefined, group: Group) => boolean,
     ctx: AdapterContext,
-    wait: { timeoutMs: number; maxDelayMs: number; expectAt?: number },
-  ): Promise<void> => {
-    // The engine's deadline cuts the wait short; the timeout names the targets still pending.
-    await waitUntil(
-      async () => {
-        const observed: Record<string, string> = {}
-        await Promise.all(
-          [...pending].map(async ([group, refs]) => {
-            const now = byKey(await health(group, refs, ctx))
-            const left = refs.filter((ref) => {
-              const o = now.get(key(ref.id, ref.port))
-              const state = o?.state ?? 'unused'
-              observed[ref.target.id] = o?.reason ? `${state} (${o.reason})` : state
-              return waiting(ref, o, group)
-            })
-            if (left.length === 0) pending.delete(group)
-            else pending.set(group, left)
-          }),
-        )
-        return pending.size === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed }
-      },
-      { what: `targets ${names([...pending.values()].flat())} to ${goal}`, label: 'elbv2', deadline: ctx.deadline, minDelayMs: opts.pollMs, signal: ctx.signal, clock: ctx.clock, ...wait },
-    )
-  }
+    wait: PollWait,
+  ): Promise<void> => pollTargets(health, opts.pollMs, pending, goal, waiting, ctx, wait)
 
   return {
     name: 'elbv2',

@@ -252,10 +252,7 @@ export class Engine {
     return { service: this.service, runId: this.runId, artifact: this.artifact, signal: this.stopSignal }
   }
 
-  /**
-   * Calls a hook if set; a throw becomes a HOOK_VETO error naming the hook. Unset, it returns
-   * nothing: no promise per target per hook on a fleet that uses none.
-   */
+  /** Calls a hook if set (unset: no promise per target); a throw becomes a HOOK_VETO error naming the hook. */
   hook<K extends keyof Hooks>(name: K, args: Omit<Parameters<NonNullable<Hooks[K]>>[0], keyof HookContext>): Promise<void> | undefined {
     const fn = this.hooks[name] as ((a: unknown) => unknown) | undefined
     return fn ? this.#callHook(name, fn, args) : undefined

@@ -4,13 +4,14 @@
 // timeout, 24,000-character output cap, CancelCommand kills, eventual consistency and
 // ThrottlingException on any action on demand. Every call is recorded. Exported as
 // `@org/rolling-aws-ssm/testing` so other packages (the local fleet) can run their hosts behind it.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm'
+import { type FakeInvocation, OUTPUT_LIMIT, kill, runInvocation } from './fake-ssm-run.js'
 
-export const OUTPUT_LIMIT = 24_000
+export { type FakeInvocation, OUTPUT_LIMIT }
 
 export interface FakeSsmCall {
   action: string
@@ -18,25 +19,6 @@ export interface FakeSsmCall {
   at: number
   /** The call was answered with ThrottlingException. */
   throttled: boolean
-}
-
-export interface FakeInvocation {
-  commandId: string
-  instanceId: string
-  script: string
-  status: 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'Cancelled' | 'TimedOut'
-  statusDetails: string
-  responseCode: number
-  stdout: string
-  stderr: string
-  pid?: number
-  /** When GetCommandInvocation starts to know it (eventual consistency). */
-  visibleAt: number
-  startedAt?: number
-  endedAt?: number
-  /** Set when CancelCommand or the execution timeout killed the process. */
-  killedBy?: 'cancel' | 'timeout'
-  exited: Promise<void>
 }
 
 /** What an instance id stands for: the folder its commands run in, and what they find in their environment. */
@@ -182,7 +164,7 @@ export class FakeSsm {
     for (const instanceId of ids) {
       const host = this.hosts.get(instanceId) as FakeSsmHost
       const cwd = params.workingDirectory?.[0] ?? host.dir
-      const inv = this.runInvocation(commandId, instanceId, commands.join('\n'), cwd, executionTimeout, host.env)
+      const inv = runInvocation(this.children, this.registerDelayMs, commandId, instanceId, commands.join('\n'), cwd, executionTimeout, host.env)
       if (bucket) {
         const base = `https://s3.us-east-1.amazonaws.com/${bucket}/${prefix}${commandId}/${instanceId}/awsrunShellScript/0.awsrunShellScript`
         Object.assign(inv, { stdoutUrl: `${base}/stdout`, stderrUrl: `${base}/stderr` })
@@ -200,66 +182,6 @@ export class FakeSsm {
         TargetCount: ids.length,
       },
     }
-  }
-
-  private runInvocation(
-    commandId: string,
-    instanceId: string,
-    script: string,
-    cwd: string,
-    timeoutSec: number,
-    env: Record<string, string> = {},
-  ): FakeInvocation {
-    let done!: () => void
-    const inv: FakeInvocation = {
-      commandId,
-      instanceId,
-      script,
-      status: 'Pending',
-      statusDetails: 'Pending',
-      responseCode: -1,
-      stdout: '',
-      stderr: '',
-      visibleAt: Date.now() + this.registerDelayMs,
-      exited: new Promise<void>((resolve) => (done = resolve)),
-    }
-    const child = spawn('/bin/sh', ['-c', script], {
-      cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...env, PATH: process.env.PATH, HOME: cwd },
-    })
-    this.children.add(child)
-    inv.pid = child.pid
-    inv.status = 'InProgress'
-    inv.statusDetails = 'InProgress'
-    inv.startedAt = Date.now()
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.stderr.on('data', (c: Buffer) => err.push(c))
-    const timer = setTimeout(() => {
-      inv.killedBy ??= 'timeout'
-      kill(child, 'SIGKILL')
-    }, timeoutSec * 1000)
-    let spawnError: Error | undefined
-    child.on('error', (e) => (spawnError = e))
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      this.children.delete(child)
-      inv.endedAt = Date.now()
-      // SSM returns the first 24,000 characters of each stream.
-      inv.stdout = Buffer.concat(out).toString('utf8').slice(0, OUTPUT_LIMIT)
-      inv.stderr = (spawnError ? `${spawnError.message}\n` : '') + Buffer.concat(err).toString('utf8').slice(0, OUTPUT_LIMIT)
-      if (inv.killedBy === 'cancel') Object.assign(inv, { status: 'Cancelled', statusDetails: 'Cancelled', responseCode: -1 })
-      else if (inv.killedBy === 'timeout') Object.assign(inv, { status: 'TimedOut', statusDetails: 'ExecutionTimedOut', responseCode: -1 })
-      else {
-        const rc = spawnError ? 1 : (code ?? 128 + signalNumber(signal))
-        Object.assign(inv, { status: rc === 0 ? 'Success' : 'Failed', statusDetails: rc === 0 ? 'Success' : 'Failed', responseCode: rc })
-      }
-      done()
-    })
-    return inv
   }
 
   private getCommandInvocation(input: Record<string, unknown>) {
@@ -333,19 +255,6 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() })
   res.end(text)
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return
-  try {
-    process.kill(-child.pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1
 }
 
 export async function startFakeSsm(options?: FakeSsmOptions): Promise<FakeSsm> {

@@ -8,6 +8,7 @@ import { memoryLoadBalancer, type MemoryLoadBalancer } from './memory-lb.js'
 import { memoryArtifacts, type MemoryArtifactStore, type PublishOptions } from './memory-artifacts.js'
 import { memoryExecutor, type MemoryExecutor, type MemoryExecContext } from './memory-exec.js'
 import { memoryHealthCheck, type MemoryHealthCheck } from './memory-health.js'
+import { splitWords } from './split-words.js'
 
 export interface FakeHost {
   version: string
@@ -142,13 +143,14 @@ export function memoryFleet(options: MemoryFleetOptions): MemoryFleet {
       const host = hosts.get(target.id)
       if (!host) throw new Error(`connect ECONNREFUSED ${target.address}:${target.port ?? 80}`)
       const ok = host.healthy && host.running && !faulty(host.fault, ctx.clock.now())
-      const build = hidden.has(target.id) ? {} : { version: host.version, ...(host.builtAt === undefined ? {} : { builtAt: host.builtAt }) }
-      return {
-        ok,
-        status: ok ? 200 : 503,
-        ...build,
-        ...(ok ? {} : { detail: host.running ? 'status 503 (unhealthy)' : 'status 503 (stopped)' }),
+      // Built field by field, not from spreads: one object per check on a 100k-host fleet.
+      const health: Health = { ok, status: ok ? 200 : 503 }
+      if (!hidden.has(target.id)) {
+        health.version = host.version
+        if (host.builtAt !== undefined) health.builtAt = host.builtAt
       }
+      if (!ok) health.detail = host.running ? 'status 503 (unhealthy)' : 'status 503 (stopped)'
+      return health
     },
   })
 
@@ -284,53 +286,4 @@ function faulty(fault: HostFault | undefined, now: number): boolean {
   const age = now - fault.since
   if (fault.failAfterMs !== undefined && age >= fault.failAfterMs) return true
   return fault.flapMs !== undefined && Math.floor(age / fault.flapMs) % 2 === 1
-}
-
-/**
- * Splits a command line into words the way a POSIX shell would for the simple
- * commands the recipe emits: blanks separate words, single quotes (as `shellQuote`
- * writes them, `'\''` included) and double quotes group, backslash escapes.
- */
-export function splitWords(command: string): string[] {
-  const words: string[] = []
-  let word = ''
-  let inWord = false
-  let quote: "'" | '"' | undefined
-  // Copies runs of plain characters with one slice each: char-by-char concatenation made this
-  // a large share of the 100k-host benchmark's garbage.
-  let from = 0
-  const flush = (to: number) => {
-    if (to > from) word += command.slice(from, to)
-  }
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i] as string
-    if (quote) {
-      if (c === quote) {
-        flush(i)
-        quote = undefined
-        from = i + 1
-      } else if (quote === '"' && c === '\\' && i + 1 < command.length) {
-        flush(i)
-        from = ++i
-      }
-    } else if (c === "'" || c === '"') {
-      flush(i)
-      quote = c
-      inWord = true
-      from = i + 1
-    } else if (c === '\\' && i + 1 < command.length) {
-      flush(i)
-      inWord = true
-      from = ++i
-    } else if (c === ' ' || c === '\t' || c === '\n') {
-      flush(i)
-      if (inWord) words.push(word)
-      word = ''
-      inWord = false
-      from = i + 1
-    } else inWord = true
-  }
-  flush(command.length)
-  if (inWord) words.push(word)
-  return words
 }
