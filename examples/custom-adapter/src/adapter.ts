@@ -1,20 +1,8 @@
 // The LoadBalancer adapter for tinylb, written from scratch against @org/rolling-core's
 // contract: discover what is in service, detach (drain, then wait for in-flight requests
 // to finish) and attach (enable, then wait for tinylb's own fresh health check to pass).
-import {
-  type AdapterContext,
-  type AttachResult,
-  type DetachResult,
-  type Discovery,
-  type ExcludedTarget,
-  type LoadBalancer,
-  type Target,
-  TimeoutError,
-  ValidationError,
-  describeTarget,
-  throwIfAborted,
-  waitUntil,
-} from '@org/rolling-core'
+import { type AdapterContext, type AttachResult, type DetachResult, type Discovery, type ExcludedTarget, type LoadBalancer, type Target, TimeoutError, ValidationError } from '@org/rolling-core'
+import { describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core/adapter'
 import { adminClient } from './admin-client.js'
 import { TinyLbError } from './errors.js'
 import type { TinyLbBackend } from './tinylb.js'

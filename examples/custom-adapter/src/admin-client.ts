@@ -1,7 +1,7 @@
 // A client of tinylb's admin API over undici: one keep-alive connection pool, a time limit
 // on every call, and the caller's AbortSignal honoured (an abort rejects with its reason).
 import { Agent, request } from 'undici'
-import { abortReason } from '@org/rolling-core'
+import { abortReason } from '@org/rolling-core/adapter'
 import { TinyLbError } from './errors.js'
 import type { TinyLbBackend } from './tinylb.js'
 

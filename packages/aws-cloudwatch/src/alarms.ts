@@ -4,7 +4,8 @@
 // `ignoreUnreadable`. Throttling the SDK's retries did not absorb says `wait`: the runner asks
 // again, and the gate's deadline turns a throttled API into a failure that says so.
 import { CloudWatchClient, DescribeAlarmsCommand, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch'
-import { ValidationError, abortReason, errorMessage, type Gate, type GateContext, type GateVerdict } from '@org/rolling-core'
+import { ValidationError, type Gate, type GateContext, type GateVerdict } from '@org/rolling-core'
+import { abortReason, errorMessage } from '@org/rolling-core/adapter'
 
 export interface CloudWatchAlarmsOptions {
   /** Alarm names, metric or composite. */

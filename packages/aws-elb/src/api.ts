@@ -4,7 +4,7 @@
 // SDK's own standard retry strategy, configured with our attempts and backoff and put on each
 // command, so a client's own retries never stack under ours (its sleeps end on abort).
 import type { AdapterContext } from '@org/rolling-core'
-import { isAbortError, throwIfAborted } from '@org/rolling-core'
+import { isAbortError, throwIfAborted } from '@org/rolling-core/adapter'
 import { ConfiguredRetryStrategy, getRetryPlugin } from '@smithy/core/retry'
 import { ElbError } from './errors.js'
 

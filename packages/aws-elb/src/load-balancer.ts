@@ -12,7 +12,8 @@ import {
   RegisterTargetsCommand,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { TimeoutError, describeTarget, throwIfAborted, } from '@org/rolling-core'
+import { TimeoutError } from '@org/rolling-core'
+import { describeTarget, throwIfAborted } from '@org/rolling-core/adapter'
 import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
 import { allPages, caller } from './api.js'
 import { type PollWait, pollTargets } from './poll.js'

@@ -2,7 +2,8 @@
 // validation pass at the entry point (a bad value names the option and the value).
 import type { EC2ClientConfig, EC2Client } from '@aws-sdk/client-ec2'
 import type { ElasticLoadBalancingV2Client, ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { ValidationError, checkOptionalMs } from '@org/rolling-core'
+import { ValidationError } from '@org/rolling-core'
+import { checkOptionalMs } from '@org/rolling-core/adapter'
 
 export interface Elbv2LoadBalancerOptions {
   /**

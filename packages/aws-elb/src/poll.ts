@@ -1,7 +1,8 @@
 // The one poll of the adapter's waits (drain and attach): DescribeTargetHealth once per group
 // per poll, the whole batch in it, until no target is left waiting. The engine's deadline cuts
 // the wait short; the timeout names the targets still pending and what was last seen of each.
-import { type AdapterContext, waitUntil } from '@org/rolling-core'
+import { type AdapterContext } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { byKey, type Group, key, names, type Observed, type Ref } from './targets.js'
 
 export interface PollWait {

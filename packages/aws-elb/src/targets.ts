@@ -2,7 +2,7 @@
 // `<targetGroupName>/<id>:<port>`), what DescribeTargetHealth said of it, and the small pure
 // helpers over them.
 import type { Target } from '@org/rolling-core'
-import { describeTarget } from '@org/rolling-core'
+import { describeTarget } from '@org/rolling-core/adapter'
 import { allPages } from './api.js'
 import { ElbError } from './errors.js'
 

@@ -1,6 +1,6 @@
 // Coalesces concurrent runs of the same command into one SendCommand: SSM fans a command
 // out to up to 50 instances itself, so a batch of 50 targets costs one call, not 50.
-import { abortReason } from '@org/rolling-core'
+import { abortReason } from '@org/rolling-core/adapter'
 
 /** SSM's limit on `InstanceIds` in one SendCommand. */
 export const MAX_INSTANCES_PER_COMMAND = 50

@@ -3,24 +3,8 @@
 // polling each invocation until it ends, and replaying its output through ctx.output.
 import { performance } from 'node:perf_hooks'
 import { CancelCommandCommand, GetCommandInvocationCommand, type GetCommandInvocationCommandOutput, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm'
-import {
-  type AdapterContext,
-  type ExecRequest,
-  type Executor,
-  RollingError,
-  type Target,
-  TimeoutError,
-  ValidationError,
-  abortReason,
-  childSignal,
-  describeTarget,
-  errorMessage,
-  maskSecrets,
-  raceAbort,
-  shellQuote,
-  truncate,
-  waitUntil,
-} from '@org/rolling-core'
+import { type AdapterContext, type ExecRequest, type Executor, RollingError, type Target, TimeoutError, ValidationError, shellQuote } from '@org/rolling-core'
+import { abortReason, childSignal, describeTarget, errorMessage, maskSecrets, raceAbort, truncate, waitUntil } from '@org/rolling-core/adapter'
 import { errorName, throttleRetries } from './aws.js'
 import { CommandBatcher, MAX_INSTANCES_PER_COMMAND } from './batch.js'
 import { type SsmExecutorOptions, resolveOptions, type ResolvedOptions } from './options.js'

@@ -1,6 +1,7 @@
 // Options of `ssmExecutor`: documented with their defaults, validated once, never mutated.
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm'
-import { type Target, ValidationError, checkMs } from '@org/rolling-core'
+import { type Target, ValidationError } from '@org/rolling-core'
+import { checkMs } from '@org/rolling-core/adapter'
 import { MAX_INSTANCES_PER_COMMAND } from './batch.js'
 
 export interface SsmExecutorOptions {

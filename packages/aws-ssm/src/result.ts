@@ -2,7 +2,8 @@
 // result or errors, its 24,000-character cap named, and the output replayed as events.
 import { performance } from 'node:perf_hooks'
 import type { GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm'
-import { type AdapterContext, type ExecResult, OutputStream, RollingError } from '@org/rolling-core'
+import { type AdapterContext, type ExecResult, RollingError } from '@org/rolling-core'
+import { OutputStream } from '@org/rolling-core/adapter'
 import type { ResolvedOptions } from './options.js'
 
 /** SSM keeps only the first 24,000 characters of each stream in GetCommandInvocation. */

@@ -1,7 +1,8 @@
 // Command-line parsing with node:util parseArgs, from the table in spec.ts. Flag values are
 // checked here, so `--batch 0` is a one-line usage error naming the flag and the value.
 import { parseArgs } from 'node:util'
-import { type Amount, checkAmount, parseDuration } from '@org/rolling-core'
+import { type Amount, parseDuration } from '@org/rolling-core'
+import { checkAmount } from '@org/rolling-core/adapter'
 import type { CliCommand } from './config/define.js'
 import { COMMANDS, FLAGS, type FlagName } from './spec.js'
 import { UsageError, messageOf } from './errors.js'

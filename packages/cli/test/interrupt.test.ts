@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { waitUntil } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { Capture, type Project, exitWithin, makeProject, normalise, runBin, runMain } from './support/project.js'
 
 let project: Project | undefined

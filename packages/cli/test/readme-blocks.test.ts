@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { waitUntil } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { CLI_ROOT } from './support/project.js'
 
 const REPO = join(CLI_ROOT, '../..')

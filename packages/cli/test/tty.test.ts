@@ -6,7 +6,7 @@
 import { readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { waitUntil } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { findHaproxy } from '@org/rolling-haproxy'
 import { type Fleet, startFleet, UNHEALTHY_FILE } from '@org/rolling-local-fleet'
 import { afterEach, describe, expect, it } from 'vitest'

@@ -1,26 +1,22 @@
-// Public API of @org/rolling-core.
-export * from './types.js'
-export * from './errors.js'
-export * from './recipe.js'
-export { shellQuote, sh, maskSecrets, pipeText, curlConfig, stdinScript } from './shell.js'
-export { unpackChecked, type UnpackCheckedOptions } from './unpack.js'
-export { OutputStream, truncate } from './output.js'
-export { systemClock, sleepOn } from './clock.js'
-export { childSignal, raceAbort, type ChildSignal, type ChildSignalOptions } from './signals.js'
-export { waitUntil, type WaitOptions, type WaitState } from './waiter.js'
-// For adapters that many calls share a caller's signal through: one listener on it, a child signal per call.
-export { SignalFanout, type Scope } from './signals.js'
-export * from './options.js'
+// Public API of @org/rolling-core: what users call (rollout, plan, resume and their options,
+// results, events and hooks; gates and control; the local adapters, journals and locks) and
+// the contracts an adapter implements. The helpers an adapter calls are on
+// `@org/rolling-core/adapter`; the test kit on `@org/rolling-core/testing`. The list is
+// documented in the package README.
+export type * from './types.js'
+export { RollingError, ValidationError, AbortError, TimeoutError, type ErrorCode } from './errors.js'
+export type { StepArgs, DeployArgs, RunningBuild, DeployRecipe, DeployFunction } from './recipe.js'
+export { shellQuote, sh } from './shell.js'
+export { systemClock } from './clock.js'
+export { validateOptions, type Amount, type SettleOptions, type DrainOptions, type Timeouts, type RolloutOptions, type ResolvedSettle } from './options.js'
 export { OPTION_KEYS, SETTLE_KEYS, DRAIN_KEYS } from './option-keys.js'
-// For adapter authors: one wording and one timer ceiling for every adapter's options.
-export { MAX_TIMER_MS, checkMs, checkOptionalMs, checkKeys, closest, failOption, showValue, type CheckMsOptions } from './validate.js'
-export * from './result.js'
-export * from './events.js'
+export type * from './result.js'
+export type { RolloutEventMap, RolloutEventName, RolloutEvent } from './events.js'
 export { PhaseTracker, type PhaseChange, type PhaseEnd } from './phase-tracker.js'
-export * from './hooks.js'
+export type * from './hooks.js'
 export { rollout, resume, plan, breakLock, journalFile, type RolloutRun, type ResumeOptions, type Plan } from './rollout.js'
 export { resolveOptions, DEFAULT_STATE_DIR, type ResolvedOptions } from './resolve.js'
-export { amountOf, batchSizes, splitBatches, planBatches, zoneGroups, zonesOf, type ZonePlan, type BatchPlanOptions } from './plan.js'
+export { batchSizes, planBatches, zoneGroups, zonesOf, type ZonePlan, type BatchPlanOptions } from './plan.js'
 export { fileJournal, memoryJournal, type Journal, type JournalRecord, type StoredRecord } from './journal.js'
 export type {
   StartRecord,
@@ -35,7 +31,7 @@ export type {
   StopRecord,
   RecordedState,
 } from './journal-records.js'
-export { readJournal, TRANSITIONS, type JournalRun } from './journal-reader.js'
+export { readJournal, type JournalRun } from './journal-reader.js'
 export { FINAL_STATES, OUT_OF_SERVICE, type TargetState } from './target-state.js'
 export type { ControlChannel, ControlMessage, StateStore } from './control.js'
 export { fileLock, memoryLock, isProcessAlive, LockedError, type Lock, type LockLease, type LockHolder, type AcquireOptions } from './lock.js'

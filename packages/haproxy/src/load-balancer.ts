@@ -1,7 +1,8 @@
 // The LoadBalancer adapter over the HAProxy Runtime API. Targets are servers of the
 // configured backends (`<backend>/<server>`); detach drains then puts them in maintenance;
 // attach brings them back only once HAProxy has seen fresh, passing health checks.
-import { TimeoutError, ValidationError, checkMs, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import { TimeoutError, ValidationError } from '@org/rolling-core'
+import { checkMs, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core/adapter'
 import type { AdapterContext, Discovery, LoadBalancer, Target } from '@org/rolling-core'
 import { HaproxyError } from './errors.js'
 import { foreignState, hasCheck, marked, outOfService } from './ownership.js'

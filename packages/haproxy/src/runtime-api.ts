@@ -2,7 +2,7 @@
 // HAProxy's non-interactive mode is one command per connection: write `cmd\n`, read to
 // EOF. Every call is bounded by a timeout and an AbortSignal.
 import net from 'node:net'
-import { MAX_TIMER_MS, abortReason, throwIfAborted } from '@org/rolling-core'
+import { MAX_TIMER_MS, abortReason, throwIfAborted } from '@org/rolling-core/adapter'
 import { HaproxyError } from './errors.js'
 
 export interface RuntimeApiOptions {

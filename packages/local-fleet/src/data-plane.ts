@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Target } from '@org/rolling-core'
-import { ValidationError, checkMs } from '@org/rolling-core'
+import { ValidationError } from '@org/rolling-core'
+import { checkMs } from '@org/rolling-core/adapter'
 import type { BackendStats, NodeLoadBalancerOptions } from './node-lb.js'
 
 export interface DataPlaneOptions {

@@ -9,7 +9,8 @@ import { createServer } from 'node:net'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { AdapterContext, Target } from '@org/rolling-core'
-import { ValidationError, httpHealthCheck, systemClock, waitUntil } from '@org/rolling-core'
+import { ValidationError, httpHealthCheck, systemClock } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { Supervisor, type AppProcess } from './supervisor.js'
 
 const run = promisify(execFile)

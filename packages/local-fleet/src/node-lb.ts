@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import { Pool } from 'undici'
 import type { AdapterContext, AttachResult, DetachResult, Discovery, ExcludedTarget, LoadBalancer, Target } from '@org/rolling-core'
-import { RollingError, TimeoutError, ValidationError, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core'
+import { RollingError, TimeoutError, ValidationError } from '@org/rolling-core'
+import { describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core/adapter'
 
 export interface NodeLoadBalancerOptions {
   /** The backends; each starts in service. */

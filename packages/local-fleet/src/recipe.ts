@@ -3,7 +3,8 @@
 // real server would take, so the engine is tested against a filesystem and processes.
 // The build is a path on the host (file store) or a URL it downloads (S3's presigned URLs).
 import type { ArtifactLocation, DeployRecipe, ExecRequest, StepArgs } from '@org/rolling-core'
-import { RollingError, ValidationError, checkMs, curlConfig, pipeText, sh, shellQuote, unpackChecked } from '@org/rolling-core'
+import { RollingError, ValidationError, sh, shellQuote } from '@org/rolling-core'
+import { checkMs, curlConfig, pipeText, unpackChecked } from '@org/rolling-core/adapter'
 import { PID_FILE, RELEASE_FILE, STOPPED_FILE } from './supervisor.js'
 
 export interface FleetRecipeOptions {

@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
-import { systemClock, waitUntil } from '@org/rolling-core'
+import { systemClock } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 
 /** One app process's life, as the supervisor saw it (times are epoch ms). */
 export interface AppProcess {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { waitUntil } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { startAwsFleet, type AwsFleet } from '../src/aws.js'
 import { startDataPlane } from '../src/data-plane.js'
 import { context, processState } from './support.js'

@@ -1,7 +1,8 @@
 import { existsSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RollingError, systemClock, waitUntil, type Artifact } from '@org/rolling-core'
+import { RollingError, systemClock, type Artifact } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { haproxyAvailable, startFleet, type Fleet } from '../src/index.js'
 import { context, processState, processesMentioning, rolloutOn, status, stepArgs } from './support.js'
 

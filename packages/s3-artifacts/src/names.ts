@@ -1,6 +1,7 @@
 // Names and manifests shared by every call of the S3 store: the same rules as core's
 // file store, so a build can move between the two, and no key ever escapes its prefix.
-import { RollingError, ValidationError, errorMessage } from '@org/rolling-core'
+import { RollingError, ValidationError } from '@org/rolling-core'
+import { errorMessage } from '@org/rolling-core/adapter'
 import type { Artifact } from '@org/rolling-core'
 
 /** What `manifest.json` next to each build holds. */

@@ -3,7 +3,8 @@
 // (the pool's wait for a connection, the command's kill) put N listeners on one AbortSignal:
 // Node's MaxListenersExceededWarning past 10, and a linear cost on each add and remove. Each
 // call listens on a child signal of its own, from one fan-out per caller signal.
-import { type AdapterContext, SignalFanout } from '@org/rolling-core'
+import { type AdapterContext } from '@org/rolling-core'
+import { SignalFanout } from '@org/rolling-core/adapter'
 
 const fanouts = new WeakMap<AbortSignal, SignalFanout>()
 

@@ -2,7 +2,8 @@
 // line to the login shell, whatever that is: `exec /bin/sh -s` (or `exec sudo -n -- /bin/sh
 // -s`), a POSIX shell on every host that reads the script (env, cwd, command) from stdin,
 // so no value of it (a token, a presigned URL) shows in `ps` on the host.
-import { ValidationError, shellQuote, stdinScript, type ExecRequest, type Target } from '@org/rolling-core'
+import { ValidationError, shellQuote, type ExecRequest, type Target } from '@org/rolling-core'
+import { stdinScript } from '@org/rolling-core/adapter'
 
 export interface CommandSettings {
   shell: string

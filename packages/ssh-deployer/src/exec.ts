@@ -4,7 +4,8 @@
 // that drops before the exit status arrived is a clear failure, and nothing is re-run.
 import { performance } from 'node:perf_hooks'
 import type { ClientChannel } from 'ssh2'
-import { OutputStream, RollingError, abortReason, maskSecrets, type AdapterContext, type ExecResult } from '@org/rolling-core'
+import { RollingError, type AdapterContext, type ExecResult } from '@org/rolling-core'
+import { OutputStream, abortReason, maskSecrets } from '@org/rolling-core/adapter'
 import type { Connection } from './connection.js'
 import { SshError } from './errors.js'
 import { readPgidMarker } from './command.js'

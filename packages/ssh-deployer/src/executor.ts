@@ -3,17 +3,8 @@
 // tells where the time went per host (connect, upload, commands, the executor's own overhead).
 import { performance } from 'node:perf_hooks'
 import type { Readable } from 'node:stream'
-import {
-  ValidationError,
-  abortReason,
-  describeTarget,
-  maskSecrets,
-  truncate,
-  type AdapterContext,
-  type ExecRequest,
-  type Executor,
-  type Target,
-} from '@org/rolling-core'
+import { ValidationError, type AdapterContext, type ExecRequest, type Executor, type Target } from '@org/rolling-core'
+import { abortReason, describeTarget, maskSecrets, truncate } from '@org/rolling-core/adapter'
 import { callContext } from './call-signal.js'
 import { remoteCommand, signalCommand } from './command.js'
 import { execOn } from './exec.js'

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs'
 // ssh2 is CommonJS: Node's ESM loader only sees the names its lexer finds (`Client` yes,
 // `utils` no), so `import { utils }` fails outside a bundler. The default import always works.
 import ssh2 from 'ssh2'
-import { ValidationError, checkMs, type Target } from '@org/rolling-core'
+import { ValidationError, type Target } from '@org/rolling-core'
+import { checkMs } from '@org/rolling-core/adapter'
 import type { HostKeyPolicy } from './host-keys.js'
 
 /** Credentials: a private key (text or file, optionally encrypted) and/or an SSH agent. */

@@ -2,7 +2,8 @@
 // flags override the file, relative paths are resolved, and everything is validated
 // once here so a bad value is reported with its source (the file or the flag).
 import { dirname, resolve } from 'node:path'
-import { DEFAULT_STATE_DIR, type RolloutOptions, type SettleOptions, showValue, validateOptions } from '@org/rolling-core'
+import { DEFAULT_STATE_DIR, type RolloutOptions, type SettleOptions, validateOptions } from '@org/rolling-core'
+import { showValue } from '@org/rolling-core/adapter'
 import type { RolloutFlags } from '../args.js'
 import { CLI_SET_KEYS, CONFIG_KEYS, type RollingConfig } from './define.js'
 import type { LoadedConfig } from './load.js'

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { waitUntil } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { main } from '../../src/index.js'
 import { type FleetOptions, type FleetState, readFleet, writeFleet } from '../fixtures/file-fleet.js'
 

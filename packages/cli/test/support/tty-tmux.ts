@@ -7,7 +7,8 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { promisify } from 'node:util'
-import { shellQuote, waitUntil } from '@org/rolling-core'
+import { shellQuote } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 
 const run = promisify(execFile)
 

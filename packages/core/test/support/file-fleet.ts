@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from '
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import type { AdapterContext, LoadBalancer, Target } from '@org/rolling-core'
-import { RollingError, sh, throwIfAborted, type DeployRecipe } from '@org/rolling-core'
+import { RollingError, sh, type DeployRecipe } from '@org/rolling-core'
+import { throwIfAborted } from '@org/rolling-core/adapter'
 
 export interface FleetLayout {
   root: string

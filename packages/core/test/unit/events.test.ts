@@ -1,7 +1,8 @@
 // RolloutEmitter: typed listeners that can never break a rollout; and the events
 // a real rollout over the in-memory fleet emits, in order.
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
-import { RolloutEmitter, type RolloutEvent, type RolloutEventMap, type RolloutEventName, type Target } from '@org/rolling-core'
+import { type RolloutEvent, type RolloutEventMap, type RolloutEventName, type Target } from '@org/rolling-core'
+import { RolloutEmitter } from '../../src/events.js'
 import { setup } from '../engine/_fixture.js'
 
 const target: Target = { id: 'web-1', address: '127.100.0.1', port: 8080 }

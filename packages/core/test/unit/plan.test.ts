@@ -1,7 +1,8 @@
 // Batch planning (counts, percentages rounded up, schedules, the minHealthy cap)
 // and the plan() dry run, which must not touch a single target.
 import { describe, expect, it } from 'vitest'
-import { amountOf, batchSizes, plan, splitBatches, ValidationError, type Amount } from '@org/rolling-core'
+import { plan, ValidationError, type Amount } from '@org/rolling-core'
+import { amountOf, batchSizes, splitBatches } from '../../src/plan.js'
 import { setup } from '../engine/_fixture.js'
 
 const ones = (n: number) => Array.from({ length: n }, () => 1)

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { maskSecrets, sh, shellQuote } from '@org/rolling-core'
+import { sh, shellQuote } from '@org/rolling-core'
+import { maskSecrets } from '@org/rolling-core/adapter'
 
 const marker = join(tmpdir(), `pwned-${process.pid}-${randomBytes(4).toString('hex')}`)
 

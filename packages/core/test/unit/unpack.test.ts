@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { unpackChecked } from '@org/rolling-core'
+import { unpackChecked } from '@org/rolling-core/adapter'
 
 const run = promisify(execFile)
 let dir: string

@@ -1,7 +1,8 @@
 // Unknown option keys at every level are refused with a suggestion, and no duration above
 // Node's timer ceiling passes validation (Node would clamp it to 1 ms and fire at once).
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MAX_TIMER_MS, checkMs, closest, rollout, systemClock, ValidationError, type RolloutOptions } from '@org/rolling-core'
+import { rollout, systemClock, ValidationError, type RolloutOptions } from '@org/rolling-core'
+import { MAX_TIMER_MS, checkMs, closest } from '@org/rolling-core/adapter'
 import { setup } from '../engine/_fixture.js'
 
 interface BadCase {

@@ -1,6 +1,7 @@
 // waitUntil: the one "poll until" of the engine and the adapters.
 import { describe, expect, it } from 'vitest'
-import { AbortError, RollingError, systemClock, TimeoutError, waitUntil, type WaitState } from '@org/rolling-core'
+import { AbortError, RollingError, systemClock, TimeoutError } from '@org/rolling-core'
+import { waitUntil, type WaitState } from '@org/rolling-core/adapter'
 import { FakeClock } from '@org/rolling-core/testing'
 
 const retry = (observed?: unknown): WaitState<never> => (observed === undefined ? { state: 'retry' } : { state: 'retry', observed })

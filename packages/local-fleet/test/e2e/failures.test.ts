@@ -5,7 +5,8 @@
 import { existsSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { sh, waitUntil } from '@org/rolling-core'
+import { sh } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 import { STOPPED_FILE, UNHEALTHY_FILE, type Fleet } from '../../src/index.js'
 import { status } from '../support.js'
 import {

@@ -4,7 +4,8 @@
 // `receive` lists the folder once and reads only the messages after the last one it saw.
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3'
 import type { ControlChannel, ControlMessage } from '@org/rolling-core'
-import { RollingError, ValidationError, errorMessage } from '@org/rolling-core'
+import { RollingError, ValidationError } from '@org/rolling-core'
+import { errorMessage } from '@org/rolling-core/adapter'
 import { checkName } from '../names.js'
 import type { ObjectStore } from './objects.js'
 

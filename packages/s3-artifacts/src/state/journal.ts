@@ -10,7 +10,8 @@
 // waits for them (the engine awaits it before each detach and at the end). A write that failed,
 // or a lease known to be lost, makes the next `append` throw: the engine journals each step
 // before taking it, so a fenced-off run takes no further step.
-import { type Journal, RollingError, errorMessage, memoryJournal } from '@org/rolling-core'
+import { type Journal, RollingError, memoryJournal } from '@org/rolling-core'
+import { errorMessage } from '@org/rolling-core/adapter'
 import { checkName } from '../names.js'
 import type { S3LockLease } from './lock.js'
 import type { ObjectStore } from './objects.js'

@@ -4,18 +4,8 @@
 // so its fencing token (a counter every holder increments) only ever grows. A lease that
 // could not be renewed before it ended, or was broken, is lost: `lost` aborts and `assertHeld`
 // throws, so the journal (which calls it before every write) refuses the old holder's writes.
-import {
-  type AcquireOptions,
-  type Clock,
-  LockedError,
-  type Lock,
-  type LockHolder,
-  type LockLease,
-  RollingError,
-  ValidationError,
-  errorMessage,
-  systemClock,
-} from '@org/rolling-core'
+import { type AcquireOptions, type Clock, LockedError, type Lock, type LockHolder, type LockLease, RollingError, ValidationError, systemClock } from '@org/rolling-core'
+import { errorMessage } from '@org/rolling-core/adapter'
 import { checkName } from '../names.js'
 import type { ObjectStore } from './objects.js'
 

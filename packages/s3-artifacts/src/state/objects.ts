@@ -3,7 +3,8 @@
 // A 412 (or 409, S3's answer to two conditional writes in flight on one key) means another
 // writer won: the caller reads again, it never merges.
 import { GetObjectCommand, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3'
-import { RollingError, abortReason, errorMessage } from '@org/rolling-core'
+import { RollingError } from '@org/rolling-core'
+import { abortReason, errorMessage } from '@org/rolling-core/adapter'
 
 export interface Stored<T> {
   value: T

@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { waitUntil } from '@org/rolling-core'
+import { waitUntil } from '@org/rolling-core/adapter'
 
 export interface MotoS3Options {
   /** Bucket created at start. @default 'builds' */

@@ -1,7 +1,8 @@
 // The shell commands of the release recipe, one function each, run with cwd = <root>.
 // Every interpolated value goes through `sh`; versions and paths were validated first.
 // Each command is safe to run again (resume re-runs a step a crash left unfinished).
-import { curlConfig, pipeText, sh, unpackChecked } from '@org/rolling-core'
+import { sh } from '@org/rolling-core'
+import { curlConfig, pipeText, unpackChecked } from '@org/rolling-core/adapter'
 
 /** The file each release carries, written on install; `version` reads it through `current`. */
 export const RELEASE_MARKER = '.rolling-release.json'
