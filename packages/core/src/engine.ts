@@ -9,7 +9,6 @@ import type {
   DrainPolicy,
   ExcludedTarget,
   Executor,
-  ExecRequest,
   Health,
   HealthCheck,
   LoadBalancer,
@@ -31,8 +30,8 @@ import { type Scope, SignalFanout } from './signals.js'
 import { RollingError, describeTarget, errorMessage } from './errors.js'
 import { type BuildSeen, buildSeen, describeBuild } from './build-seen.js'
 import { engineLog } from './engine-log.js'
-import { execFailed } from './exec-failed.js'
 import { RunControl } from './run-control.js'
+import { stepArgs } from './step-args.js'
 
 export { type TargetState, FINAL_STATES, ATTACHED } from './target-state.js'
 
@@ -299,28 +298,12 @@ export class Engine {
     this.attention.set(target.id, target)
   }
 
-  /** Arguments of a recipe step on `target`. */
+  /** Arguments of a recipe step on `target` (see step-args.ts). */
   stepArgs(target: Target, ctx: AdapterContext): StepArgs {
-    const run = (request: string | ExecRequest) => this.executor.run(target, request, ctx)
-    return {
-      target,
-      artifact: this.artifact,
-      signal: ctx.signal,
-      clock: this.clock,
-      log: this.log,
-      ctx,
-      executor: this.executor,
-      run,
-      exec: async (request) => {
-        const result = await run(request)
-        if (result.exitCode !== 0) throw execFailed(this.executor.name, target, request, result)
-        return result
-      },
-    }
+    return stepArgs(this, target, ctx)
   }
-
+  /** Arguments of the deploy step: a step's, with where the host fetches the artifact. */
   async deployArgs(target: Target, ctx: AdapterContext): Promise<DeployArgs> {
-    const location = await this.artifacts.locate(this.artifact, target, ctx)
-    return { ...this.stepArgs(target, ctx), location }
+    return stepArgs(this, target, ctx, await this.artifacts.locate(this.artifact, target, ctx))
   }
 }
