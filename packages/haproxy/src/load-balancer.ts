@@ -1,55 +1,20 @@
 // The LoadBalancer adapter over the HAProxy Runtime API. Targets are servers of the
 // configured backends (`<backend>/<server>`); detach drains then puts them in maintenance;
 // attach brings them back only once HAProxy has seen fresh, passing health checks.
-import { TimeoutError, ValidationError } from '@org/rolling-core'
-import { checkMs, describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core/adapter'
-import type { AdapterContext, Discovery, LoadBalancer, Target } from '@org/rolling-core'
+import { describeTarget, throwIfAborted, waitUntil } from '@org/rolling-core/adapter'
+import { type AdapterContext, type Discovery, type LoadBalancer, type Target, TimeoutError } from '@org/rolling-core'
 import { HaproxyError } from './errors.js'
 import { foreignState, hasCheck, marked, outOfService } from './ownership.js'
 import { inMaint, isReady, isUp, parseServersState, parseStat, type ServerStat, type ServerState } from './parse.js'
 import { runtimeApi, type RuntimeApi } from './runtime-api.js'
+import { DEFAULTS, type HaproxyLoadBalancerOptions, NAME, validate } from './options.js'
+import { type Busy, type Resolved, refsOf, seconds, toTarget, unique } from './servers.js'
+import { waitForState as waitForServers } from './wait-for-state.js'
 
-export interface HaproxyLoadBalancerOptions {
-  /**
-   * The runtime API: a unix socket path or `host:port`, declared with `level admin`.
-   * @example '/run/haproxy/admin.sock'
-   */
-  socket: string
-  /** The backend(s) whose servers are the targets. */
-  backends: string | readonly string[]
-  /**
-   * Longest wait for a drained server's connections (scur) and queue (qcur) to reach 0.
-   * @default 300_000
-   */
-  drainTimeoutMs?: number
-  /**
-   * Longest wait for attached servers to pass fresh health checks.
-   * @default 60_000
-   */
-  attachTimeoutMs?: number
-  /**
-   * First delay between drain polls; later delays grow to at most 1 s.
-   * @default 200
-   */
-  pollMs?: number
-  /** Interval of the steady poll while attach waits for HAProxy to report the server UP. @default 50 */
-  attachPollMs?: number
-  /**
-   * What proves a server healthy on its new build before attach gives it traffic again.
-   * `'settle'`: the engine's settle, when it has just seen the target pass (`ctx.seenHealthy`,
-   * within the last 2 s): `health up` at once; a server without that proof (resumed, restored)
-   * waits as with `'one'`. `'one'`: the first fresh passing check of HAProxy's own, then
-   * `health up` (up to one `inter`). `'rise'`: HAProxy's full `rise` count of fresh checks,
-   * `inter` apart. See the README for the trade-off.
-   * @default 'settle'
-   */
-  attachChecks?: 'settle' | 'one' | 'rise'
-  /**
-   * Longest wait for one runtime API command.
-   * @default 5000
-   */
-  commandTimeoutMs?: number
-}
+export type { HaproxyLoadBalancerOptions }
+
+/** How recent the engine's settle pass must be for attachChecks 'settle' to take it as proof. */
+const SETTLE_PROOF_MS = 2000
 
 export interface HaproxyLoadBalancer extends LoadBalancer {
   readonly name: 'haproxy'
@@ -58,32 +23,8 @@ export interface HaproxyLoadBalancer extends LoadBalancer {
   readonly api: RuntimeApi
 }
 
-interface Resolved {
-  target: Target
-  /** `<backend>/<server>`, as the runtime API names it. */
-  ref: string
-  state: ServerState
-  /** For messages: the ref with the address and port HAProxy has for it. */
-  label: string
-}
-
-/** How recent the engine's settle pass must be for attachChecks 'settle' to take it as proof. */
-const SETTLE_PROOF_MS = 2000
-
-// HAProxy accepts only these characters in proxy and server names; anything else
-// (a space, a `;` that would chain a second command) cannot name a server.
-const NAME = /^[A-Za-z0-9_.:-]+$/
-
 export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): HaproxyLoadBalancer {
-  const opts = {
-    drainTimeoutMs: 300_000,
-    attachTimeoutMs: 60_000,
-    pollMs: 200,
-    attachPollMs: 50,
-    commandTimeoutMs: 5000,
-    attachChecks: 'settle' as 'settle' | 'one' | 'rise',
-    ...options,
-  }
+  const opts = { ...DEFAULTS, ...options }
   const backends = validate(opts)
   const api = runtimeApi(opts.socket, { timeoutMs: opts.commandTimeoutMs })
   const maxDelayMs = Math.max(opts.pollMs, 1000)
@@ -325,89 +266,8 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
     },
   }
 
-  async function waitForState(
-    servers: Resolved[],
-    ok: (s: ServerState) => boolean,
-    what: string,
-    by: number,
-    ctx: AdapterContext,
-    /** When given, a server is ready once HAProxy's `show stat` row passes this, or `ok` holds. */
-    okStat?: (s: ServerStat) => boolean,
-  ) {
-    if (servers.length === 0) return
-    const names = unique(servers.map((s) => s.state.backend))
-    // Say what HAProxy saw: its status and the last health check of each late server.
-    const describe = async (observed: unknown) => {
-      const late = new Set((observed ?? []) as string[])
-      const live = await stats(names, ctx.signal).catch(() => new Map<string, ServerStat>())
-      const detail = servers
-        .filter((s) => late.has(s.ref))
-        .map((s) => {
-          const row = live.get(s.ref)
-          if (!row) return s.ref
-          const check = [row.checkStatus.replace(/^\* /, ''), row.checkCode, row.checkDesc && `(${row.checkDesc})`].filter(Boolean).join(' ')
-          return `${s.label}: HAProxy reports ${row.status}${check ? `, last health check ${check}` : ''}`
-        })
-      return `${detail.join('; ')}; left out of service`
-    }
-    await waitUntil(
-      async () => {
-        const [now, live] = await Promise.all([states(names, ctx.signal), okStat ? stats(names, ctx.signal) : undefined])
-        const late = servers.filter((s) => {
-          const state = now.find((n) => n.backend === s.state.backend && n.server === s.state.server)
-          const row = live?.get(s.ref)
-          return !(state && ok(state)) && !(row && okStat?.(row))
-        })
-        return late.length === 0 ? { state: 'done', value: undefined } : { state: 'retry', observed: late.map((s) => s.ref) }
-      },
-      // A steady poll, no backoff: HAProxy turns a server UP at a check boundary, and every
-      // poll interval of lag is time the host spends out of service. `show servers state`
-      // every 50 ms costs HAProxy nothing worth counting.
-      {
-        what: `${refsOf(servers)} to ${what}`,
-        timeoutMs: Math.max(0, by - ctx.clock.now()),
-        deadline: ctx.deadline,
-        label: 'haproxy',
-        describe,
-        minDelayMs: opts.attachPollMs,
-        maxDelayMs: opts.attachPollMs,
-        factor: 1,
-        jitter: 0,
-        signal: ctx.signal,
-        clock: ctx.clock,
-      },
-    )
+  // A declaration, hoisted: the methods above call it.
+  function waitForState(servers: Resolved[], ok: (s: ServerState) => boolean, what: string, by: number, ctx: AdapterContext, okStat?: (s: ServerStat) => boolean) {
+    return waitForServers({ states, stats, pollMs: opts.attachPollMs }, servers, ok, what, by, ctx, okStat)
   }
 }
-
-function validate(opts: Required<HaproxyLoadBalancerOptions>): readonly string[] {
-  if (typeof opts.socket !== 'string' || opts.socket === '') {
-    throw new ValidationError('socket', `haproxyLoadBalancer: expected a unix socket path or host:port, got ${JSON.stringify(opts.socket)}`)
-  }
-  const backends = typeof opts.backends === 'string' ? [opts.backends] : [...(opts.backends ?? [])]
-  if (backends.length === 0 || backends.some((be) => typeof be !== 'string' || !NAME.test(be))) {
-    throw new ValidationError('backends', `haproxyLoadBalancer: expected one or more HAProxy backend names, got ${JSON.stringify(opts.backends)}`)
-  }
-  // The core's check: it also refuses a duration above Node's timer ceiling.
-  for (const key of ['drainTimeoutMs', 'attachTimeoutMs', 'pollMs', 'attachPollMs', 'commandTimeoutMs'] as const)
-    checkMs(key, opts[key], { min: key === 'drainTimeoutMs' ? 0 : 1 })
-  if (!['settle', 'one', 'rise'].includes(opts.attachChecks))
-    throw new ValidationError('attachChecks', `haproxyLoadBalancer: expected 'settle', 'one' or 'rise', got ${JSON.stringify(opts.attachChecks)}`)
-  return unique(backends)
-}
-
-interface Busy {
-  server: string
-  scur: number
-  qcur: number
-}
-
-const toTarget = (s: ServerState): Target => ({
-  id: `${s.backend}/${s.server}`,
-  address: s.address,
-  ...(s.port === undefined ? {} : { port: s.port }),
-  labels: { backend: s.backend, server: s.server },
-})
-const unique = (values: readonly string[]): string[] => [...new Set(values)]
-const refsOf = (servers: readonly Resolved[]): string => servers.map((s) => s.ref).join(', ')
-const seconds = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(1))}s`)
