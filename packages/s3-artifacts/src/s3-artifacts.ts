@@ -5,50 +5,18 @@
 // a complete build behind it. The bytes live at a key named by their own sha256, so no publisher
 // can overwrite the bytes another one's manifest points to: the manifest's conditional write is
 // the one commit point of a publish.
-import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { basename } from 'node:path'
-import { Transform } from 'node:stream'
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { RollingError, ValidationError } from '@org/rolling-core'
 import { abortReason, errorMessage, throwIfAborted } from '@org/rolling-core/adapter'
 import type { AdapterContext, Artifact, ArtifactLocation, ArtifactStore } from '@org/rolling-core'
-import { type Manifest, checkName, normalizePrefix, parseManifest, toArtifact } from './names.js'
+import { type Manifest, checkName, parseManifest, toArtifact } from './names.js'
+import { type S3ArtifactsOptions, type S3PublishOptions, validate } from './options.js'
+import { hashFile, hashStream, hashingStream } from './hashing.js'
 
-export interface S3ArtifactsOptions {
-  /** Bucket holding the builds. @example 'acme-builds' */
-  bucket: string
-  /**
-   * Key prefix under which each service gets a folder; a missing trailing `/` is added.
-   * @default '' (the bucket root)
-   * @example 'rolling/'
-   */
-  prefix?: string
-  /** A client you configured (region, credentials, endpoint). Exclusive with `clientConfig`. */
-  client?: S3Client
-  /**
-   * Configuration for a client the store creates (and `destroy()` closes). Exclusive with `client`.
-   * @default {} (region and credentials from the environment)
-   */
-  clientConfig?: S3ClientConfig
-  /**
-   * Lifetime of the presigned GET URLs `locate` returns, in seconds (1 to 604800, S3's maximum).
-   * @default 900
-   */
-  presignExpiresSec?: number
-}
-
-export interface S3PublishOptions {
-  version: string
-  /** ISO-8601 build time. @default now */
-  builtAt?: string
-  /** Free-form build metadata stored in the manifest. @example { git: '9f1c2e7' } */
-  metadata?: Record<string, string>
-  /** Name of the stored object inside the version folder. @default the source file's name */
-  file?: string
-  signal?: AbortSignal
-}
+export type { S3ArtifactsOptions, S3PublishOptions }
 
 export interface S3ArtifactStore extends ArtifactStore {
   readonly bucket: string
@@ -64,8 +32,6 @@ export interface S3ArtifactStore extends ArtifactStore {
   /** Closes the client the store created from `clientConfig`; a client you passed is left alone. */
   destroy(): void
 }
-
-const MAX_PRESIGN_SEC = 604_800
 
 export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
   const opts = validate(options)
@@ -321,21 +287,6 @@ export function s3Artifacts(options: S3ArtifactsOptions): S3ArtifactStore {
   }
 }
 
-function validate(options: S3ArtifactsOptions): { bucket: string; prefix: string; presignExpiresSec: number } {
-  if (options === null || typeof options !== 'object') throw new ValidationError('options', `expected an object, got ${String(options)}`)
-  const { bucket, presignExpiresSec = 900 } = options
-  // S3's own bucket naming rules, loosely: the point is a clear message before any request.
-  if (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ValidationError('bucket', `expected an S3 bucket name (3-63 lowercase letters, digits, . and -), got ${JSON.stringify(bucket)}`)
-  }
-  if (options.client && options.clientConfig) throw new ValidationError('client', 'pass either `client` or `clientConfig`, not both')
-  if (options.client !== undefined && !(options.client instanceof S3Client)) throw new ValidationError('client', 'expected an S3Client from @aws-sdk/client-s3')
-  if (!Number.isInteger(presignExpiresSec) || presignExpiresSec < 1 || presignExpiresSec > MAX_PRESIGN_SEC) {
-    throw new ValidationError('presignExpiresSec', `expected an integer from 1 to ${MAX_PRESIGN_SEC}, got ${String(presignExpiresSec)}`)
-  }
-  return { bucket, prefix: normalizePrefix(options.prefix), presignExpiresSec }
-}
-
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
 }
@@ -344,46 +295,4 @@ function isNoSuchKey(error: unknown): boolean {
   // A missing bucket is also a 404, but it is a setup error, not a missing build.
   const name = (error as { name?: string } | undefined)?.name
   return name === 'NoSuchKey' || (statusOf(error) === 404 && name !== 'NoSuchBucket')
-}
-
-/** A pass-through that hashes and counts what flows into the upload. */
-function hashingStream(): Transform & { result(): { sha256: string; size: number } } {
-  const hash = createHash('sha256')
-  let size = 0
-  let digest: string | undefined
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk)
-      size += chunk.length
-      callback(null, chunk)
-    },
-  })
-  return Object.assign(stream, {
-    result() {
-      digest ??= hash.digest('hex')
-      return { sha256: digest, size }
-    },
-  })
-}
-
-async function hashStream(body: AsyncIterable<Uint8Array> | undefined, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256')
-  let size = 0
-  if (body) {
-    for await (const chunk of body) {
-      throwIfAborted(signal)
-      hash.update(chunk)
-      size += chunk.byteLength
-    }
-  }
-  return { sha256: hash.digest('hex'), size }
-}
-
-async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
-  try {
-    return await hashStream(createReadStream(path, { signal }) as AsyncIterable<Buffer>, signal ?? new AbortController().signal)
-  } catch (error) {
-    if (signal?.aborted) throw abortReason(signal)
-    throw new RollingError('INVALID_OPTION', `[rolling:s3] source file ${path} cannot be read: ${errorMessage(error)}`, { cause: error })
-  }
 }
