@@ -8,7 +8,7 @@ import { foreignState, hasCheck, marked, outOfService } from './ownership.js'
 import { inMaint, isReady, isUp, parseServersState, parseStat, type ServerStat, type ServerState } from './parse.js'
 import { runtimeApi, type RuntimeApi } from './runtime-api.js'
 import { DEFAULTS, type HaproxyLoadBalancerOptions, NAME, validate } from './options.js'
-import { type Busy, type Resolved, refsOf, seconds, toTarget, unique } from './servers.js'
+import { type Busy, type Resolved, byOwner, refsOf, seconds, toTarget, unique } from './servers.js'
 import { waitForState as waitForServers } from './wait-for-state.js'
 
 export type { HaproxyLoadBalancerOptions }
@@ -88,14 +88,9 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
 
     async detach(targets, ctx) {
       throwIfAborted(ctx.signal)
-      const servers = await resolve(targets, ctx)
-      const foreign = servers.flatMap((s) => {
-        const reason = foreignState(s.state, 'detach')
-        return reason === undefined ? [] : [{ target: s.target, reason }]
-      })
-      const theirs = new Set(foreign.map((f) => f.target.id))
+      const { foreign, ours } = byOwner(await resolve(targets, ctx), 'detach')
       // Ours in MAINT: detached before, nothing to do (idempotent). Ours in DRAIN: wait again.
-      const pending = servers.filter((s) => !theirs.has(s.target.id) && !(inMaint(s.state) && marked(s.state)))
+      const pending = ours.filter((s) => !(inMaint(s.state) && marked(s.state)))
       const fresh = pending.filter((s) => !outOfService(s.state))
       // The mark first: a crash between the two commands leaves a server in service, never
       // one in DRAIN that looks like an operator's.
@@ -184,14 +179,8 @@ export function haproxyLoadBalancer(options: HaproxyLoadBalancerOptions): Haprox
 
     async attach(targets, ctx) {
       throwIfAborted(ctx.signal)
-      const servers = await resolve(targets, ctx)
       // Someone changed it while the rollout held it out: left as found, never re-enabled.
-      const foreign = servers.flatMap((s) => {
-        const reason = foreignState(s.state, 'attach')
-        return reason === undefined ? [] : [{ target: s.target, reason }]
-      })
-      const theirs = new Set(foreign.map((f) => f.target.id))
-      const ours = servers.filter((s) => !theirs.has(s.target.id))
+      const { foreign, ours } = byOwner(await resolve(targets, ctx), 'attach')
       // Put back in service by someone else while marked: only our mark is undone.
       await set(
         ours.filter((s) => !outOfService(s.state) && marked(s.state)).map((s) => s.ref),

@@ -1,6 +1,7 @@
 // A server of the configured backends as the adapter handles it: resolved from a target,
 // turned back into one, and named in messages.
-import type { Target } from '@org/rolling-core'
+import type { ExcludedTarget, Target } from '@org/rolling-core'
+import { foreignState } from './ownership.js'
 import type { ServerState } from './parse.js'
 
 export interface Resolved {
@@ -27,3 +28,15 @@ export const toTarget = (s: ServerState): Target => ({
 export const unique = (values: readonly string[]): string[] => [...new Set(values)]
 export const refsOf = (servers: readonly Resolved[]): string => servers.map((s) => s.ref).join(', ')
 export const seconds = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(1))}s`)
+
+/** Splits resolved servers into someone else's (left as found, named with the reason) and ours. */
+export function byOwner(servers: readonly Resolved[], at: 'detach' | 'attach'): { foreign: ExcludedTarget[]; ours: Resolved[] } {
+  const foreign: ExcludedTarget[] = []
+  const ours: Resolved[] = []
+  for (const s of servers) {
+    const reason = foreignState(s.state, at)
+    if (reason === undefined) ours.push(s)
+    else foreign.push({ target: s.target, reason })
+  }
+  return { foreign, ours }
+}
