@@ -27,11 +27,11 @@ import type { Amount, ResolvedSettle, Timeouts } from './options.js'
 import type { ResolvedOptions } from './resolve.js'
 import type { RolloutEmitter } from './events.js'
 import { type Scope, SignalFanout } from './signals.js'
-import { RollingError, describeTarget, errorMessage } from './errors.js'
+import { describeTarget, errorMessage } from './errors.js'
 import { type BuildSeen, buildSeen, describeBuild } from './build-seen.js'
 import { engineLog } from './engine-log.js'
 import { RunControl } from './run-control.js'
-import { stepArgs } from './step-args.js'
+import { callHook, stepArgs } from './step-args.js'
 
 export { type TargetState, FINAL_STATES, ATTACHED } from './target-state.js'
 
@@ -247,22 +247,11 @@ export class Engine {
     }
   }
 
-  hookContext(): HookContext {
-    return { service: this.service, runId: this.runId, artifact: this.artifact, signal: this.stopSignal }
-  }
-
   /** Calls a hook if set (unset: no promise per target); a throw becomes a HOOK_VETO error naming the hook. */
   hook<K extends keyof Hooks>(name: K, args: Omit<Parameters<NonNullable<Hooks[K]>>[0], keyof HookContext>): Promise<void> | undefined {
     const fn = this.hooks[name] as ((a: unknown) => unknown) | undefined
-    return fn ? this.#callHook(name, fn, args) : undefined
-  }
-
-  async #callHook(name: string, fn: (a: unknown) => unknown, args: object): Promise<void> {
-    try {
-      await fn({ ...this.hookContext(), ...args })
-    } catch (error) {
-      throw new RollingError('HOOK_VETO', `${name} hook vetoed: ${errorMessage(error)}`, { cause: error })
-    }
+    const context: HookContext = { service: this.service, runId: this.runId, artifact: this.artifact, signal: this.stopSignal }
+    return fn ? callHook(name, fn, { ...context, ...args }) : undefined
   }
 
   /** One `_status` check under the pre-check timeout (or a shared one); honours only a forced cancel. */
