@@ -1,7 +1,8 @@
 // A gate over one HTTP GET: a metrics service, a smoke-test endpoint. The status and,
 // optionally, fields of the JSON body decide. An endpoint that cannot be reached says
 // `wait` (the gate's deadline then fails it, naming what it saw), never throws.
-import type { Agent, Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
+import { lazyHttp } from '../lazy-http.js'
 import type { Gate, GateContext, GateVerdict } from './gate.js'
 import { ValidationError, abortReason, errorMessage } from '../errors.js'
 import { formatMs } from '../clock.js'
@@ -67,20 +68,12 @@ export function httpGate(options: HttpGateOptions): HttpGate {
   const requestTimeout = options.requestTimeout ?? 5000
   if (!Number.isFinite(requestTimeout) || requestTimeout <= 0)
     throw new ValidationError('httpGate.requestTimeout', `expected a finite number > 0, got ${requestTimeout}`)
-  // undici is loaded at the first check, as the health check does: importing the engine
-  // (the CLI's `--help`) must not pay its start-up.
-  let own: Agent | undefined
-  let loaded: Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> | undefined
-  const load = () =>
-    (loaded ??= import('undici').then((undici) => {
-      if (!options.dispatcher) own = new undici.Agent({ keepAliveTimeout: 10_000, connectTimeout: requestTimeout })
-      return { request: undici.request, dispatcher: options.dispatcher ?? (own as Agent) }
-    }))
+  const http = lazyHttp({ dispatcher: options.dispatcher, connectTimeout: requestTimeout })
   const shown = `${url.origin}${url.pathname}`
 
   async function check(ctx: GateContext): Promise<GateVerdict> {
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
-    const { request, dispatcher } = await load()
+    const { request, dispatcher } = await http.load()
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${formatMs(requestTimeout)}`)), requestTimeout)
@@ -140,7 +133,7 @@ export function httpGate(options: HttpGateOptions): HttpGate {
     ...(options.interval === undefined ? {} : { interval: options.interval }),
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     async close() {
-      await own?.close()
+      await http.close()
     },
   }
 }

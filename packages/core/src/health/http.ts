@@ -2,7 +2,8 @@
 // build the target reports from a JSON body. An unhealthy or silent target is `ok: false`,
 // never an exception; only an abort of the caller's signal rejects.
 import { performance } from 'node:perf_hooks'
-import type { Agent, Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
+import { lazyHttp } from '../lazy-http.js'
 import type { AdapterContext, Health, HealthCheck, Target } from '../types.js'
 import { ValidationError, abortReason, errorMessage } from '../errors.js'
 import { checkMs } from '../validate.js'
@@ -42,21 +43,12 @@ export function httpHealthCheck(options: HttpHealthCheckOptions = {}): HttpHealt
     throw new ValidationError('expectStatus', `expected an HTTP status, got ${expectStatus}`)
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) throw new ValidationError('maxBodyBytes', `expected an integer >= 0, got ${maxBodyBytes}`)
 
-  // undici is loaded at the first check, not with the package: a program that imports the
-  // engine (the CLI's `--help`, `status`) does not pay its start-up (about 100 ms).
-  // One Agent per check so polls of a target reuse their connection.
-  let ownAgent: Agent | undefined
-  let loaded: Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> | undefined
-  const load = () =>
-    (loaded ??= import('undici').then((undici) => {
-      if (!options.dispatcher) ownAgent = new undici.Agent({ keepAliveTimeout: 10_000, connectTimeout: timeoutMs })
-      return { request: undici.request, dispatcher: options.dispatcher ?? (ownAgent as Agent) }
-    }))
+  const http = lazyHttp({ dispatcher: options.dispatcher, connectTimeout: timeoutMs })
   const headers = { accept: 'application/json', ...options.headers }
 
   async function check(target: Target, ctx: AdapterContext): Promise<Health> {
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
-    const { request, dispatcher } = await load()
+    const { request, dispatcher } = await http.load()
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
     const port = target.port ?? defaultPort
     const host = target.address.includes(':') && !target.address.startsWith('[') ? `[${target.address}]` : target.address
@@ -116,8 +108,7 @@ export function httpHealthCheck(options: HttpHealthCheckOptions = {}): HttpHealt
     name: 'http',
     check,
     async close() {
-      await loaded?.catch(() => {})
-      await ownAgent?.close()
+      await http.close()
     },
   }
 }
