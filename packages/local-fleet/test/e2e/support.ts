@@ -95,7 +95,10 @@ export const servedRps = (r: LoadReport) => Math.round((r.ok * 100_000) / r.dura
  */
 export function expectNoUserImpact(before: LoadReport, during: LoadReport, p99BoundMs: number): void {
   expect(before.ok).toBeGreaterThan(0)
-  expect(during.durationMs).toBeGreaterThan(3000)
+  // Long enough to judge: 1.5 s is 150 requests at the e2e rate. (A 10-host rollout in
+  // batches of 2 now takes ~2.7 s here; it took over 3 s before the prepare-ahead and
+  // settle-proven attach, so the old bound of 3 s failed on the faster engine.)
+  expect(during.durationMs).toBeGreaterThan(1500)
   expect(during.non2xx, JSON.stringify(during.statusCodes)).toBe(0)
   expect(during.errors).toBe(0)
   expect(servedRps(during)).toBeGreaterThanOrEqual(0.8 * servedRps(before))
