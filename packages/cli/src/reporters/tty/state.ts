@@ -6,9 +6,6 @@ import { FINISHED, type GateView, OUTCOME_PHASE, type ViewPhase } from './phases
 
 export { FINISHED, type GateView, OUTCOME_PHASE, type ViewPhase } from './phases.js'
 
-/** Phases in which a target no longer holds up its batch's attach. */
-const SETTLED: ReadonlySet<ViewPhase> = new Set<ViewPhase>(['healthy', 'attaching', ...FINISHED])
-
 export interface TargetView {
   target: Target
   batch: number
@@ -99,7 +96,6 @@ export class ViewState {
         break
       case 'target:skipped':
         this.finish(this.view(event.target, event.batch, now), 'skipped', now, event.reason)
-        this.#attachWhenSettled(event.batch, now)
         break
       case 'fleet:check':
         this.gate = { batch: event.batch, targets: event.targets.length, since: now }
@@ -128,7 +124,6 @@ export class ViewState {
         break
       case 'target:healthy':
         this.move(this.view(event.target, event.batch, now), 'healthy', now)
-        this.#attachWhenSettled(event.batch, now)
         break
       case 'target:unhealthy': {
         const view = this.view(event.target, event.batch, now)
@@ -154,7 +149,6 @@ export class ViewState {
         const view = this.view(event.target, event.batch, now)
         view.failedIn = event.phase
         this.finish(view, 'failed', now, event.reason)
-        this.#attachWhenSettled(event.batch, now)
         break
       }
       case 'target:output':
@@ -256,14 +250,6 @@ export class ViewState {
     const counts = this.#counts()
     for (const t of this.current) counts.set(t.phase, (counts.get(t.phase) ?? 1) - 1)
     return counts
-  }
-
-  // The engine attaches a batch's healthy targets in one call once every target of the
-  // batch has settled (or failed); no event says so, but that moment is known from the rest.
-  #attachWhenSettled(batch: number, now: number): void {
-    const targets = this.#batches.get(batch)?.targets
-    if (!targets?.every((t) => SETTLED.has(t.phase))) return
-    for (const t of targets) if (t.phase === 'healthy') this.move(t, 'attaching', now)
   }
 
   private view(target: Target, batch: number, now: number): TargetView {
